@@ -1,0 +1,426 @@
+//! The HTTP side of the client: auth headers, retries, timeouts, team
+//! discovery and the endpoints the tools use.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+use super::envelope::{decode_error, decode_list, decode_object, request_id_of};
+use super::error::ApiError;
+use super::ids::{IdKind, validate_id};
+use super::models::{
+    Article, ArticleQuery, Category, Customer, CustomerQuery, Message, NewTicket, Page, RateLimit, Ticket, TicketQuery,
+    TriggerResult, WhoAmI,
+};
+use super::retry::{Decision, Failure, RequestKind, RetryPolicy};
+use super::secret::ApiKey;
+
+/// cStar's production host.
+pub const DEFAULT_BASE_URL: &str = "https://www.cstar.help";
+/// The API version this client is written against (`CStar-Version`).
+pub const API_VERSION: &str = "2026-03-01";
+
+const USER_AGENT: &str = concat!("cstar-mcp/", env!("CARGO_PKG_VERSION"));
+
+/// How to reach cStar.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub api_key: Option<ApiKey>,
+    /// The team to address; discovered through whoami when absent.
+    pub team_id: Option<String>,
+    /// Limit for one attempt, from sending to the last body byte.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: impl Into<String>, api_key: Option<ApiKey>) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            api_key,
+            team_id: None,
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The team behind the key, as whoami describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub whoami: WhoAmI,
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A cStar API client. Cheap to share behind an `Arc`; all methods take `&self`.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    config: ClientConfig,
+    base_url: String,
+    team_id: OnceCell<String>,
+    last_rate_limit: Mutex<Option<RateLimit>>,
+}
+
+struct Request<'a> {
+    method: Method,
+    path: String,
+    query: Option<&'a (dyn erased::Query + Sync)>,
+    body: Option<Vec<u8>>,
+    kind: RequestKind,
+    idempotency_key: Option<String>,
+}
+
+/// Lets `Request` hold any serialisable query without a generic parameter.
+mod erased {
+    pub trait Query {
+        fn apply(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder;
+    }
+    impl<T: serde::Serialize> Query for T {
+        fn apply(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+            builder.query(self)
+        }
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    body: Vec<u8>,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ApiError::Network {
+                attempts: 0,
+                detail: format!("could not build the HTTP client: {e}"),
+            })?;
+        let base_url = config.base_url.trim_end_matches('/').to_owned();
+        let team_id = OnceCell::new_with(config.team_id.clone());
+        Ok(Client {
+            http,
+            config,
+            base_url,
+            team_id,
+            last_rate_limit: Mutex::new(None),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn api_key(&self) -> Option<&ApiKey> {
+        self.config.api_key.as_ref()
+    }
+
+    /// The rate-limit headers of the most recent response.
+    pub fn last_rate_limit(&self) -> Option<RateLimit> {
+        self.last_rate_limit.lock().ok().and_then(|guard| *guard)
+    }
+
+    /// `GET /api/v1/auth/whoami`, with the rate-limit headers of that answer.
+    pub async fn whoami(&self) -> Result<Team, ApiError> {
+        let answer = self
+            .send(Request::read("/api/v1/auth/whoami".to_owned(), None))
+            .await?;
+        let whoami: WhoAmI = decode(&answer, decode_object)?;
+        let _ = self.team_id.set(whoami.team_id.clone());
+        Ok(Team {
+            whoami,
+            rate_limit: self.last_rate_limit(),
+        })
+    }
+
+    /// The team id from the configuration, or from whoami (asked once).
+    pub async fn team_id(&self) -> Result<String, ApiError> {
+        self.team_id
+            .get_or_try_init(|| async { self.whoami().await.map(|team| team.whoami.team_id) })
+            .await
+            .cloned()
+    }
+
+    pub async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>, ApiError> {
+        let path = self.team_path("tickets").await?;
+        let answer = self.send(Request::read(path, Some(query))).await?;
+        decode(&answer, decode_list)
+    }
+
+    pub async fn get_ticket(&self, ticket_id: &str) -> Result<Ticket, ApiError> {
+        let id = checked_id(IdKind::Ticket, "ticketId", ticket_id)?;
+        let path = self.team_path(&format!("tickets/{id}")).await?;
+        let answer = self.send(Request::read(path, None)).await?;
+        decode(&answer, decode_object)
+    }
+
+    pub async fn list_ticket_messages(&self, ticket_id: &str) -> Result<Vec<Message>, ApiError> {
+        let id = checked_id(IdKind::Ticket, "ticketId", ticket_id)?;
+        let path = self.team_path(&format!("tickets/{id}/messages")).await?;
+        let answer = self.send(Request::read(path, None)).await?;
+        decode(&answer, decode_list).map(|page: Page<Message>| page.items)
+    }
+
+    /// `POST /tickets` with an `Idempotency-Key` that is reused on every
+    /// retry of this call, so a lost response never creates a second ticket.
+    pub async fn create_ticket(&self, ticket: &NewTicket) -> Result<Ticket, ApiError> {
+        let path = self.team_path("tickets").await?;
+        let body = serde_json::to_vec(ticket).map_err(|e| ApiError::InvalidInput {
+            param: "body".to_owned(),
+            message: e.to_string(),
+        })?;
+        let request = Request {
+            method: Method::POST,
+            path,
+            query: None,
+            body: Some(body),
+            kind: RequestKind::IdempotentWrite,
+            idempotency_key: Some(format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple())),
+        };
+        let answer = self.send(request).await?;
+        decode(&answer, decode_object)
+    }
+
+    pub async fn list_customers(&self, query: &CustomerQuery) -> Result<Page<Customer>, ApiError> {
+        let path = self.team_path("customers").await?;
+        let answer = self.send(Request::read(path, Some(query))).await?;
+        decode(&answer, decode_list)
+    }
+
+    pub async fn get_customer(&self, customer_id: &str) -> Result<Customer, ApiError> {
+        let id = checked_id(IdKind::Customer, "customerId", customer_id)?;
+        let path = self.team_path(&format!("customers/{id}")).await?;
+        let answer = self.send(Request::read(path, None)).await?;
+        decode(&answer, decode_object)
+    }
+
+    pub async fn list_articles(&self, query: &ArticleQuery) -> Result<Page<Article>, ApiError> {
+        let path = self.team_path("articles").await?;
+        let answer = self.send(Request::read(path, Some(query))).await?;
+        decode(&answer, decode_list)
+    }
+
+    pub async fn list_categories(&self) -> Result<Vec<Category>, ApiError> {
+        let path = self.team_path("categories").await?;
+        let answer = self.send(Request::read(path, None)).await?;
+        decode(&answer, decode_list).map(|page: Page<Category>| page.items)
+    }
+
+    /// `POST /webhooks/trigger-test`: fires a synthetic event. Never retried
+    /// once sent, since a retry would deliver the event twice.
+    pub async fn trigger_test_event(&self, event: &str) -> Result<TriggerResult, ApiError> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            event: &'a str,
+        }
+        let path = self.team_path("webhooks/trigger-test").await?;
+        let body = serde_json::to_vec(&Body { event }).map_err(|e| ApiError::InvalidInput {
+            param: "event".to_owned(),
+            message: e.to_string(),
+        })?;
+        let request = Request {
+            method: Method::POST,
+            path,
+            query: None,
+            body: Some(body),
+            kind: RequestKind::UnsafeWrite,
+            idempotency_key: None,
+        };
+        let answer = self.send(request).await?;
+        decode(&answer, decode_object)
+    }
+
+    async fn team_path(&self, rest: &str) -> Result<String, ApiError> {
+        self.key()?;
+        let team = self.team_id().await?;
+        Ok(format!("/api/v1/teams/{team}/{rest}"))
+    }
+
+    fn key(&self) -> Result<&ApiKey, ApiError> {
+        let key = self.config.api_key.as_ref().ok_or(ApiError::MissingKey)?;
+        key.kind().ok_or(ApiError::MalformedKey)?;
+        Ok(key)
+    }
+
+    async fn send(&self, request: Request<'_>) -> Result<Answer, ApiError> {
+        let key = self.key()?;
+        let url = format!("{}{}", self.base_url, request.path);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match self.attempt(key, &url, &request).await {
+                Ok(answer) if answer.status.is_success() => return Ok(answer),
+                Ok(answer) => {
+                    let mut error = decode_error(
+                        answer.status.as_u16(),
+                        &answer.body,
+                        answer.request_id.clone(),
+                        answer.retry_after,
+                    );
+                    error.attempts = attempt;
+                    let failure = Failure::Status {
+                        status: error.status,
+                        retry_after: error.retry_after,
+                    };
+                    match self.config.retry.decide(request.kind, attempt, failure, jitter()) {
+                        Decision::RetryAfter(wait) => {
+                            tracing::debug!(status = error.status, attempt, ?wait, "retrying");
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        Decision::GiveUp => return Err(ApiError::Status(error)),
+                    }
+                }
+                Err(failure) => failure,
+            };
+            match self.config.retry.decide(request.kind, attempt, failure.0, jitter()) {
+                Decision::RetryAfter(wait) => {
+                    tracing::debug!(failure = ?failure.0, attempt, ?wait, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::GiveUp => {
+                    return Err(match failure.0 {
+                        Failure::Timeout => ApiError::Timeout { attempts: attempt },
+                        _ => ApiError::Network {
+                            attempts: attempt,
+                            detail: failure.1,
+                        },
+                    });
+                }
+            }
+        }
+    }
+
+    /// One attempt: an answer with any status, or a transport failure.
+    async fn attempt(
+        &self,
+        key: &ApiKey,
+        url: &str,
+        request: &Request<'_>,
+    ) -> Result<Answer, (Failure, String)> {
+        let mut builder = self
+            .http
+            .request(request.method.clone(), url)
+            .bearer_auth(key.expose())
+            .header("CStar-Version", API_VERSION)
+            .header("Accept", "application/json")
+            .timeout(self.config.timeout);
+        if let Some(query) = request.query {
+            builder = query.apply(builder);
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header("Content-Type", "application/json")
+                .body(body.clone());
+        }
+        if let Some(idempotency_key) = &request.idempotency_key {
+            builder = builder.header("Idempotency-Key", idempotency_key);
+        }
+        let response = builder.send().await.map_err(transport_failure)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        self.record_rate_limit(&headers);
+        let body = response.bytes().await.map_err(transport_failure)?.to_vec();
+        let request_id = header_str(&headers, "x-cstar-request-id").or_else(|| request_id_of(&body));
+        Ok(Answer {
+            status,
+            body,
+            request_id,
+            retry_after: header_str(&headers, "retry-after")
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .map(Duration::from_secs),
+        })
+    }
+
+    fn record_rate_limit(&self, headers: &HeaderMap) {
+        let number = |name: &str| header_str(headers, name).and_then(|v| v.trim().parse::<u64>().ok());
+        let (Some(limit), Some(remaining)) = (number("x-ratelimit-limit"), number("x-ratelimit-remaining")) else {
+            return;
+        };
+        let rate_limit = RateLimit {
+            limit,
+            remaining,
+            reset: number("x-ratelimit-reset"),
+            window_seconds: number("x-ratelimit-window"),
+        };
+        if let Ok(mut last) = self.last_rate_limit.lock() {
+            *last = Some(rate_limit);
+        }
+    }
+}
+
+impl<'a> Request<'a> {
+    fn read(path: String, query: Option<&'a (dyn erased::Query + Sync)>) -> Self {
+        Request {
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+            kind: RequestKind::Read,
+            idempotency_key: None,
+        }
+    }
+}
+
+fn checked_id(kind: IdKind, param: &str, raw: &str) -> Result<String, ApiError> {
+    validate_id(kind, raw).map_err(|invalid| ApiError::InvalidInput {
+        param: param.to_owned(),
+        message: invalid.message,
+    })
+}
+
+fn decode<T>(answer: &Answer, decoder: impl Fn(&[u8]) -> Result<T, String>) -> Result<T, ApiError> {
+    decoder(&answer.body).map_err(|detail| ApiError::Decode {
+        status: answer.status.as_u16(),
+        request_id: answer.request_id.clone(),
+        detail,
+    })
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|value: &HeaderValue| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Classifies a reqwest error. The detail never contains the key: reqwest
+/// errors name the URL, and the key travels only in a header.
+fn transport_failure(error: reqwest::Error) -> (Failure, String) {
+    let failure = if error.is_timeout() {
+        Failure::Timeout
+    } else if error.is_connect() {
+        Failure::Connect
+    } else {
+        Failure::Interrupted
+    };
+    (failure, describe(&error))
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A number in `[0, 1)` for retry jitter.
+fn jitter() -> f64 {
+    (uuid::Uuid::new_v4().as_u128() as u64 >> 11) as f64 / (1u64 << 53) as f64
+}

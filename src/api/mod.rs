@@ -1,0 +1,16 @@
+//! A typed client for cStar's REST API.
+//!
+//! This module knows HTTP and cStar's wire format and nothing of MCP: it
+//! never imports `rmcp`. The tools in `crate::tools` call it and word its
+//! errors for the model.
+
+mod client;
+pub mod envelope;
+pub mod error;
+pub mod ids;
+pub mod models;
+pub mod retry;
+pub mod secret;
+
+pub use client::{API_VERSION, Client, ClientConfig, DEFAULT_BASE_URL, Team};
+pub use error::{ApiError, StatusError};

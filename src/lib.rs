@@ -1,0 +1,11 @@
+//! cstar-mcp: an MCP server for cStar (cstar.help), the headless
+//! customer-support platform.
+//!
+//! `api` is a typed cStar REST client, `sandbox` an emulator of cStar's API,
+//! `events` cStar's webhook event catalogue and `time` the two timestamp
+//! conversions they share.
+
+pub mod api;
+pub mod events;
+pub mod sandbox;
+pub mod time;

@@ -1,0 +1,78 @@
+//! The control API under `/_sandbox/`, for tests and integrators: queue
+//! faults, shrink the rate limit, reset the data, read the request log.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::faults::FaultRule;
+use super::state::SandboxState;
+
+/// `POST /_sandbox/faults`: one rule or an array of rules.
+pub async fn add_faults(State(state): State<Arc<SandboxState>>, body: axum::body::Bytes) -> Response {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<FaultRule>),
+        One(FaultRule),
+    }
+    let rules = match serde_json::from_slice::<OneOrMany>(&body) {
+        Ok(OneOrMany::Many(rules)) => rules,
+        Ok(OneOrMany::One(rule)) => vec![rule],
+        Err(error) => {
+            let message = format!(
+                "Expected a fault rule such as {{\"method\":\"GET\",\"path\":\"/api/v1/teams/*/tickets\",\"times\":2,\"fault\":\"status\",\"status\":503}}: {error}"
+            );
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response();
+        }
+    };
+    let mut inner = state.lock();
+    inner.faults.extend(rules);
+    Json(json!({ "faults": inner.faults })).into_response()
+}
+
+/// `GET /_sandbox/faults`: the rules still queued.
+pub async fn list_faults(State(state): State<Arc<SandboxState>>) -> Response {
+    Json(json!({ "faults": state.lock().faults })).into_response()
+}
+
+/// `DELETE /_sandbox/faults`: drops every queued rule.
+pub async fn clear_faults(State(state): State<Arc<SandboxState>>) -> Response {
+    state.lock().faults.clear();
+    Json(json!({ "faults": [] })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitBody {
+    limit: Option<u64>,
+    window_seconds: Option<u64>,
+}
+
+/// `POST /_sandbox/rate-limit`: `{ "limit": 5, "windowSeconds": 60 }`;
+/// `{}` restores cStar's limits. Every window starts afresh.
+pub async fn set_rate_limit(State(state): State<Arc<SandboxState>>, Json(body): Json<RateLimitBody>) -> Response {
+    let mut inner = state.lock();
+    inner.rate_limit.limit = body.limit;
+    inner.rate_limit.window_seconds = body.window_seconds;
+    inner.clear_windows();
+    Json(json!({ "limit": body.limit, "windowSeconds": body.window_seconds })).into_response()
+}
+
+/// `POST /_sandbox/reset`: seed data back, faults, log, limits and stored
+/// idempotent answers cleared.
+pub async fn reset(State(state): State<Arc<SandboxState>>) -> Response {
+    state.lock().reset();
+    Json(json!({ "reset": true })).into_response()
+}
+
+/// `GET /_sandbox/requests`: the request log, oldest first (the last
+/// 10,000). It never holds the API key.
+pub async fn requests(State(state): State<Arc<SandboxState>>) -> Response {
+    Json(json!({ "requests": state.lock().log })).into_response()
+}

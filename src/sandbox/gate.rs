@@ -1,0 +1,202 @@
+//! What happens to every `/api` request before and after its handler:
+//! a request id, the request log, injected faults, authentication, the
+//! rate limit and its headers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Notify;
+
+use super::faults::{FaultKind, take_matching};
+use super::state::{AuthFailure, LoggedRequest, RateLimitVerdict, SandboxState, authenticate};
+use super::wire::{ApiFailure, RequestId, default_code};
+
+/// Closes the connection a request came in on, without an answer.
+#[derive(Clone)]
+pub struct ConnectionKiller(pub Arc<Notify>);
+
+impl ConnectionKiller {
+    async fn kill(&self) -> Response {
+        self.0.notify_one();
+        std::future::pending::<Response>().await
+    }
+}
+
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+pub async fn gate(State(state): State<Arc<SandboxState>>, mut request: Request, next: Next) -> Response {
+    let request_id = RequestId(format!("req_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
+    let killer = request.extensions().get::<ConnectionKiller>().cloned();
+    let (sequence, fault) = {
+        let mut inner = state.lock();
+        let sequence = inner.next_sequence();
+        let fault = take_matching(&mut inner.faults, request.method().as_str(), request.uri().path());
+        inner.record(LoggedRequest {
+            sequence,
+            method: request.method().to_string(),
+            path: request.uri().path().to_owned(),
+            query: request.uri().query().map(str::to_owned),
+            idempotency_key: header_text(request.headers(), "idempotency-key"),
+            status: None,
+            fault: fault.as_ref().map(fault_name),
+        });
+        (sequence, fault)
+    };
+
+    let response = match fault {
+        Some(FaultKind::Status {
+            status,
+            code,
+            retry_after,
+        }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let code = code.unwrap_or_else(|| default_code(status.as_u16()).to_owned());
+            let mut failure = ApiFailure::new(status, &code, format!("Injected fault: {}", status));
+            if matches!(status.as_u16(), 429 | 503) {
+                failure.retry_after = Some(retry_after.unwrap_or(1));
+            }
+            failure.respond(&request_id)
+        }
+        Some(FaultKind::Html502) => html_502(),
+        Some(FaultKind::MalformedJson) => malformed_json(),
+        Some(FaultKind::Reset) => match killer {
+            Some(killer) => killer.kill().await,
+            None => html_502(),
+        },
+        Some(FaultKind::Delay { ms }) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            serve(&state, &request_id, request, next).await
+        }
+        Some(FaultKind::TruncatedBody) => truncate(serve(&state, &request_id, request, next).await).await,
+        Some(FaultKind::CommitThenDrop) => {
+            let response = serve(&state, &request_id, request, next).await;
+            // Let the handler's work settle, then drop the answer.
+            drop(response);
+            match killer {
+                Some(killer) => killer.kill().await,
+                None => html_502(),
+            }
+        }
+        None => {
+            request.extensions_mut().insert(request_id.clone());
+            serve(&state, &request_id, request, next).await
+        }
+    };
+
+    let mut response = response;
+    if let Ok(value) = HeaderValue::from_str(&request_id.0) {
+        response.headers_mut().insert("x-cstar-request-id", value);
+    }
+    let mut inner = state.lock();
+    if let Some(entry) = inner.log.iter_mut().rev().find(|entry| entry.sequence == sequence) {
+        entry.status = Some(response.status().as_u16());
+    }
+    response
+}
+
+/// Authenticates, charges the rate limit and runs the handler.
+async fn serve(state: &SandboxState, request_id: &RequestId, mut request: Request, next: Next) -> Response {
+    let authorization = header_text(request.headers(), "authorization");
+    let caller = match authenticate(authorization.as_deref()) {
+        Ok(caller) => caller,
+        Err(failure) => return auth_failure(failure).respond(request_id),
+    };
+    let verdict = state.lock().charge(caller);
+    let mut response = if verdict.exceeded {
+        let wait = verdict.reset.saturating_sub(crate::time::unix_now()).max(1);
+        let mut failure = ApiFailure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            format!("Rate limit exceeded. Try again in {wait} seconds."),
+        );
+        failure.retry_after = Some(wait);
+        failure.respond(request_id)
+    } else {
+        request.extensions_mut().insert(caller);
+        request.extensions_mut().insert(request_id.clone());
+        next.run(request).await
+    };
+    add_rate_limit_headers(response.headers_mut(), verdict);
+    response
+}
+
+fn auth_failure(failure: AuthFailure) -> ApiFailure {
+    match failure {
+        AuthFailure::Missing => ApiFailure::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_required",
+            "Authorization header missing or malformed. Send 'Authorization: Bearer <api key>'.",
+        ),
+        AuthFailure::BadFormat => ApiFailure::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_key_format",
+            "API keys start with sk_live_, sk_test_, pk_live_ or pk_test_.",
+        ),
+        AuthFailure::Unknown => ApiFailure::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            "Invalid or expired API key.",
+        ),
+    }
+}
+
+fn add_rate_limit_headers(headers: &mut HeaderMap, verdict: RateLimitVerdict) {
+    for (name, value) in [
+        ("x-ratelimit-limit", verdict.limit),
+        ("x-ratelimit-remaining", verdict.remaining),
+        ("x-ratelimit-reset", verdict.reset),
+        ("x-ratelimit-window", verdict.window_seconds),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+fn html_502() -> Response {
+    let page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+    let mut response = (StatusCode::BAD_GATEWAY, page).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    response
+}
+
+fn malformed_json() -> Response {
+    let mut response = (StatusCode::OK, r#"{"success":true,"data":{"id":"tkt_"#).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Sends the real headers and a Content-Length for the whole body, but only
+/// half of the body, so the connection ends early.
+async fn truncate(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Response::from_parts(parts, Body::from(half))
+}
+
+fn fault_name(kind: &FaultKind) -> String {
+    match kind {
+        FaultKind::Status { status, .. } => format!("status {status}"),
+        FaultKind::Html502 => "html_502".into(),
+        FaultKind::Delay { ms } => format!("delay {ms}ms"),
+        FaultKind::MalformedJson => "malformed_json".into(),
+        FaultKind::TruncatedBody => "truncated_body".into(),
+        FaultKind::Reset => "reset".into(),
+        FaultKind::CommitThenDrop => "commit_then_drop".into(),
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}

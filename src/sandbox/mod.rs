@@ -1,0 +1,66 @@
+//! The cStar sandbox: an in-memory emulator of cStar's REST API on
+//! loopback, for tests, benchmarks and anyone trying the server without an
+//! account. It writes cStar's wire format from its own records
+//! (`records`), never from the client's models.
+//!
+//! Layout: `seed` makes the demo data, `dataset` queries it, `state` holds
+//! keys, limits, idempotency and the request log, `gate` runs around every
+//! request (faults, auth, rate limit), `routes` are the endpoints, `control`
+//! is the `/_sandbox/` API and `server` accepts connections.
+
+mod control;
+mod dataset;
+mod faults;
+mod gate;
+mod records;
+mod routes;
+mod seed;
+mod server;
+mod state;
+mod wire;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use faults::{FaultKind, FaultRule};
+pub use seed::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
+pub use server::RunningSandbox;
+pub use state::{DEMO_KEYS, DEMO_SECRET_TEST_KEY, DemoKey};
+
+use state::SandboxState;
+
+/// Builds the sandbox's routes over fresh seed data.
+fn app(state: Arc<SandboxState>) -> Router {
+    let team = "/api/v1/teams/{team}";
+    let api = Router::new()
+        .route("/api/v1/auth/whoami", get(routes::whoami))
+        .route(&format!("{team}/tickets"), get(routes::list_tickets).post(routes::create_ticket))
+        .route(&format!("{team}/tickets/{{ticket}}"), get(routes::get_ticket))
+        .route(&format!("{team}/tickets/{{ticket}}/messages"), get(routes::list_messages))
+        .route(&format!("{team}/customers"), get(routes::list_customers))
+        .route(&format!("{team}/customers/{{customer}}"), get(routes::get_customer))
+        .route(&format!("{team}/articles"), get(routes::list_articles))
+        .route(&format!("{team}/categories"), get(routes::list_categories))
+        .route(&format!("{team}/webhooks"), get(routes::list_webhooks))
+        .route(&format!("{team}/webhooks/trigger-test"), post(routes::trigger_test))
+        .fallback(routes::unknown_route)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate));
+    let control = Router::new()
+        .route(
+            "/_sandbox/faults",
+            get(control::list_faults).post(control::add_faults).delete(control::clear_faults),
+        )
+        .route("/_sandbox/rate-limit", post(control::set_rate_limit))
+        .route("/_sandbox/reset", post(control::reset))
+        .route("/_sandbox/requests", get(control::requests));
+    control.merge(api).with_state(state)
+}
+
+/// Starts the sandbox on `127.0.0.1:port` (`0` picks a free port).
+pub async fn start(port: u16) -> std::io::Result<RunningSandbox> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    server::start(addr, app(Arc::new(SandboxState::new()))).await
+}

@@ -1,0 +1,454 @@
+//! Deterministic demo data for the sandbox: the "Acme Support" team with
+//! about 200 tickets and their message threads, 60 customers, 30 Markdown
+//! articles in 6 categories and a few webhooks. The same seed always gives
+//! the same data, so snapshots and examples stay stable.
+
+use serde_json::{Map, Value, json};
+
+use super::dataset::Dataset;
+use super::records::{
+    ArticleRecord, CategoryRecord, CustomerRecord, Ids, MessageRecord, TicketRecord, WebhookRecord,
+};
+use crate::time::iso8601;
+
+/// The sandbox team's id, name and slug.
+pub const TEAM_ID: &str = "5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40";
+pub const TEAM_NAME: &str = "Acme Support";
+pub const TEAM_SLUG: &str = "acme-support";
+
+/// 2026-03-02T09:00:00Z: the seed data is dated in the weeks before this.
+const EPOCH: u64 = 1_772_442_000;
+
+const TICKET_COUNT: usize = 200;
+const CUSTOMER_COUNT: usize = 60;
+
+/// SplitMix64: small, fast and fully determined by its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn uuid_bits(&mut self) -> u128 {
+        // Shaped as a version-4 UUID so it looks like cStar's.
+        let raw = (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64());
+        (raw & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62)
+    }
+}
+
+const FIRST_NAMES: [&str; 20] = [
+    "Casey", "Jordan", "Priya", "Mateo", "Aisha", "Lars", "Mei", "Tomás", "Fatima", "Noah", "Elena", "Kwame", "Sofia",
+    "Hiroshi", "Amara", "Liam", "Zara", "Dmitri", "Ines", "Oluwaseun",
+];
+const LAST_NAMES: [&str; 15] = [
+    "Patel", "Nguyen", "García", "Okafor", "Schmidt", "Kowalski", "Tanaka", "Haddad", "Silva", "Johansson", "Murphy",
+    "Rossi", "Mensah", "Dubois", "Chen",
+];
+const COMPANIES: [&str; 8] = [
+    "northwind.io",
+    "globex.com",
+    "initech.dev",
+    "umbrella.co",
+    "hooli.xyz",
+    "stark.industries",
+    "example.com",
+    "wayne.enterprises",
+];
+const CUSTOMER_TAGS: [&str; 6] = ["vip", "enterprise", "trial", "beta", "churn-risk", "partner"];
+const SENTIMENTS: [&str; 3] = ["positive", "neutral", "negative"];
+const PLANS: [&str; 4] = ["free", "starter", "pro", "enterprise"];
+
+const AGENTS: [(&str, &str); 5] = [
+    ("mem_3f1a9c2e7b5d4e6f8a0b1c2d3e4f5a6b", "Riley Chen"),
+    ("mem_8b2c4d6e0f1a3b5c7d9e1f2a4b6c8d0e", "Sam Okoro"),
+    ("mem_1c3e5a7b9d0f2e4a6c8b0d1f3a5c7e9b", "Alex Moreau"),
+    ("mem_6d8f0a2c4e6b8d0f1a3c5e7b9d1f3a5c", "Jamie Lindqvist"),
+    ("mem_9e1a3c5b7d9f0e2a4c6b8d0f2a4c6e8b", "Morgan Ibe"),
+];
+
+/// (title, opening message, tags)
+const ISSUES: [(&str, &str, &[&str]); 20] = [
+    ("Cannot reset password", "The reset link in the email says it has expired, even when I click it straight away.", &["login", "account"]),
+    ("Charged twice this month", "My card statement shows two charges for the Pro plan on the 3rd.", &["billing"]),
+    ("Export to CSV times out", "Exporting our ticket history spins for a minute and then fails with a timeout.", &["export", "bug"]),
+    ("Widget not loading on Safari", "The chat widget never appears on our site in Safari 18; Chrome is fine.", &["widget", "bug"]),
+    ("How do I add a teammate?", "We hired two new agents. Where do I invite them?", &["account", "how-to"]),
+    ("Webhook deliveries failing", "Our endpoint returns 200 but the dashboard shows every delivery as failed.", &["webhooks", "api"]),
+    ("API returns 429 too often", "We are well under 1,000 requests an hour but still get rate limited.", &["api", "rate-limit"]),
+    ("Request: dark mode for the widget", "Our site is dark themed and the white widget stands out. Any plans for a dark variant?", &["feature-request", "widget"]),
+    ("SSO login loops back to start", "After signing in with Okta we land on the login page again.", &["login", "sso"]),
+    ("Invoice needs our VAT number", "Please add our VAT number to past invoices for our accountant.", &["billing", "invoice"]),
+    ("Knowledge base search misses articles", "Searching 'refund' does not find the article titled 'Refund policy'.", &["knowledge-base", "search"]),
+    ("Emails to support@ not creating tickets", "Since yesterday, mail forwarded to our support address does not create tickets.", &["email", "bug"]),
+    ("Downgrade plan at end of cycle", "We want to move from Pro to Starter when the current period ends.", &["billing", "plan"]),
+    ("Custom fields missing in export", "The CSV export leaves out our custom fields.", &["export", "custom-fields"]),
+    ("Mobile app crashes on launch", "The iOS app closes right after the splash screen since the last update.", &["mobile", "bug"]),
+    ("Slow dashboard after import", "After importing 40k tickets, the dashboard takes 10 seconds to load.", &["performance"]),
+    ("Can't attach files over 5 MB", "Customers say attachments over 5 MB fail without an error.", &["attachments"]),
+    ("GDPR data deletion request", "A customer asked us to delete all their data. How do we do that?", &["privacy", "gdpr"]),
+    ("SLA timer kept running on pending", "The response SLA breached while the ticket was waiting on the customer.", &["sla"]),
+    ("Zapier integration stopped", "Our Zap that creates tickets from form submissions has stopped triggering.", &["integrations"]),
+];
+
+const AGENT_REPLIES: [&str; 6] = [
+    "Thanks for reaching out! I'm looking into this now and will update you shortly.",
+    "Could you send a screenshot and the approximate time this happened?",
+    "I've reproduced the problem and passed it to our engineers.",
+    "A fix has been deployed. Could you try again and let me know?",
+    "I've made that change on your account. Anything else I can help with?",
+    "Here's the guide that walks through it step by step: see our knowledge base.",
+];
+const CUSTOMER_FOLLOW_UPS: [&str; 5] = [
+    "Here's the screenshot you asked for.",
+    "It happened again this morning around 9:00.",
+    "That worked, thank you!",
+    "Still seeing the same problem, unfortunately.",
+    "Any update on this?",
+];
+const INTERNAL_NOTES: [&str; 4] = [
+    "Checked logs: matches the known issue from last week's deploy.",
+    "Customer is on the enterprise plan; prioritise.",
+    "Escalated to engineering.",
+    "Offered a goodwill credit; waiting for approval.",
+];
+
+const STATUSES: [&str; 5] = ["new", "open", "pending", "resolved", "closed"];
+const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+
+/// (name, slug, description, icon, color, public)
+const CATEGORIES: [(&str, &str, &str, &str, &str, bool); 6] = [
+    ("Getting Started", "getting-started", "Set up your team and first channels", "rocket", "#7c3aed", true),
+    ("Account", "account", "Logins, teammates and security", "user", "#2563eb", true),
+    ("Billing", "billing", "Plans, invoices and payments", "credit-card", "#059669", true),
+    ("Integrations", "integrations", "Widget, email, Zapier and more", "plug", "#d97706", true),
+    ("API & Webhooks", "api-webhooks", "Build on cStar with the REST API and webhooks", "code", "#dc2626", true),
+    ("Internal Playbooks", "internal-playbooks", "How our team handles tricky cases", "book", "#4b5563", false),
+];
+
+/// (category index, title)
+const ARTICLES: [(usize, &str); 30] = [
+    (0, "Welcome to cStar"),
+    (0, "Set up your support inbox in five minutes"),
+    (0, "Install the chat widget"),
+    (0, "Invite your teammates"),
+    (0, "Import tickets from another help desk"),
+    (1, "How to reset your password"),
+    (1, "Turn on two-factor authentication"),
+    (1, "Set up single sign-on with Okta"),
+    (1, "Change your account email"),
+    (1, "Delete customer data on request"),
+    (2, "Understand your invoice"),
+    (2, "Add a VAT number to invoices"),
+    (2, "Change or cancel your plan"),
+    (2, "Refund policy"),
+    (2, "Update your payment method"),
+    (3, "Connect your support email address"),
+    (3, "Create tickets from Zapier"),
+    (3, "Customise the widget's colours"),
+    (3, "Use cStar with Slack"),
+    (4, "Authenticate with API keys"),
+    (4, "Paginate through API results"),
+    (4, "Handle rate limits"),
+    (4, "Verify webhook signatures"),
+    (4, "Retry and idempotency keys"),
+    (4, "Webhook event reference"),
+    (4, "Test webhooks with the CLI"),
+    (5, "Escalating to engineering"),
+    (5, "Handling angry customers"),
+    (5, "Goodwill credits: when and how much"),
+    (5, "Triage checklist for new tickets"),
+];
+
+/// Builds the data set for one environment. Live and test data differ
+/// because they come from different seeds.
+pub fn dataset(seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed);
+    let customers = customers(&mut rng);
+    let categories = categories(&mut rng);
+    let articles = articles(&mut rng, &categories);
+    let mut dataset = Dataset {
+        tickets: Vec::new(),
+        messages: Default::default(),
+        customers,
+        categories,
+        articles,
+        webhooks: webhooks(&mut rng),
+    };
+    for index in 0..TICKET_COUNT {
+        let (ticket, thread) = ticket(&mut rng, index, &dataset.customers);
+        dataset.messages.insert(ticket.ids.uuid.clone(), thread);
+        dataset.tickets.push(ticket);
+    }
+    dataset.tickets.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    for customer in &mut dataset.customers {
+        customer.ticket_count = dataset
+            .tickets
+            .iter()
+            .filter(|t| t.customer_id.as_deref() == Some(customer.id.as_str()))
+            .count();
+    }
+    dataset
+}
+
+fn customers(rng: &mut Rng) -> Vec<CustomerRecord> {
+    (0..CUSTOMER_COUNT)
+        .map(|index| {
+            let ids = Ids::from_u128("cus_", rng.uuid_bits());
+            let first = FIRST_NAMES[index % FIRST_NAMES.len()];
+            let last = LAST_NAMES[(index * 7 + index / FIRST_NAMES.len()) % LAST_NAMES.len()];
+            let email = format!(
+                "{}.{}{}@{}",
+                ascii_lower(first),
+                ascii_lower(last),
+                index,
+                rng.pick(&COMPANIES)
+            );
+            let mut tags: Vec<String> = Vec::new();
+            if rng.chance(40) {
+                tags.push(rng.pick(&CUSTOMER_TAGS).to_string());
+            }
+            let mut custom_fields = Map::new();
+            custom_fields.insert("plan".into(), json!(rng.pick(&PLANS)));
+            let created = EPOCH - 86_400 * (60 + rng.below(300) as u64);
+            CustomerRecord {
+                id: ids.prefixed.clone(),
+                ids,
+                object: "customer",
+                name: format!("{first} {last}"),
+                email,
+                status: if rng.chance(85) { "active" } else { "inactive" },
+                sentiment: *rng.pick(&SENTIMENTS),
+                tags,
+                notes: rng.chance(20).then(|| "Prefers email over chat.".to_owned()),
+                custom_fields,
+                ticket_count: 0,
+                metadata: Map::new(),
+                created_at: iso8601(created),
+                updated_at: iso8601(created + 86_400 * rng.below(50) as u64),
+            }
+        })
+        .collect()
+}
+
+fn ticket(rng: &mut Rng, index: usize, customers: &[CustomerRecord]) -> (TicketRecord, Vec<MessageRecord>) {
+    let ids = Ids::from_u128("tkt_", rng.uuid_bits());
+    let (title, opening, tags) = ISSUES[rng.below(ISSUES.len())];
+    let status = STATUSES[index % STATUSES.len()];
+    let priority = PRIORITIES[(index / STATUSES.len()) % PRIORITIES.len()];
+    let customer = rng.pick(customers);
+    let agent = (status != "new").then(|| *rng.pick(&AGENTS));
+    let created = EPOCH - 3_600 * (index as u64 * 3 + rng.below(3) as u64) - 60 * rng.below(60) as u64;
+    let thread = thread(rng, &ids.prefixed, status, opening, &customer.name, agent, created);
+    let updated = created + 60 * (thread.len() as u64) * 17;
+    let closed = matches!(status, "resolved" | "closed").then(|| iso8601(updated));
+    let first_response = thread.iter().find(|m| m.sender == "agent").map(|m| m.created_at.clone());
+    let ticket = TicketRecord {
+        id: ids.prefixed.clone(),
+        ids,
+        object: "ticket",
+        title: title.to_owned(),
+        status: status.to_owned(),
+        priority: priority.to_owned(),
+        customer_id: Some(customer.id.clone()),
+        customer_name: Some(customer.name.clone()),
+        assigned_to: agent.map(|(id, _)| id.to_owned()),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        notes: rng.chance(25).then(|| rng.pick(&INTERNAL_NOTES).to_string()),
+        message_count: thread.len(),
+        response_deadline: Some(iso8601(created + 4 * 3_600)),
+        resolution_deadline: Some(iso8601(created + 48 * 3_600)),
+        first_response_at: first_response,
+        response_tier: Some(if priority == "urgent" { "priority" } else { "standard" }.to_owned()),
+        resolution_tier: Some("standard".to_owned()),
+        sla_paused: status == "pending",
+        metadata: metadata(rng),
+        created_at: iso8601(created),
+        updated_at: iso8601(updated),
+        closed_at: closed.clone(),
+        resolved_at: closed,
+    };
+    (ticket, thread)
+}
+
+fn metadata(rng: &mut Rng) -> Map<String, Value> {
+    let mut metadata = Map::new();
+    if rng.chance(30) {
+        metadata.insert("source".into(), json!(rng.pick(&["widget", "email", "api"])));
+    }
+    metadata
+}
+
+fn thread(
+    rng: &mut Rng,
+    ticket_id: &str,
+    status: &str,
+    opening: &str,
+    customer_name: &str,
+    agent: Option<(&str, &str)>,
+    created: u64,
+) -> Vec<MessageRecord> {
+    let mut at = created;
+    let mut messages = Vec::new();
+    let mut push = |rng: &mut Rng, content: String, sender: &'static str, name: &str, internal: bool| {
+        messages.push(MessageRecord {
+            id: format!("msg_{}", uuid::Uuid::from_u128(rng.uuid_bits()).simple()),
+            ticket_id: ticket_id.to_owned(),
+            content,
+            sender,
+            sender_name: name.to_owned(),
+            is_internal: internal,
+            created_at: iso8601(at),
+        });
+        at += 60 * (5 + rng.below(90) as u64);
+    };
+    push(rng, opening.to_owned(), "customer", customer_name, false);
+    let Some((_, agent_name)) = agent else {
+        return messages;
+    };
+    push(rng, format!("Ticket assigned to {agent_name}."), "system", "cStar", false);
+    let text = rng.pick(&AGENT_REPLIES).to_string();
+    push(rng, text, "agent", agent_name, false);
+    if rng.chance(40) {
+        let text = rng.pick(&INTERNAL_NOTES).to_string();
+    push(rng, text, "agent", agent_name, true);
+    }
+    for _ in 0..rng.below(3) {
+        let text = rng.pick(&CUSTOMER_FOLLOW_UPS).to_string();
+    push(rng, text, "customer", customer_name, false);
+        let text = rng.pick(&AGENT_REPLIES).to_string();
+    push(rng, text, "agent", agent_name, false);
+    }
+    if matches!(status, "resolved" | "closed") {
+        push(rng, format!("Ticket marked as {status}."), "system", "cStar", false);
+    }
+    messages
+}
+
+fn categories(rng: &mut Rng) -> Vec<CategoryRecord> {
+    CATEGORIES
+        .iter()
+        .enumerate()
+        .map(|(index, (name, slug, description, icon, color, public))| CategoryRecord {
+            id: uuid::Uuid::from_u128(rng.uuid_bits()).hyphenated().to_string(),
+            object: "category",
+            name: name.to_string(),
+            slug: slug.to_string(),
+            description: description.to_string(),
+            icon,
+            color,
+            sort_order: index as u32,
+            is_public: *public,
+            created_at: iso8601(EPOCH - 86_400 * 200),
+            updated_at: iso8601(EPOCH - 86_400 * 100),
+        })
+        .collect()
+}
+
+fn articles(rng: &mut Rng, categories: &[CategoryRecord]) -> Vec<ArticleRecord> {
+    ARTICLES
+        .iter()
+        .enumerate()
+        .map(|(index, (category_index, title))| {
+            let category = &categories[*category_index];
+            let slug = slugify(title);
+            let excerpt = format!("{title}: a short guide from the {} section.", category.name);
+            let steps: Vec<String> = (1..=3 + rng.below(3))
+                .map(|step| format!("{step}. Step {step} of {}.", ascii_lower(title)))
+                .collect();
+            let content = format!(
+                "# {title}\n\n{excerpt}\n\n## Steps\n\n{}\n\n## Still stuck?\n\nReply to your ticket and an agent will help.\n",
+                steps.join("\n")
+            );
+            let status = match index % 10 {
+                7 => "draft",
+                9 => "archived",
+                _ => "published",
+            };
+            let created = EPOCH - 86_400 * (150 - index as u64 * 4);
+            let words = content.split_whitespace().count();
+            ArticleRecord {
+                id: format!("art_{}", uuid::Uuid::from_u128(rng.uuid_bits()).simple()),
+                object: "article",
+                title: title.to_string(),
+                slug,
+                excerpt,
+                content,
+                category: category.name.clone(),
+                category_id: category.id.clone(),
+                status,
+                is_public: category.is_public && status == "published",
+                tags: vec![category.slug.clone()],
+                notes: None,
+                view_count: rng.below(2_000) as u64,
+                use_count: rng.below(80) as u64,
+                read_time: format!("{} min", 1 + words / 200),
+                published_at: (status != "draft").then(|| iso8601(created + 86_400)),
+                meta_description: Some(format!("{title} | {TEAM_NAME} help center")),
+                metadata: Map::new(),
+                created_at: iso8601(created),
+                updated_at: iso8601(created + 86_400 * 3),
+            }
+        })
+        .collect()
+}
+
+fn webhooks(rng: &mut Rng) -> Vec<WebhookRecord> {
+    let hooks: [(&str, &str, &[&str], bool); 4] = [
+        ("Slack alerts", "https://hooks.example.com/slack", &["ticket.created", "ticket.closed"], true),
+        ("CRM sync", "https://crm.example.com/cstar", &["customer.*", "ticket.*"], true),
+        ("Analytics", "https://analytics.example.com/ingest", &["*"], true),
+        ("Old integration", "https://legacy.example.com/hook", &["ticket.updated"], false),
+    ];
+    hooks
+        .iter()
+        .map(|(name, url, events, active)| WebhookRecord {
+            id: format!("whk_{}", uuid::Uuid::from_u128(rng.uuid_bits()).simple()),
+            name: name.to_string(),
+            url: url.to_string(),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            is_active: *active,
+            created_at: iso8601(EPOCH - 86_400 * 90),
+            updated_at: iso8601(EPOCH - 86_400 * 30),
+        })
+        .collect()
+}
+
+fn ascii_lower(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'á' | 'à' => 'a',
+            'é' | 'è' => 'e',
+            'í' => 'i',
+            'ó' => 'o',
+            'ú' => 'u',
+            other => other,
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+fn slugify(title: &str) -> String {
+    ascii_lower(title).split_whitespace().collect::<Vec<_>>().join("-")
+}

@@ -1,0 +1,268 @@
+//! The sandbox's mutable state: both environments' data, the demo keys,
+//! rate-limit windows, stored idempotent answers, queued faults and the
+//! request log. One mutex guards it all; no lock is held across an await.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Serialize;
+
+use super::dataset::Dataset;
+use super::faults::FaultRule;
+use super::seed;
+use crate::api::secret::{Environment, KEY_PREFIXES, KeyType};
+use crate::time::unix_now;
+
+/// A demo key the sandbox accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoKey {
+    pub key: &'static str,
+    pub key_type: KeyType,
+    pub environment: Environment,
+    pub label: &'static str,
+}
+
+/// The keys printed at start and listed in the README.
+pub const DEMO_KEYS: [DemoKey; 3] = [
+    DemoKey {
+        key: "sk_test_sandboxDemoSecretTestKey00000001",
+        key_type: KeyType::Secret,
+        environment: Environment::Test,
+        label: "secret, test",
+    },
+    DemoKey {
+        key: "pk_test_sandboxDemoPublishTestKey0000001",
+        key_type: KeyType::Publishable,
+        environment: Environment::Test,
+        label: "publishable, test",
+    },
+    DemoKey {
+        key: "sk_live_sandboxDemoSecretLiveKey00000001",
+        key_type: KeyType::Secret,
+        environment: Environment::Live,
+        label: "secret, live",
+    },
+];
+
+/// The demo secret test key, used by `--sandbox`.
+pub const DEMO_SECRET_TEST_KEY: &str = DEMO_KEYS[0].key;
+
+const LOG_CAPACITY: usize = 10_000;
+const IDEMPOTENCY_CAPACITY: usize = 10_000;
+
+/// Who is calling, once the key is accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub key: &'static DemoKey,
+}
+
+/// Why a key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    BadFormat,
+    Unknown,
+}
+
+/// Checks an `Authorization` header value.
+pub fn authenticate(header: Option<&str>) -> Result<Caller, AuthFailure> {
+    let header = header.ok_or(AuthFailure::Missing)?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or(AuthFailure::Missing)?
+        .trim();
+    if !KEY_PREFIXES.iter().any(|(prefix, _, _)| token.starts_with(prefix)) {
+        return Err(AuthFailure::BadFormat);
+    }
+    DEMO_KEYS
+        .iter()
+        .find(|demo| demo.key == token)
+        .map(|key| Caller { key })
+        .ok_or(AuthFailure::Unknown)
+}
+
+/// One line of `GET /_sandbox/requests`. Never holds the API key.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedRequest {
+    pub sequence: u64,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub status: Option<u16>,
+    pub fault: Option<String>,
+}
+
+/// A rate-limit window's counters.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: u64,
+    used: u64,
+}
+
+/// Rate-limit settings; `None` uses cStar's documented limits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RateLimitOverride {
+    pub limit: Option<u64>,
+    pub window_seconds: Option<u64>,
+}
+
+/// The headers to send with one answer, and whether it is over the limit.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitVerdict {
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset: u64,
+    pub window_seconds: u64,
+    pub exceeded: bool,
+}
+
+/// A stored answer to an idempotent create.
+#[derive(Debug, Clone)]
+pub struct StoredAnswer {
+    pub fingerprint: Vec<u8>,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+pub struct Inner {
+    pub environments: HashMap<Environment, Dataset>,
+    pub faults: Vec<FaultRule>,
+    pub log: VecDeque<LoggedRequest>,
+    pub idempotency: HashMap<(&'static str, String), StoredAnswer>,
+    idempotency_order: VecDeque<(&'static str, String)>,
+    windows: HashMap<&'static str, Window>,
+    pub rate_limit: RateLimitOverride,
+    pub sequence: u64,
+}
+
+/// Shared sandbox state.
+pub struct SandboxState {
+    inner: Mutex<Inner>,
+}
+
+impl SandboxState {
+    pub fn new() -> Self {
+        SandboxState {
+            inner: Mutex::new(Inner::fresh()),
+        }
+    }
+
+    /// Locks the state; a poisoned lock is recovered, since every update
+    /// leaves the state consistent.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Default for SandboxState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Inner {
+    fn fresh() -> Self {
+        let environments = HashMap::from([
+            (Environment::Test, seed::dataset(0x7E57)),
+            (Environment::Live, seed::dataset(0x11FE)),
+        ]);
+        Inner {
+            environments,
+            faults: Vec::new(),
+            log: VecDeque::new(),
+            idempotency: HashMap::new(),
+            idempotency_order: VecDeque::new(),
+            windows: HashMap::new(),
+            rate_limit: RateLimitOverride::default(),
+            sequence: 0,
+        }
+    }
+
+    /// Back to the seed data, with no faults, log, limits or stored answers.
+    pub fn reset(&mut self) {
+        *self = Inner::fresh();
+    }
+
+    pub fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
+    pub fn record(&mut self, entry: LoggedRequest) -> usize {
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(entry);
+        self.log.len() - 1
+    }
+
+    pub fn store_answer(&mut self, key: (&'static str, String), answer: StoredAnswer) {
+        if self.idempotency_order.len() == IDEMPOTENCY_CAPACITY
+            && let Some(oldest) = self.idempotency_order.pop_front()
+        {
+            self.idempotency.remove(&oldest);
+        }
+        self.idempotency_order.push_back(key.clone());
+        self.idempotency.insert(key, answer);
+    }
+
+    /// Counts one request against the caller's window.
+    pub fn charge(&mut self, caller: Caller) -> RateLimitVerdict {
+        let now = unix_now();
+        let default_limit = match caller.key.key_type {
+            KeyType::Secret => 1_000,
+            KeyType::Publishable => 100,
+        };
+        let limit = self.rate_limit.limit.unwrap_or(default_limit);
+        let window_seconds = self.rate_limit.window_seconds.unwrap_or(3_600).max(1);
+        let window = self.windows.entry(caller.key.key).or_insert(Window { started: now, used: 0 });
+        if now >= window.started + window_seconds {
+            *window = Window { started: now, used: 0 };
+        }
+        let exceeded = window.used >= limit;
+        if !exceeded {
+            window.used += 1;
+        }
+        RateLimitVerdict {
+            limit,
+            remaining: limit.saturating_sub(window.used),
+            reset: window.started + window_seconds,
+            window_seconds,
+            exceeded,
+        }
+    }
+
+    /// Starts every caller's window afresh (after the limit changed).
+    pub fn clear_windows(&mut self) {
+        self.windows.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authenticates_demo_keys_only() {
+        assert!(authenticate(Some(&format!("Bearer {DEMO_SECRET_TEST_KEY}"))).is_ok());
+        assert_eq!(authenticate(None).err(), Some(AuthFailure::Missing));
+        assert_eq!(authenticate(Some("Basic abc")).err(), Some(AuthFailure::Missing));
+        assert_eq!(authenticate(Some("Bearer xx_live_abc")).err(), Some(AuthFailure::BadFormat));
+        assert_eq!(
+            authenticate(Some("Bearer sk_live_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6")).err(),
+            Some(AuthFailure::Unknown)
+        );
+    }
+
+    #[test]
+    fn demo_keys_have_the_documented_shape() {
+        for demo in DEMO_KEYS {
+            let kind = crate::api::secret::key_kind(demo.key).unwrap();
+            assert_eq!((kind.key_type, kind.environment), (demo.key_type, demo.environment));
+            assert_eq!(demo.key.len(), 8 + 32, "{}", demo.key);
+        }
+    }
+}
