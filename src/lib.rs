@@ -6,6 +6,9 @@
 //! conversions they share.
 
 pub mod api;
+pub mod cli;
 pub mod events;
 pub mod sandbox;
+pub mod serve;
 pub mod time;
+pub mod tools;

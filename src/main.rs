@@ -1,1 +1,61 @@
-fn main() {}
+//! The `cstar-mcp` binary: parse arguments, send logs to stderr, run.
+
+use std::process::ExitCode;
+
+use cstar_mcp::cli::{self, Command, HELP};
+use cstar_mcp::serve;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args, |name| std::env::var(name).ok()) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("cstar-mcp: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let log_level = match &command {
+        Command::Serve(config) => config.log_level.clone(),
+        _ => std::env::var("RUST_LOG").ok(),
+    };
+    init_logging(log_level.as_deref());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cstar-mcp: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        Command::Help => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Command::Version => {
+            println!("cstar-mcp {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Sandbox { port } => runtime.block_on(serve::run_sandbox(port)),
+        Command::Serve(config) => runtime.block_on(serve::serve_stdio(config)),
+    };
+    // Do not wait for stdin readers or idle connections to wind down.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cstar-mcp: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr only: stdout is the MCP channel.
+fn init_logging(filter: Option<&str>) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter.unwrap_or("warn"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}

@@ -1,0 +1,201 @@
+//! Command-line arguments and environment variables, parsed into a
+//! validated `Command` before anything runs. Parsing is a pure function of
+//! the arguments and an environment lookup, so it is table-tested.
+
+use std::time::Duration;
+
+use crate::api::secret::ApiKey;
+use crate::api::DEFAULT_BASE_URL;
+
+/// What the binary was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Serve MCP over stdio.
+    Serve(ServeConfig),
+    /// Run the sandbox standalone.
+    Sandbox { port: u16 },
+    Help,
+    Version,
+}
+
+/// Settings for serving MCP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeConfig {
+    pub api_key: Option<ApiKey>,
+    pub team_id: Option<String>,
+    pub base_url: String,
+    pub timeout: Duration,
+    /// Start an in-process sandbox and use its demo key.
+    pub sandbox: bool,
+    /// The log filter; logs always go to stderr.
+    pub log_level: Option<String>,
+}
+
+pub const HELP: &str = "\
+cstar-mcp: an MCP server for cStar (cstar.help) over stdio
+
+USAGE:
+    cstar-mcp [mcp-server] [OPTIONS]    serve MCP over stdio (the default)
+    cstar-mcp sandbox [--port N]        run the cStar sandbox (API emulator) on 127.0.0.1
+    cstar-mcp --help | --version
+
+OPTIONS:
+    --api-key KEY       cStar API key. Prefer the environment: flags show in `ps`.
+                        [env: CSTAR_API_KEY, then CSTAR_SECRET_KEY]
+    --team-id ID        team UUID; discovered from the key when absent [env: CSTAR_TEAM_ID]
+    --base-url URL      cStar API host [env: CSTAR_BASE_URL] [default: https://www.cstar.help]
+    --timeout SECONDS   limit for one HTTP attempt [env: CSTAR_TIMEOUT] [default: 20]
+    --log-level FILTER  stderr log filter, e.g. debug or cstar_mcp=trace [env: RUST_LOG] [default: warn]
+    --sandbox           start a built-in cStar sandbox with demo data and use its demo key;
+                        needs no account and no network
+    --port N            (sandbox command) port to listen on; 0 picks a free one [default: 8787]
+    -h, --help          print this help
+    -V, --version       print the version
+
+Logs go to stderr; stdout carries only MCP messages.
+";
+
+/// Parses arguments (without the program name), reading variables through `env`.
+pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Command, String> {
+    let mut rest = args;
+    let mut sandbox_command = false;
+    match rest.first().map(String::as_str) {
+        Some("mcp-server") | Some("serve") => rest = &rest[1..],
+        Some("sandbox") => {
+            sandbox_command = true;
+            rest = &rest[1..];
+        }
+        _ => {}
+    }
+    let mut api_key = None;
+    let mut team_id = None;
+    let mut base_url = None;
+    let mut timeout = None;
+    let mut log_level = None;
+    let mut sandbox = false;
+    let mut port: Option<u16> = None;
+    let mut index = 0;
+    while index < rest.len() {
+        let arg = rest[index].as_str();
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            if let Some(value) = inline.clone() {
+                return Ok(value);
+            }
+            index += 1;
+            rest.get(index).cloned().ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--api-key" => api_key = Some(value(flag)?),
+            "--team-id" => team_id = Some(value(flag)?),
+            "--base-url" => base_url = Some(value(flag)?),
+            "--timeout" => timeout = Some(value(flag)?),
+            "--log-level" => log_level = Some(value(flag)?),
+            "--port" => {
+                let raw = value(flag)?;
+                port = Some(raw.parse().map_err(|_| format!("--port takes a number from 0 to 65535, not '{raw}'"))?);
+            }
+            "--sandbox" => sandbox = true,
+            other => return Err(format!("unknown argument '{other}' (see --help)")),
+        }
+        index += 1;
+    }
+    if sandbox_command {
+        return Ok(Command::Sandbox { port: port.unwrap_or(8787) });
+    }
+    if port.is_some() {
+        return Err("--port belongs to the sandbox command: cstar-mcp sandbox --port N".into());
+    }
+    let timeout = match timeout.or_else(|| env("CSTAR_TIMEOUT")) {
+        None => Duration::from_secs(20),
+        Some(raw) => match raw.trim().parse::<f64>() {
+            Ok(seconds) if seconds > 0.0 && seconds <= 600.0 => Duration::from_secs_f64(seconds),
+            _ => return Err(format!("--timeout takes seconds between 0 and 600, not '{raw}'")),
+        },
+    };
+    let base_url = base_url
+        .or_else(|| env("CSTAR_BASE_URL"))
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(format!("--base-url must start with https:// or http://, not '{base_url}'"));
+    }
+    let api_key = api_key
+        .or_else(|| env("CSTAR_API_KEY"))
+        .or_else(|| env("CSTAR_SECRET_KEY"))
+        .filter(|key| !key.trim().is_empty())
+        .map(ApiKey::new);
+    Ok(Command::Serve(ServeConfig {
+        api_key,
+        team_id: team_id.or_else(|| env("CSTAR_TEAM_ID")).filter(|t| !t.trim().is_empty()),
+        base_url: base_url.trim().trim_end_matches('/').to_owned(),
+        timeout,
+        sandbox,
+        log_level: log_level.or_else(|| env("RUST_LOG")),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn serve(line: &str, vars: &[(&str, &str)]) -> ServeConfig {
+        let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        match parse(&args(line), lookup) {
+            Ok(Command::Serve(config)) => config,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    const KEY: &str = "sk_test_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6";
+
+    #[test]
+    fn key_precedence_flag_then_env() {
+        let config = serve(&format!("--api-key {KEY}"), &[("CSTAR_API_KEY", "sk_live_other")]);
+        assert_eq!(config.api_key.map(|k| k.expose().to_owned()).as_deref(), Some(KEY));
+        let config = serve("", &[("CSTAR_API_KEY", KEY), ("CSTAR_SECRET_KEY", "sk_live_x")]);
+        assert_eq!(config.api_key.map(|k| k.expose().to_owned()).as_deref(), Some(KEY));
+        let config = serve("", &[("CSTAR_SECRET_KEY", KEY)]);
+        assert_eq!(config.api_key.map(|k| k.expose().to_owned()).as_deref(), Some(KEY));
+        assert_eq!(serve("", &[]).api_key, None);
+    }
+
+    #[test]
+    fn accepts_the_mcp_server_word_and_inline_values() {
+        let config = serve(&format!("mcp-server --api-key={KEY} --team-id t1 --timeout 2.5"), &[]);
+        assert_eq!(config.team_id.as_deref(), Some("t1"));
+        assert_eq!(config.timeout, Duration::from_millis(2500));
+        assert_eq!(config.base_url, DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn base_url_from_env_and_trimmed() {
+        let config = serve("", &[("CSTAR_BASE_URL", "http://127.0.0.1:9/")]);
+        assert_eq!(config.base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn sandbox_forms() {
+        assert!(serve("--sandbox", &[]).sandbox);
+        assert_eq!(parse(&args("sandbox --port 0"), |_| None), Ok(Command::Sandbox { port: 0 }));
+        assert_eq!(parse(&args("sandbox"), |_| None), Ok(Command::Sandbox { port: 8787 }));
+    }
+
+    #[test]
+    fn refuses_bad_input() {
+        for line in ["--bogus", "--timeout 0", "--timeout abc", "--base-url ftp://x", "--api-key", "sandbox --port 70000", "--port 1"] {
+            assert!(parse(&args(line), |_| None).is_err(), "{line}");
+        }
+        assert_eq!(parse(&args("--help"), |_| None), Ok(Command::Help));
+        assert_eq!(parse(&args("-V"), |_| None), Ok(Command::Version));
+    }
+}

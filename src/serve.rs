@@ -1,0 +1,114 @@
+//! Running the binary's commands: the MCP server over stdio (optionally on
+//! an in-process sandbox) and the standalone sandbox.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rmcp::ServiceExt;
+
+use crate::api::secret::ApiKey;
+use crate::api::{Client, ClientConfig};
+use crate::cli::ServeConfig;
+use crate::sandbox;
+use crate::tools::CstarServer;
+
+/// Serves MCP on stdin/stdout until stdin closes or a signal arrives.
+pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
+    // Keep the sandbox alive for as long as the server runs.
+    let (_sandbox, client_config) = client_config(config).await?;
+    match client_config.api_key.as_ref().map(ApiKey::kind) {
+        None => tracing::warn!("no API key: set CSTAR_API_KEY, or run with --sandbox; tools will say how"),
+        Some(None) => tracing::warn!("the API key is not in cStar's format; tools will say how to fix it"),
+        Some(Some(kind)) => tracing::info!(key = kind.prefix, base_url = %client_config.base_url, "serving cStar tools"),
+    }
+    let client = Arc::new(Client::new(client_config)?);
+    let server = CstarServer::new(client);
+    let running = match server.serve(rmcp::transport::io::stdio_pipes()).await {
+        Ok(running) => running,
+        Err(error) => {
+            // stdin closed before the handshake finished: a normal way to stop.
+            tracing::info!(%error, "the client left before initializing");
+            return Ok(());
+        }
+    };
+    tokio::select! {
+        result = running.waiting() => {
+            if let Err(error) = result {
+                tracing::info!(%error, "MCP session ended");
+            }
+        }
+        () = shutdown_signal() => tracing::info!("signal received, stopping"),
+    }
+    Ok(())
+}
+
+/// The client settings, starting an in-process sandbox for `--sandbox`.
+async fn client_config(config: ServeConfig) -> anyhow::Result<(Option<sandbox::RunningSandbox>, ClientConfig)> {
+    let mut client_config = ClientConfig::new(config.base_url, config.api_key);
+    client_config.team_id = config.team_id;
+    client_config.timeout = config.timeout;
+    if !config.sandbox {
+        return Ok((None, client_config));
+    }
+    let running = sandbox::start(0).await.context("could not start the sandbox")?;
+    tracing::info!(url = %running.base_url(), "sandbox started with demo data");
+    client_config.base_url = running.base_url();
+    client_config.api_key = Some(ApiKey::new(sandbox::DEMO_SECRET_TEST_KEY));
+    Ok((Some(running), client_config))
+}
+
+/// Runs the sandbox standalone. Its own output goes to stdout: this
+/// command does not speak MCP.
+pub async fn run_sandbox(port: u16) -> anyhow::Result<()> {
+    let running = sandbox::start(port)
+        .await
+        .with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;
+    let mut banner = format!("listening on {}\n", running.base_url());
+    banner.push_str(&format!(
+        "team: {} ({}, {})\ndemo keys:\n",
+        sandbox::TEAM_NAME,
+        sandbox::TEAM_SLUG,
+        sandbox::TEAM_ID
+    ));
+    for key in sandbox::DEMO_KEYS {
+        banner.push_str(&format!("  {}  {}\n", key.key, key.label));
+    }
+    banner.push_str("control API: /_sandbox/faults, /_sandbox/rate-limit, /_sandbox/reset, /_sandbox/requests\n");
+    write_stdout(&banner)?;
+    tokio::select! {
+        () = running.wait() => {}
+        () = shutdown_signal() => {}
+    }
+    Ok(())
+}
+
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

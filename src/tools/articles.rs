@@ -1,0 +1,107 @@
+//! Knowledge-base tool: list and search articles.
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::errors::ToolError;
+use super::views::{ArticleView, Pagination};
+use super::{CstarServer, args};
+use crate::api::ids::is_uuid;
+use crate::api::models::{ArticleQuery, ArticleStatus};
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListArticlesParams {
+    /// Only articles with this status.
+    pub status: Option<ArticleStatus>,
+    /// Only articles in this category, by name (e.g. Billing), slug or id.
+    pub category: Option<String>,
+    /// Only public (true) or only internal (false) articles.
+    pub is_public: Option<bool>,
+    /// Words to find in titles and bodies.
+    pub search: Option<String>,
+    /// Only articles with this exact tag.
+    pub tag: Option<String>,
+    /// Include each article's full Markdown body (default false: excerpts only).
+    pub include_content: Option<bool>,
+    /// Page number, from 1 (default 1).
+    #[schemars(range(min = 1))]
+    pub page: Option<u32>,
+    /// Articles per page, 1-100 (default 20).
+    #[schemars(range(min = 1, max = 100))]
+    pub page_size: Option<u32>,
+}
+
+/// One page of knowledge-base articles.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ArticleList {
+    /// Articles; content only when includeContent was true.
+    pub articles: Vec<ArticleView>,
+    /// Where this page sits; follow hasMore for more.
+    pub pagination: Pagination,
+}
+
+#[tool_router(router = article_tools, vis = "pub(super)")]
+impl CstarServer {
+    /// List or search knowledge-base articles by status, category (name or id), visibility, tag or search text. Returns titles, excerpts, categories and pagination; set includeContent for full Markdown bodies. Use it to find help articles to cite in replies.
+    #[tool(
+        name = "cstar_list_articles",
+        title = "List knowledge-base articles",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn list_articles(
+        &self,
+        Parameters(params): Parameters<ListArticlesParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<ArticleList>, ToolError> {
+        let (page, page_size) = args::paging(params.page, params.page_size)?;
+        let category = match args::text("category", params.category, args::MAX_SHORT)? {
+            Some(category) if !is_uuid(&category) => Some(self.category_id(&context, &category).await?),
+            other => other,
+        };
+        let query = ArticleQuery {
+            status: params.status,
+            category,
+            is_public: params.is_public,
+            search: args::text("search", params.search, args::MAX_SEARCH)?,
+            tag: args::text("tag", params.tag, args::MAX_SHORT)?,
+            page,
+            page_size,
+        };
+        let page = self
+            .call(&context, self.context(None, None), self.client.list_articles(&query))
+            .await?;
+        let include_content = params.include_content.unwrap_or(false);
+        Ok(Json(ArticleList {
+            articles: page.items.iter().map(|a| ArticleView::new(a, include_content)).collect(),
+            pagination: Pagination::of(&page),
+        }))
+    }
+}
+
+impl CstarServer {
+    /// Resolves a category name, slug or prefixed id to the id cStar's
+    /// filter takes, naming the valid categories when nothing matches.
+    async fn category_id(&self, context: &RequestContext<RoleServer>, wanted: &str) -> Result<String, ToolError> {
+        let categories = self
+            .call(context, self.context(None, None), self.client.list_categories())
+            .await?;
+        categories
+            .iter()
+            .find(|c| {
+                c.id == wanted || c.name.eq_ignore_ascii_case(wanted) || c.slug.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+            })
+            .map(|c| c.id.clone())
+            .ok_or_else(|| {
+                let names: Vec<&str> = categories.iter().map(|c| c.name.as_str()).collect();
+                ToolError::invalid_argument(
+                    "category",
+                    format!("no category is called '{wanted}'"),
+                    format!("Valid categories: {}.", names.join(", ")),
+                )
+            })
+    }
+}

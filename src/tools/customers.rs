@@ -1,0 +1,105 @@
+//! Customer tools: list and read profiles.
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::errors::ToolError;
+use super::views::{CustomerView, Pagination};
+use super::{CstarServer, args};
+use crate::api::models::{CustomerQuery, CustomerStatus, Sentiment};
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListCustomersParams {
+    /// Only active or only inactive customers.
+    pub status: Option<CustomerStatus>,
+    /// Only customers with this sentiment (happy counts as positive; frustrated and angry as negative).
+    pub sentiment: Option<Sentiment>,
+    /// Text to find in names or email addresses.
+    pub search: Option<String>,
+    /// Only customers with this exact tag.
+    pub tag: Option<String>,
+    /// Page number, from 1 (default 1).
+    #[schemars(range(min = 1))]
+    pub page: Option<u32>,
+    /// Customers per page, 1-100 (default 20).
+    #[schemars(range(min = 1, max = 100))]
+    pub page_size: Option<u32>,
+}
+
+/// One page of customers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerList {
+    /// Customer profiles.
+    pub customers: Vec<CustomerView>,
+    /// Where this page sits; follow hasMore for more.
+    pub pagination: Pagination,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GetCustomerParams {
+    /// The customer's id: cus_... or its UUID.
+    pub customer_id: String,
+}
+
+/// One customer's full profile.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerDetail {
+    /// The customer, with every field cStar returned.
+    pub customer: CustomerView,
+}
+
+#[tool_router(router = customer_tools, vis = "pub(super)")]
+impl CstarServer {
+    /// List customers, filtered by status, sentiment, tag, or search text over name and email. Returns profiles (id, name, email, status, sentiment, tags, ticket count) and pagination; follow hasMore with page.
+    #[tool(
+        name = "cstar_list_customers",
+        title = "List customers",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn list_customers(
+        &self,
+        Parameters(params): Parameters<ListCustomersParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<CustomerList>, ToolError> {
+        let (page, page_size) = args::paging(params.page, params.page_size)?;
+        let query = CustomerQuery {
+            status: params.status,
+            sentiment: params.sentiment,
+            search: args::text("search", params.search, args::MAX_SEARCH)?,
+            tag: args::text("tag", params.tag, args::MAX_SHORT)?,
+            page,
+            page_size,
+        };
+        let page = self
+            .call(&context, self.context(None, None), self.client.list_customers(&query))
+            .await?;
+        Ok(Json(CustomerList {
+            customers: page.items.iter().map(CustomerView::summary).collect(),
+            pagination: Pagination::of(&page),
+        }))
+    }
+
+    /// Read one customer's full profile: contact details, status, sentiment, tags, notes, custom fields and ticket count. Use cstar_list_tickets with customerId for their tickets.
+    #[tool(
+        name = "cstar_get_customer",
+        title = "Get a customer",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn get_customer(
+        &self,
+        Parameters(params): Parameters<GetCustomerParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<CustomerDetail>, ToolError> {
+        let id = params.customer_id.trim();
+        let error_context = self.context(Some(("Customer", id)), Some("cstar_list_customers"));
+        let customer = self.call(&context, error_context, self.client.get_customer(id)).await?;
+        Ok(Json(CustomerDetail {
+            customer: CustomerView::detail(&customer),
+        }))
+    }
+}

@@ -1,0 +1,287 @@
+//! The one place that words failures for the model: what failed, why, and
+//! what to do next. Every failure becomes an `isError` tool result with
+//! that sentence, followed by the same facts as a JSON error body (`code`,
+//! `status`, `retryable`, `retryAfterSeconds`, `requestId`, `hint`).
+//!
+//! The body travels as a second text block, not as `structuredContent`:
+//! strict clients validate `structuredContent` against the tool's
+//! `outputSchema`, which describes success.
+
+use rmcp::ErrorData;
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use serde::Serialize;
+
+use crate::api::ApiError;
+
+/// The machine-readable half of a tool error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub retryable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    pub hint: String,
+}
+
+/// A failed tool call, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolError {
+    pub message: String,
+    pub body: ErrorBody,
+}
+
+impl ToolError {
+    /// A failure found before calling cStar (a bad argument).
+    pub fn invalid_argument(param: &str, problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        let problem = problem.into();
+        let hint = hint.into();
+        ToolError {
+            message: format!("Invalid argument '{param}': {problem}. {hint}"),
+            body: ErrorBody {
+                code: "invalid_argument".into(),
+                status: None,
+                retryable: false,
+                retry_after_seconds: None,
+                request_id: None,
+                hint,
+            },
+        }
+    }
+
+    /// The call was cancelled by the client.
+    pub fn cancelled() -> Self {
+        ToolError {
+            message: "The call was cancelled before cStar answered.".into(),
+            body: ErrorBody {
+                code: "cancelled".into(),
+                status: None,
+                retryable: true,
+                retry_after_seconds: None,
+                request_id: None,
+                hint: "Call the tool again if the result is still needed.".into(),
+            },
+        }
+    }
+}
+
+impl IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        let body = serde_json::to_string(&serde_json::json!({ "error": self.body }))
+            .unwrap_or_else(|_| "{}".to_owned());
+        Ok(CallToolResult::error(vec![ContentBlock::text(self.message), ContentBlock::text(body)]).into())
+    }
+}
+
+/// What a tool was doing, so an error can point at the fix.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// The resource the call addressed, as (noun, id): ("Ticket", "tkt_1").
+    pub resource: Option<(&'a str, &'a str)>,
+    /// The tool that lists valid ids for that resource.
+    pub list_tool: Option<&'a str>,
+    /// The base URL in use, for network errors.
+    pub base_url: &'a str,
+}
+
+/// Words an `ApiError` for the model.
+pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
+    let request = error
+        .request_id()
+        .map(|id| format!(", request {id}"))
+        .unwrap_or_default();
+    let (message, hint, retryable, retry_after) = match error {
+        ApiError::MissingKey => (
+            "No cStar API key is configured.".to_owned(),
+            "Set CSTAR_API_KEY in this MCP server's env (a sk_live_/sk_test_ secret key, or a pk_ publishable key for read-only use), then restart the server. To try the demo data instead, start the server with --sandbox.".to_owned(),
+            false,
+            None,
+        ),
+        ApiError::MalformedKey => (
+            "The configured cStar API key is not in cStar's format.".to_owned(),
+            "Keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 32 letters, digits, '-' or '_'. Check CSTAR_API_KEY (Settings > API Keys in the cStar dashboard).".to_owned(),
+            false,
+            None,
+        ),
+        ApiError::InvalidInput { param, message } => (
+            format!("Invalid argument '{param}': {message}."),
+            match context.list_tool {
+                Some(tool) => format!("Use {tool} to find valid ids."),
+                None => "Fix the argument and call again.".to_owned(),
+            },
+            false,
+            None,
+        ),
+        ApiError::Status(status) => {
+            let code = status.code.as_deref().unwrap_or("error");
+            let attempts = if status.attempts > 1 {
+                format!(" after {} attempts", status.attempts)
+            } else {
+                String::new()
+            };
+            match status.status {
+                401 => (
+                    format!("cStar rejected the API key (401 {code}{request}): {}", status.message),
+                    "Set a valid key in CSTAR_API_KEY and restart the server; keys are under Settings > API Keys in the cStar dashboard.".to_owned(),
+                    false,
+                    None,
+                ),
+                403 if code == "publishable_key_write" => (
+                    format!("This action needs a secret key, but the configured key is publishable (read-only) (403{request})."),
+                    "Set CSTAR_API_KEY to an sk_live_ or sk_test_ key to create tickets or trigger webhooks.".to_owned(),
+                    false,
+                    None,
+                ),
+                403 => (
+                    format!("cStar refused access (403 {code}{request}): {}", status.message),
+                    "The key lacks permission for this. Use a secret key of the right team (check CSTAR_TEAM_ID, or unset it to use the key's own team).".to_owned(),
+                    false,
+                    None,
+                ),
+                404 => {
+                    let what = match context.resource {
+                        Some((noun, id)) => format!("{noun} {id} was not found"),
+                        None => "cStar found nothing at this address".to_owned(),
+                    };
+                    (
+                        format!("{what} (404{request})."),
+                        match context.list_tool {
+                            Some(tool) => format!("Use {tool} to find valid ids."),
+                            None => "Check the id and the team.".to_owned(),
+                        },
+                        false,
+                        None,
+                    )
+                }
+                409 => (
+                    format!("cStar reported a conflict (409 {code}{request}): {}", status.message),
+                    "Nothing was changed by this call. Check whether the first attempt already succeeded before calling again.".to_owned(),
+                    false,
+                    None,
+                ),
+                429 => {
+                    let seconds = status.retry_after.map(|d| d.as_secs().max(1));
+                    let when = match seconds {
+                        Some(s) => format!("Retry in {s} seconds."),
+                        None => "Retry in a minute.".to_owned(),
+                    };
+                    (
+                        format!("cStar's rate limit for this key is exhausted (429{attempts}{request})."),
+                        format!("{when} cStar allows 1,000 requests an hour for secret keys and 100 for publishable keys; cstar_get_status shows what is left."),
+                        true,
+                        seconds,
+                    )
+                }
+                500..=599 => (
+                    format!("cStar is unavailable ({} {code}{attempts}{request}): {}", status.status, status.message),
+                    "This is on cStar's side. Try again in a minute; if it persists, check https://www.cstar.help status and quote the request id.".to_owned(),
+                    true,
+                    status.retry_after.map(|d| d.as_secs()),
+                ),
+                _ => {
+                    let param = status.param.as_deref().map(|p| format!(" on '{p}'")).unwrap_or_default();
+                    (
+                        format!("cStar refused the request ({} {code}{param}{request}): {}", status.status, status.message),
+                        "Fix the argument named above and call again.".to_owned(),
+                        false,
+                        None,
+                    )
+                }
+            }
+        }
+        ApiError::Timeout { attempts } => (
+            format!("cStar did not answer in time ({attempts} attempts)."),
+            "cStar may be slow or down. Try again in a minute; a larger --timeout helps on slow links.".to_owned(),
+            true,
+            None,
+        ),
+        ApiError::Network { attempts, detail } => (
+            format!("Could not reach cStar at {} ({attempts} attempts): {detail}.", context.base_url),
+            "Check the network connection and CSTAR_BASE_URL, then try again.".to_owned(),
+            true,
+            None,
+        ),
+        ApiError::Decode { status, detail, .. } => (
+            format!("cStar answered {status} with a body this server could not read{request}: {detail}."),
+            "This may be a proxy or a temporary fault. Try again; if it persists, report it with the request id.".to_owned(),
+            true,
+            None,
+        ),
+    };
+    ToolError {
+        message: format!("{message} {hint}"),
+        body: ErrorBody {
+            code: error.code().to_owned(),
+            status: error.status(),
+            retryable,
+            retry_after_seconds: retry_after,
+            request_id: error.request_id().map(str::to_owned),
+            hint,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::StatusError;
+    use std::time::Duration;
+
+    fn status(status: u16, code: &str, retry_after: Option<u64>) -> ApiError {
+        ApiError::Status(StatusError {
+            status,
+            error_type: None,
+            code: Some(code.into()),
+            message: "msg".into(),
+            param: Some("title".into()),
+            request_id: Some("req_abc".into()),
+            retry_after: retry_after.map(Duration::from_secs),
+            attempts: 3,
+        })
+    }
+
+    #[test]
+    fn wording_table() {
+        let ticket = Context {
+            resource: Some(("Ticket", "tkt_42")),
+            list_tool: Some("cstar_list_tickets"),
+            base_url: "https://www.cstar.help",
+        };
+        let cases: Vec<(ApiError, &[&str], bool)> = vec![
+            (ApiError::MissingKey, &["No cStar API key", "CSTAR_API_KEY", "--sandbox"], false),
+            (ApiError::MalformedKey, &["not in cStar's format", "sk_live_"], false),
+            (status(401, "invalid_api_key", None), &["401", "CSTAR_API_KEY", "req_abc"], false),
+            (status(403, "publishable_key_write", None), &["publishable", "sk_live_"], false),
+            (status(404, "resource_missing", None), &["Ticket tkt_42 was not found", "cstar_list_tickets", "req_abc"], false),
+            (status(400, "parameter_invalid", None), &["'title'", "parameter_invalid"], false),
+            (status(429, "rate_limit_exceeded", Some(42)), &["Retry in 42 seconds", "cstar_get_status"], true),
+            (status(503, "service_unavailable", None), &["unavailable", "after 3 attempts", "req_abc"], true),
+            (ApiError::Timeout { attempts: 3 }, &["did not answer in time", "3 attempts"], true),
+            (
+                ApiError::Network { attempts: 3, detail: "connection refused".into() },
+                &["Could not reach cStar at https://www.cstar.help", "connection refused"],
+                true,
+            ),
+        ];
+        for (error, needles, retryable) in cases {
+            let described = describe(&error, ticket);
+            for needle in needles {
+                assert!(described.message.contains(needle), "{needle:?} not in {:?}", described.message);
+            }
+            assert_eq!(described.body.retryable, retryable, "{}", described.message);
+        }
+    }
+
+    #[test]
+    fn rate_limit_body_carries_retry_after() {
+        let described = describe(&status(429, "rate_limit_exceeded", Some(42)), Context::default());
+        assert_eq!(described.body.retry_after_seconds, Some(42));
+        assert_eq!(described.body.status, Some(429));
+        assert_eq!(described.body.request_id.as_deref(), Some("req_abc"));
+    }
+}

@@ -1,0 +1,249 @@
+//! Rewrites the schemas that schemars derives into the subset every popular
+//! MCP client accepts: self-contained (no `$ref`, `$defs` or `$schema`), one
+//! `type` string per property (no null unions), enums as plain string
+//! `enum`s, no integer `format`s, and `required` always an array.
+
+use serde_json::{Map, Value};
+
+/// The portable form of a tool's input or output schema.
+pub fn portable(schema: &Map<String, Value>) -> Map<String, Value> {
+    let defs = schema
+        .get("$defs")
+        .or_else(|| schema.get("definitions"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut root = schema.clone();
+    root.remove("$schema");
+    root.remove("$defs");
+    root.remove("definitions");
+    root.remove("title");
+    let mut value = Value::Object(root);
+    rewrite(&mut value, &defs, 0);
+    let mut root = match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    root.entry("required").or_insert_with(|| Value::Array(Vec::new()));
+    root
+}
+
+const MAX_DEPTH: usize = 32;
+
+fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            // Unwrapping a null union can expose a `$ref`, and inlining a
+            // `$ref` can expose a union: repeat until neither is left.
+            for _ in 0..MAX_DEPTH {
+                let before = map.len();
+                let had_ref = map.contains_key("$ref");
+                inline_ref(map, defs);
+                drop_null_variant(map);
+                if !had_ref && !map.contains_key("$ref") && map.len() == before {
+                    break;
+                }
+            }
+            collapse_const_one_of(map);
+            simplify(map);
+            for child in map.values_mut() {
+                rewrite(child, defs, depth + 1);
+            }
+            if map.get("type").and_then(Value::as_str) == Some("object") && map.contains_key("properties") {
+                map.entry("required").or_insert_with(|| Value::Array(Vec::new()));
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                rewrite(item, defs, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replaces `{"$ref": "#/$defs/X", ...siblings}` with X merged with the
+/// siblings (the siblings win, so a field's own description is kept).
+fn inline_ref(map: &mut Map<String, Value>, defs: &Map<String, Value>) {
+    let Some(Value::String(reference)) = map.remove("$ref") else {
+        return;
+    };
+    let name = reference.rsplit('/').next().unwrap_or_default();
+    if let Some(Value::Object(definition)) = defs.get(name) {
+        for (key, value) in definition {
+            if key != "title" {
+                map.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+}
+
+/// `anyOf: [X, {type: null}]` becomes X, and `type: [T, "null"]` becomes T:
+/// optional values are expressed by leaving them out of `required`.
+fn drop_null_variant(map: &mut Map<String, Value>) {
+    for key in ["anyOf", "oneOf"] {
+        let Some(Value::Array(variants)) = map.get(key) else {
+            continue;
+        };
+        let kept: Vec<Value> = variants.iter().filter(|v| !is_null_schema(v)).cloned().collect();
+        if kept.len() == 1 && kept.len() < variants.len() {
+            map.remove(key);
+            if let Some(Value::Object(only)) = kept.into_iter().next() {
+                for (k, v) in only {
+                    map.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(types)) = map.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+        if kept.len() == 1 {
+            map.insert("type".into(), kept[0].clone());
+        }
+    }
+    if map.get("default") == Some(&Value::Null) {
+        map.remove("default");
+    }
+}
+
+fn is_null_schema(value: &Value) -> bool {
+    value.get("type").and_then(Value::as_str) == Some("null") || value.get("const") == Some(&Value::Null)
+}
+
+/// `oneOf: [{const: "a"}, {const: "b"}]` becomes `{type: string, enum: [a, b]}`.
+fn collapse_const_one_of(map: &mut Map<String, Value>) {
+    for key in ["oneOf", "anyOf"] {
+        let Some(Value::Array(variants)) = map.get(key) else {
+            continue;
+        };
+        let constants: Option<Vec<Value>> = variants
+            .iter()
+            .map(|variant| {
+                variant
+                    .get("const")
+                    .filter(|c| c.is_string())
+                    .cloned()
+                    .or_else(|| variant.get("enum").and_then(Value::as_array).filter(|e| e.len() == 1).map(|e| e[0].clone()))
+            })
+            .collect();
+        if let Some(constants) = constants {
+            map.remove(key);
+            map.insert("type".into(), Value::String("string".into()));
+            map.insert("enum".into(), Value::Array(constants));
+        }
+    }
+}
+
+/// Drops keywords that some clients reject or misread.
+fn simplify(map: &mut Map<String, Value>) {
+    if let Some(Value::String(format)) = map.get("format")
+        && matches!(
+            format.as_str(),
+            "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "int" | "int8" | "int16" | "int32" | "int64" | "float" | "double"
+        )
+    {
+        map.remove("format");
+    }
+    if map.contains_key("enum") && map.contains_key("const") {
+        map.remove("const");
+    }
+}
+
+/// Why a schema is outside the portable subset, if it is.
+pub fn violations(schema: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    check(schema, "$", true, &mut found);
+    found
+}
+
+fn check(value: &Value, path: &str, is_schema: bool, found: &mut Vec<String>) {
+    let Some(map) = value.as_object() else {
+        return;
+    };
+    if is_schema {
+        for banned in ["$ref", "$defs", "$schema", "definitions", "anyOf", "oneOf", "allOf", "const"] {
+            if map.contains_key(banned) {
+                found.push(format!("{path}: has {banned}"));
+            }
+        }
+        if let Some(kind) = map.get("type")
+            && !kind.is_string()
+        {
+            found.push(format!("{path}: type is not a single string"));
+        }
+        if let Some(Value::String(format)) = map.get("format")
+            && (format.starts_with("uint") || format.starts_with("int"))
+        {
+            found.push(format!("{path}: integer format {format}"));
+        }
+        if map.get("type").and_then(Value::as_str) == Some("object")
+            && map.contains_key("properties")
+            && !map.get("required").is_some_and(Value::is_array)
+        {
+            found.push(format!("{path}: object without a required array"));
+        }
+    }
+    if let Some(Value::Object(properties)) = map.get("properties") {
+        for (name, property) in properties {
+            let here = format!("{path}.{name}");
+            if property.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
+                found.push(format!("{here}: no description"));
+            }
+            check(property, &here, true, found);
+        }
+    }
+    if let Some(items) = map.get("items") {
+        check(items, &format!("{path}[]"), true, found);
+    }
+    if let Some(additional @ Value::Object(_)) = map.get("additionalProperties") {
+        check(additional, &format!("{path}{{}}"), true, found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rewrites_schemars_output() {
+        let schema = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Params",
+            "type": "object",
+            "properties": {
+                "status": { "description": "Status.", "anyOf": [{ "$ref": "#/$defs/Status" }, { "type": "null" }] },
+                "page": { "description": "Page.", "type": ["integer", "null"], "format": "uint32", "minimum": 1 },
+                "kind": { "description": "Kind.", "oneOf": [{ "const": "a", "type": "string" }, { "const": "b", "type": "string" }] }
+            },
+            "$defs": { "Status": { "type": "string", "enum": ["new", "open"] } }
+        });
+        let portable = Value::Object(portable(schema.as_object().unwrap()));
+        assert_eq!(
+            portable,
+            json!({
+                "type": "object",
+                "required": [],
+                "properties": {
+                    "status": { "description": "Status.", "type": "string", "enum": ["new", "open"] },
+                    "page": { "description": "Page.", "type": "integer", "minimum": 1 },
+                    "kind": { "description": "Kind.", "type": "string", "enum": ["a", "b"] }
+                }
+            })
+        );
+        assert!(violations(&portable).is_empty(), "{:?}", violations(&portable));
+    }
+
+    #[test]
+    fn finds_violations() {
+        let bad = json!({ "type": "object", "properties": { "x": { "$ref": "#/$defs/X" }, "y": { "type": ["string", "null"], "description": "y" } } });
+        let found = violations(&bad);
+        assert!(found.iter().any(|v| v.contains("no required array")) || found.iter().any(|v| v.contains("required")));
+        assert!(found.iter().any(|v| v.contains("$.x: has $ref")));
+        assert!(found.iter().any(|v| v.contains("$.x: no description")));
+        assert!(found.iter().any(|v| v.contains("$.y: type is not a single string")));
+    }
+}

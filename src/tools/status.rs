@@ -1,0 +1,136 @@
+//! The status tool: which team and key the server is using, and how much
+//! of the rate limit is left.
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::CstarServer;
+use super::errors::ToolError;
+use crate::api::API_VERSION;
+use crate::time::iso8601;
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetStatusParams {}
+
+/// The team behind the key.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TeamInfo {
+    /// Team id (UUID).
+    pub id: String,
+    /// Team name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Team slug.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+}
+
+/// The key in use; never the key itself.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KeyInfo {
+    /// secret (read and write) or publishable (read-only).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    /// live or test data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The key's public prefix, e.g. sk_test_.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// The rate-limit budget, from cStar's X-RateLimit headers.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitInfo {
+    /// Requests allowed per window.
+    pub limit: u64,
+    /// Requests left in this window.
+    pub remaining: u64,
+    /// When the window resets (ISO 8601 UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_at: Option<String>,
+    /// Window length in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_seconds: Option<u64>,
+}
+
+/// This server's name and version.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ServerInfo {
+    /// Server name.
+    pub name: String,
+    /// Server version.
+    pub version: String,
+}
+
+/// Connection status.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// The team the key belongs to.
+    pub team: TeamInfo,
+    /// The key's type and environment.
+    pub key: KeyInfo,
+    /// What is left of the rate limit, when cStar reported it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitInfo>,
+    /// The cStar API base URL in use.
+    pub base_url: String,
+    /// The cStar API version requested (CStar-Version).
+    pub api_version: String,
+    /// This MCP server.
+    pub server: ServerInfo,
+}
+
+#[tool_router(router = status_tools, vis = "pub(super)")]
+impl CstarServer {
+    /// Check the connection to cStar: the team (id, name, slug), the key's type and environment (never the key), the remaining rate-limit budget, the base URL and API version. Call it first when other tools fail with authentication errors.
+    #[tool(
+        name = "cstar_get_status",
+        title = "Get connection status",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn get_status(
+        &self,
+        Parameters(_params): Parameters<GetStatusParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<Status>, ToolError> {
+        let team = self.call(&context, self.context(None, None), self.client.whoami()).await?;
+        let key_kind = self.client.api_key().and_then(|key| key.kind());
+        Ok(Json(Status {
+            team: TeamInfo {
+                id: team.whoami.team_id,
+                name: team.whoami.team_name,
+                slug: team.whoami.team_slug,
+            },
+            key: KeyInfo {
+                key_type: team
+                    .whoami
+                    .key_type
+                    .or_else(|| key_kind.map(|k| k.key_type.as_str().to_owned())),
+                environment: team
+                    .whoami
+                    .environment
+                    .or_else(|| key_kind.map(|k| k.environment.as_str().to_owned())),
+                prefix: key_kind.map(|k| k.prefix.to_owned()),
+            },
+            rate_limit: team.rate_limit.map(|limit| RateLimitInfo {
+                limit: limit.limit,
+                remaining: limit.remaining,
+                reset_at: limit.reset.map(iso8601),
+                window_seconds: limit.window_seconds,
+            }),
+            base_url: self.client.base_url().to_owned(),
+            api_version: API_VERSION.to_owned(),
+            server: ServerInfo {
+                name: env!("CARGO_PKG_NAME").to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+        }))
+    }
+}

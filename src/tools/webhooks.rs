@@ -1,0 +1,148 @@
+//! Webhook tools: fire a test event, and the event catalogue.
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::CstarServer;
+use super::errors::ToolError;
+use crate::events::{self, CATALOGUE};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TriggerWebhookParams {
+    /// The event type to fire, e.g. ticket.created (see cstar_list_events).
+    pub event: String,
+}
+
+/// What the test trigger reached.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggeredEvent {
+    /// The event type that was fired.
+    pub event: String,
+    /// The synthetic event's id (evt_...), as receivers see it in X-Event-ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// How many active webhooks subscribed to this event it was sent to.
+    pub delivered_to: u64,
+    /// live or test: which environment's webhooks received it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+}
+
+/// An event category.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventCategory {
+    Tickets,
+    Customers,
+    Articles,
+    Team,
+    Gamification,
+    Community,
+    Surveys,
+}
+
+impl EventCategory {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventCategory::Tickets => "tickets",
+            EventCategory::Customers => "customers",
+            EventCategory::Articles => "articles",
+            EventCategory::Team => "team",
+            EventCategory::Gamification => "gamification",
+            EventCategory::Community => "community",
+            EventCategory::Surveys => "surveys",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListEventsParams {
+    /// Only events of this category.
+    pub category: Option<EventCategory>,
+}
+
+/// One webhook event type.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventInfo {
+    /// The event type, as sent in X-Event-Type and used in subscriptions.
+    pub name: String,
+    /// Its category.
+    pub category: String,
+    /// When cStar sends it.
+    pub description: String,
+}
+
+/// The webhook event catalogue.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventCatalogue {
+    /// Event types, grouped by category.
+    pub events: Vec<EventInfo>,
+    /// How many are listed.
+    pub count: usize,
+}
+
+#[tool_router(router = webhook_tools, vis = "pub(super)")]
+impl CstarServer {
+    /// Fire a synthetic webhook event (e.g. ticket.created) to every active webhook subscribed to it, to test a receiver. Returns the event id and how many webhooks it was delivered to. Needs a secret key. The event must be in cstar_list_events.
+    #[tool(
+        name = "cstar_trigger_webhook",
+        title = "Trigger a test webhook event",
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+    )]
+    async fn trigger_webhook(
+        &self,
+        Parameters(params): Parameters<TriggerWebhookParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<TriggeredEvent>, ToolError> {
+        let wanted = params.event.trim();
+        if events::find(wanted).is_none() {
+            let shown: String = wanted.chars().filter(|c| !c.is_control()).take(60).collect();
+            return Err(ToolError::invalid_argument(
+                "event",
+                format!("'{shown}' is not a cStar event type"),
+                format!(
+                    "Closest valid types: {}. cstar_list_events lists all 35.",
+                    events::closest(wanted, 3).join(", ")
+                ),
+            ));
+        }
+        let result = self
+            .call(&context, self.context(None, None), self.client.trigger_test_event(wanted))
+            .await?;
+        Ok(Json(TriggeredEvent {
+            event: result.event,
+            event_id: result.event_id,
+            delivered_to: result.delivered_to,
+            environment: result.environment,
+        }))
+    }
+
+    /// List cStar's 35 webhook event types (tickets, customers, articles, team, gamification, community, surveys) with a one-line description each, optionally for one category. Needs no network; use it before subscribing to or triggering an event.
+    #[tool(
+        name = "cstar_list_events",
+        title = "List webhook event types",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn list_events(&self, Parameters(params): Parameters<ListEventsParams>) -> Json<EventCatalogue> {
+        let wanted = params.category.map(EventCategory::as_str);
+        let events: Vec<EventInfo> = CATALOGUE
+            .iter()
+            .filter(|event| wanted.is_none_or(|category| event.category == category))
+            .map(|event| EventInfo {
+                name: event.name.to_owned(),
+                category: event.category.to_owned(),
+                description: event.description.to_owned(),
+            })
+            .collect();
+        Json(EventCatalogue {
+            count: events.len(),
+            events,
+        })
+    }
+}
