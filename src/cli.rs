@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::api::secret::ApiKey;
 use crate::api::DEFAULT_BASE_URL;
+use crate::api::secret::ApiKey;
 
 /// What the binary was asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +13,9 @@ pub enum Command {
     /// Serve MCP over stdio.
     Serve(ServeConfig),
     /// Run the sandbox standalone.
-    Sandbox { port: u16 },
+    Sandbox {
+        port: u16,
+    },
     Help,
     Version,
 }
@@ -86,7 +88,9 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
                 return Ok(value);
             }
             index += 1;
-            rest.get(index).cloned().ok_or_else(|| format!("{name} needs a value"))
+            rest.get(index)
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
         };
         match flag {
             "-h" | "--help" => return Ok(Command::Help),
@@ -98,7 +102,10 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
             "--log-level" => log_level = Some(value(flag)?),
             "--port" => {
                 let raw = value(flag)?;
-                port = Some(raw.parse().map_err(|_| format!("--port takes a number from 0 to 65535, not '{raw}'"))?);
+                port =
+                    Some(raw.parse().map_err(|_| {
+                        format!("--port takes a number from 0 to 65535, not '{raw}'")
+                    })?);
             }
             "--sandbox" => sandbox = true,
             other => return Err(format!("unknown argument '{other}' (see --help)")),
@@ -106,7 +113,9 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         index += 1;
     }
     if sandbox_command {
-        return Ok(Command::Sandbox { port: port.unwrap_or(8787) });
+        return Ok(Command::Sandbox {
+            port: port.unwrap_or(8787),
+        });
     }
     if port.is_some() {
         return Err("--port belongs to the sandbox command: cstar-mcp sandbox --port N".into());
@@ -115,7 +124,11 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         None => Duration::from_secs(20),
         Some(raw) => match raw.trim().parse::<f64>() {
             Ok(seconds) if seconds > 0.0 && seconds <= 600.0 => Duration::from_secs_f64(seconds),
-            _ => return Err(format!("--timeout takes seconds between 0 and 600, not '{raw}'")),
+            _ => {
+                return Err(format!(
+                    "--timeout takes seconds between 0 and 600, not '{raw}'"
+                ));
+            }
         },
     };
     let base_url = base_url
@@ -123,7 +136,9 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         .filter(|url| !url.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
     if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(format!("--base-url must start with https:// or http://, not '{base_url}'"));
+        return Err(format!(
+            "--base-url must start with https:// or http://, not '{base_url}'"
+        ));
     }
     let api_key = api_key
         .or_else(|| env("CSTAR_API_KEY"))
@@ -132,7 +147,9 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         .map(ApiKey::new);
     Ok(Command::Serve(ServeConfig {
         api_key,
-        team_id: team_id.or_else(|| env("CSTAR_TEAM_ID")).filter(|t| !t.trim().is_empty()),
+        team_id: team_id
+            .or_else(|| env("CSTAR_TEAM_ID"))
+            .filter(|t| !t.trim().is_empty()),
         base_url: base_url.trim().trim_end_matches('/').to_owned(),
         timeout,
         sandbox,
@@ -149,7 +166,11 @@ mod tests {
     }
 
     fn serve(line: &str, vars: &[(&str, &str)]) -> ServeConfig {
-        let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
         match parse(&args(line), lookup) {
             Ok(Command::Serve(config)) => config,
             other => panic!("{line}: {other:?}"),
@@ -160,18 +181,36 @@ mod tests {
 
     #[test]
     fn key_precedence_flag_then_env() {
-        let config = serve(&format!("--api-key {KEY}"), &[("CSTAR_API_KEY", "sk_live_other")]);
-        assert_eq!(config.api_key.map(|k| k.expose().to_owned()).as_deref(), Some(KEY));
-        let config = serve("", &[("CSTAR_API_KEY", KEY), ("CSTAR_SECRET_KEY", "sk_live_x")]);
-        assert_eq!(config.api_key.map(|k| k.expose().to_owned()).as_deref(), Some(KEY));
+        let config = serve(
+            &format!("--api-key {KEY}"),
+            &[("CSTAR_API_KEY", "sk_live_other")],
+        );
+        assert_eq!(
+            config.api_key.map(|k| k.expose().to_owned()).as_deref(),
+            Some(KEY)
+        );
+        let config = serve(
+            "",
+            &[("CSTAR_API_KEY", KEY), ("CSTAR_SECRET_KEY", "sk_live_x")],
+        );
+        assert_eq!(
+            config.api_key.map(|k| k.expose().to_owned()).as_deref(),
+            Some(KEY)
+        );
         let config = serve("", &[("CSTAR_SECRET_KEY", KEY)]);
-        assert_eq!(config.api_key.map(|k| k.expose().to_owned()).as_deref(), Some(KEY));
+        assert_eq!(
+            config.api_key.map(|k| k.expose().to_owned()).as_deref(),
+            Some(KEY)
+        );
         assert_eq!(serve("", &[]).api_key, None);
     }
 
     #[test]
     fn accepts_the_mcp_server_word_and_inline_values() {
-        let config = serve(&format!("mcp-server --api-key={KEY} --team-id t1 --timeout 2.5"), &[]);
+        let config = serve(
+            &format!("mcp-server --api-key={KEY} --team-id t1 --timeout 2.5"),
+            &[],
+        );
         assert_eq!(config.team_id.as_deref(), Some("t1"));
         assert_eq!(config.timeout, Duration::from_millis(2500));
         assert_eq!(config.base_url, DEFAULT_BASE_URL);
@@ -186,13 +225,27 @@ mod tests {
     #[test]
     fn sandbox_forms() {
         assert!(serve("--sandbox", &[]).sandbox);
-        assert_eq!(parse(&args("sandbox --port 0"), |_| None), Ok(Command::Sandbox { port: 0 }));
-        assert_eq!(parse(&args("sandbox"), |_| None), Ok(Command::Sandbox { port: 8787 }));
+        assert_eq!(
+            parse(&args("sandbox --port 0"), |_| None),
+            Ok(Command::Sandbox { port: 0 })
+        );
+        assert_eq!(
+            parse(&args("sandbox"), |_| None),
+            Ok(Command::Sandbox { port: 8787 })
+        );
     }
 
     #[test]
     fn refuses_bad_input() {
-        for line in ["--bogus", "--timeout 0", "--timeout abc", "--base-url ftp://x", "--api-key", "sandbox --port 70000", "--port 1"] {
+        for line in [
+            "--bogus",
+            "--timeout 0",
+            "--timeout abc",
+            "--base-url ftp://x",
+            "--api-key",
+            "sandbox --port 70000",
+            "--port 1",
+        ] {
             assert!(parse(&args(line), |_| None).is_err(), "{line}");
         }
         assert_eq!(parse(&args("--help"), |_| None), Ok(Command::Help));

@@ -33,41 +33,153 @@ pub const CATEGORIES: [&str; 7] = [
 
 /// Every event type, grouped by category.
 pub const CATALOGUE: [EventType; 35] = [
-    event("tickets", "ticket.created", "A ticket was created from the app, widget, API or email."),
-    event("tickets", "ticket.updated", "A ticket's status, priority, assignment, tags, title, notes or custom fields changed; the payload has a changes block."),
-    event("tickets", "ticket.closed", "A ticket was resolved or closed."),
-    event("tickets", "ticket.message_added", "A message was added to a ticket."),
+    event(
+        "tickets",
+        "ticket.created",
+        "A ticket was created from the app, widget, API or email.",
+    ),
+    event(
+        "tickets",
+        "ticket.updated",
+        "A ticket's status, priority, assignment, tags, title, notes or custom fields changed; the payload has a changes block.",
+    ),
+    event(
+        "tickets",
+        "ticket.closed",
+        "A ticket was resolved or closed.",
+    ),
+    event(
+        "tickets",
+        "ticket.message_added",
+        "A message was added to a ticket.",
+    ),
     event("tickets", "ticket.deleted", "A ticket was deleted."),
-    event("tickets", "ticket.assigned", "A ticket was assigned to an agent."),
+    event(
+        "tickets",
+        "ticket.assigned",
+        "A ticket was assigned to an agent.",
+    ),
     event("customers", "customer.created", "A customer was created."),
-    event("customers", "customer.updated", "A customer's details changed."),
+    event(
+        "customers",
+        "customer.updated",
+        "A customer's details changed.",
+    ),
     event("customers", "customer.deleted", "A customer was deleted."),
-    event("customers", "customer_group.created", "A customer group was created."),
-    event("customers", "customer_group.updated", "A customer group changed."),
-    event("customers", "customer_group.deleted", "A customer group was deleted."),
-    event("articles", "article.created", "A knowledge-base article was created."),
-    event("articles", "article.published", "An article was published to the public library."),
-    event("articles", "article.updated", "An article's content or metadata changed."),
+    event(
+        "customers",
+        "customer_group.created",
+        "A customer group was created.",
+    ),
+    event(
+        "customers",
+        "customer_group.updated",
+        "A customer group changed.",
+    ),
+    event(
+        "customers",
+        "customer_group.deleted",
+        "A customer group was deleted.",
+    ),
+    event(
+        "articles",
+        "article.created",
+        "A knowledge-base article was created.",
+    ),
+    event(
+        "articles",
+        "article.published",
+        "An article was published to the public library.",
+    ),
+    event(
+        "articles",
+        "article.updated",
+        "An article's content or metadata changed.",
+    ),
     event("articles", "article.deleted", "An article was deleted."),
-    event("team", "team.preferences_updated", "The team's preferences changed."),
-    event("team", "agent.preferences_updated", "An agent's preferences changed."),
-    event("gamification", "boss.spawned", "A boss appeared for the team."),
+    event(
+        "team",
+        "team.preferences_updated",
+        "The team's preferences changed.",
+    ),
+    event(
+        "team",
+        "agent.preferences_updated",
+        "An agent's preferences changed.",
+    ),
+    event(
+        "gamification",
+        "boss.spawned",
+        "A boss appeared for the team.",
+    ),
     event("gamification", "boss.damaged", "A boss took damage."),
     event("gamification", "boss.defeated", "The team defeated a boss."),
-    event("gamification", "player.level_up", "A player reached a new level."),
-    event("gamification", "player.achievement_unlocked", "A player unlocked an achievement."),
+    event(
+        "gamification",
+        "player.level_up",
+        "A player reached a new level.",
+    ),
+    event(
+        "gamification",
+        "player.achievement_unlocked",
+        "A player unlocked an achievement.",
+    ),
     event("gamification", "player.xp_gained", "A player gained XP."),
-    event("gamification", "player.quest_completed", "A player completed a quest."),
-    event("gamification", "player.streak_milestone", "A player hit a streak milestone."),
-    event("gamification", "social.one_up_sent", "An agent sent another a one-up."),
-    event("gamification", "social.high_five_sent", "An agent sent another a high five."),
-    event("community", "community_post.created", "A community post was created."),
-    event("community", "community_post.updated", "A community post was edited."),
-    event("community", "community_post.status_changed", "A community post's status changed."),
-    event("community", "community_post.commented", "A community post got a comment."),
-    event("community", "community_post.deleted", "A community post was deleted."),
-    event("community", "community_post.voted", "A community post got a vote."),
-    event("surveys", "survey.submitted", "A customer submitted a CSAT survey."),
+    event(
+        "gamification",
+        "player.quest_completed",
+        "A player completed a quest.",
+    ),
+    event(
+        "gamification",
+        "player.streak_milestone",
+        "A player hit a streak milestone.",
+    ),
+    event(
+        "gamification",
+        "social.one_up_sent",
+        "An agent sent another a one-up.",
+    ),
+    event(
+        "gamification",
+        "social.high_five_sent",
+        "An agent sent another a high five.",
+    ),
+    event(
+        "community",
+        "community_post.created",
+        "A community post was created.",
+    ),
+    event(
+        "community",
+        "community_post.updated",
+        "A community post was edited.",
+    ),
+    event(
+        "community",
+        "community_post.status_changed",
+        "A community post's status changed.",
+    ),
+    event(
+        "community",
+        "community_post.commented",
+        "A community post got a comment.",
+    ),
+    event(
+        "community",
+        "community_post.deleted",
+        "A community post was deleted.",
+    ),
+    event(
+        "community",
+        "community_post.voted",
+        "A community post got a vote.",
+    ),
+    event(
+        "surveys",
+        "survey.submitted",
+        "A customer submitted a CSAT survey.",
+    ),
 ];
 
 /// Looks an event type up by its exact name.
@@ -83,7 +195,11 @@ pub fn closest(name: &str, count: usize) -> Vec<&'static str> {
         .map(|event| (edit_distance(&wanted, event.name), event.name))
         .collect();
     scored.sort();
-    scored.into_iter().take(count).map(|(_, name)| name).collect()
+    scored
+        .into_iter()
+        .take(count)
+        .map(|(_, name)| name)
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -118,6 +234,9 @@ mod tests {
     #[test]
     fn suggests_near_names() {
         assert_eq!(closest("ticket.create", 1), vec!["ticket.created"]);
-        assert_eq!(closest("achievement.unlocked", 1), vec!["player.achievement_unlocked"]);
+        assert_eq!(
+            closest("achievement.unlocked", 1),
+            vec!["player.achievement_unlocked"]
+        );
     }
 }

@@ -19,7 +19,10 @@ fn main() -> ExitCode {
         _ => std::env::var("RUST_LOG").ok(),
     };
     init_logging(log_level.as_deref());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cstar-mcp: could not start the async runtime: {error}");

@@ -17,9 +17,15 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
     // Keep the sandbox alive for as long as the server runs.
     let (_sandbox, client_config) = client_config(config).await?;
     match client_config.api_key.as_ref().map(ApiKey::kind) {
-        None => tracing::warn!("no API key: set CSTAR_API_KEY, or run with --sandbox; tools will say how"),
-        Some(None) => tracing::warn!("the API key is not in cStar's format; tools will say how to fix it"),
-        Some(Some(kind)) => tracing::info!(key = kind.prefix, base_url = %client_config.base_url, "serving cStar tools"),
+        None => tracing::warn!(
+            "no API key: set CSTAR_API_KEY, or run with --sandbox; tools will say how"
+        ),
+        Some(None) => {
+            tracing::warn!("the API key is not in cStar's format; tools will say how to fix it")
+        }
+        Some(Some(kind)) => {
+            tracing::info!(key = kind.prefix, base_url = %client_config.base_url, "serving cStar tools")
+        }
     }
     let client = Arc::new(Client::new(client_config)?);
     let server = CstarServer::new(client);
@@ -43,14 +49,18 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 /// The client settings, starting an in-process sandbox for `--sandbox`.
-async fn client_config(config: ServeConfig) -> anyhow::Result<(Option<sandbox::RunningSandbox>, ClientConfig)> {
+async fn client_config(
+    config: ServeConfig,
+) -> anyhow::Result<(Option<sandbox::RunningSandbox>, ClientConfig)> {
     let mut client_config = ClientConfig::new(config.base_url, config.api_key);
     client_config.team_id = config.team_id;
     client_config.timeout = config.timeout;
     if !config.sandbox {
         return Ok((None, client_config));
     }
-    let running = sandbox::start(0).await.context("could not start the sandbox")?;
+    let running = sandbox::start(0)
+        .await
+        .context("could not start the sandbox")?;
     tracing::info!(url = %running.base_url(), "sandbox started with demo data");
     client_config.base_url = running.base_url();
     client_config.api_key = Some(ApiKey::new(sandbox::DEMO_SECRET_TEST_KEY));

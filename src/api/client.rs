@@ -13,8 +13,8 @@ use super::envelope::{decode_error, decode_list, decode_object, request_id_of};
 use super::error::ApiError;
 use super::ids::{IdKind, validate_id};
 use super::models::{
-    Article, ArticleQuery, Category, Customer, CustomerQuery, Message, NewTicket, Page, RateLimit, Ticket, TicketQuery,
-    TriggerResult, WhoAmI,
+    Article, ArticleQuery, Category, Customer, CustomerQuery, Message, NewTicket, Page, RateLimit,
+    Ticket, TicketQuery, TriggerResult, WhoAmI,
 };
 use super::retry::{Decision, Failure, RequestKind, RetryPolicy};
 use super::secret::ApiKey;
@@ -274,7 +274,11 @@ impl Client {
                         status: error.status,
                         retry_after: error.retry_after,
                     };
-                    match self.config.retry.decide(request.kind, attempt, failure, jitter()) {
+                    match self
+                        .config
+                        .retry
+                        .decide(request.kind, attempt, failure, jitter())
+                    {
                         Decision::RetryAfter(wait) => {
                             tracing::debug!(status = error.status, attempt, ?wait, "retrying");
                             tokio::time::sleep(wait).await;
@@ -285,7 +289,11 @@ impl Client {
                 }
                 Err(failure) => failure,
             };
-            match self.config.retry.decide(request.kind, attempt, failure.0, jitter()) {
+            match self
+                .config
+                .retry
+                .decide(request.kind, attempt, failure.0, jitter())
+            {
                 Decision::RetryAfter(wait) => {
                     tracing::debug!(failure = ?failure.0, attempt, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
@@ -333,7 +341,8 @@ impl Client {
         let headers = response.headers().clone();
         self.record_rate_limit(&headers);
         let body = response.bytes().await.map_err(transport_failure)?.to_vec();
-        let request_id = header_str(&headers, "x-cstar-request-id").or_else(|| request_id_of(&body));
+        let request_id =
+            header_str(&headers, "x-cstar-request-id").or_else(|| request_id_of(&body));
         Ok(Answer {
             status,
             body,
@@ -345,8 +354,11 @@ impl Client {
     }
 
     fn record_rate_limit(&self, headers: &HeaderMap) {
-        let number = |name: &str| header_str(headers, name).and_then(|v| v.trim().parse::<u64>().ok());
-        let (Some(limit), Some(remaining)) = (number("x-ratelimit-limit"), number("x-ratelimit-remaining")) else {
+        let number =
+            |name: &str| header_str(headers, name).and_then(|v| v.trim().parse::<u64>().ok());
+        let (Some(limit), Some(remaining)) =
+            (number("x-ratelimit-limit"), number("x-ratelimit-remaining"))
+        else {
             return;
         };
         let rate_limit = RateLimit {

@@ -173,8 +173,14 @@ mod tests {
             "pagination":{"page":1,"pageSize":20,"total":42,"totalPages":3,"hasMore":true},
             "meta":{"requestId":"req_1","timestamp":"2026-03-30T10:31:00Z"}}"#;
         let page: Page<Ticket> = decode_list(body).unwrap();
-        assert_eq!((page.page, page.page_size, page.total, page.has_more), (1, 20, 42, true));
-        assert_eq!(page.items[0].extra.get("object"), Some(&Value::from("ticket")));
+        assert_eq!(
+            (page.page, page.page_size, page.total, page.has_more),
+            (1, 20, 42, true)
+        );
+        assert_eq!(
+            page.items[0].extra.get("object"),
+            Some(&Value::from("ticket"))
+        );
     }
 
     #[test]
@@ -190,7 +196,10 @@ mod tests {
     fn list_without_pagination_describes_itself() {
         let body = br#"{"success":true,"data":[{"id":"c","name":"n"},{"id":"d","name":"m"}]}"#;
         let page: Page<Customer> = decode_list(body).unwrap();
-        assert_eq!((page.page, page.page_size, page.total, page.has_more), (1, 2, 2, false));
+        assert_eq!(
+            (page.page, page.page_size, page.total, page.has_more),
+            (1, 2, 2, false)
+        );
     }
 
     #[test]
@@ -198,7 +207,10 @@ mod tests {
         let body = br#"{"data":{"id":"550e8400-e29b-41d4-a716-446655440000","title":"Old","status":"open","priority":"critical",
             "customer_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","message_count":3,"created_at":"2025-11-01T00:00:00Z","resolved_at":null}}"#;
         let ticket: Ticket = decode_object(body).unwrap();
-        assert_eq!(ticket.customer_id.as_deref(), Some("7c9e6679-7425-40de-944b-e07fc1f90ae7"));
+        assert_eq!(
+            ticket.customer_id.as_deref(),
+            Some("7c9e6679-7425-40de-944b-e07fc1f90ae7")
+        );
         assert_eq!(ticket.message_count, Some(3));
         assert_eq!(ticket.priority, "critical");
     }
@@ -206,7 +218,8 @@ mod tests {
     #[test]
     fn both_sentiment_vocabularies() {
         for sentiment in ["positive", "angry", "frustrated"] {
-            let body = format!(r#"{{"data":{{"id":"cus_1","name":"N","sentiment":"{sentiment}"}}}}"#);
+            let body =
+                format!(r#"{{"data":{{"id":"cus_1","name":"N","sentiment":"{sentiment}"}}}}"#);
             let customer: Customer = decode_object(body.as_bytes()).unwrap();
             assert_eq!(customer.sentiment.as_deref(), Some(sentiment));
         }
@@ -225,13 +238,28 @@ mod tests {
 
     #[test]
     fn older_error_bodies() {
-        let error = decode_error(429, br#"{"error":{"code":"RATE_LIMITED","message":"Slow down","retryAfter":60}}"#, None, None);
+        let error = decode_error(
+            429,
+            br#"{"error":{"code":"RATE_LIMITED","message":"Slow down","retryAfter":60}}"#,
+            None,
+            None,
+        );
         assert_eq!(error.code.as_deref(), Some("rate_limited"));
         assert_eq!(error.retry_after, Some(Duration::from_secs(60)));
-        let error = decode_error(401, br#"{"success":false,"error":"Invalid API key"}"#, Some("req_h".into()), None);
+        let error = decode_error(
+            401,
+            br#"{"success":false,"error":"Invalid API key"}"#,
+            Some("req_h".into()),
+            None,
+        );
         assert_eq!(error.message, "Invalid API key");
         assert_eq!(error.request_id.as_deref(), Some("req_h"));
-        let error = decode_error(404, br#"{"error":{"code":"RESOURCE_MISSING","message":"Ticket not found"}}"#, None, None);
+        let error = decode_error(
+            404,
+            br#"{"error":{"code":"RESOURCE_MISSING","message":"Ticket not found"}}"#,
+            None,
+            None,
+        );
         assert_eq!(error.code.as_deref(), Some("resource_missing"));
     }
 
@@ -244,7 +272,12 @@ mod tests {
 
     #[test]
     fn html_error_page() {
-        let error = decode_error(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", None, None);
+        let error = decode_error(
+            502,
+            b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+            None,
+            None,
+        );
         assert_eq!(error.message, "bad gateway (the response was not JSON)");
         assert_eq!(error.code, None);
     }

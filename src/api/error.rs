@@ -90,12 +90,17 @@ impl fmt::Display for ApiError {
                 }
                 Ok(())
             }
-            ApiError::Timeout { attempts } => write!(f, "cStar did not answer in time ({attempts} attempts)"),
+            ApiError::Timeout { attempts } => {
+                write!(f, "cStar did not answer in time ({attempts} attempts)")
+            }
             ApiError::Network { attempts, detail } => {
                 write!(f, "could not reach cStar ({attempts} attempts): {detail}")
             }
             ApiError::Decode { status, detail, .. } => {
-                write!(f, "cStar answered {status} with an unreadable body: {detail}")
+                write!(
+                    f,
+                    "cStar answered {status} with an unreadable body: {detail}"
+                )
             }
         }
     }

@@ -39,7 +39,9 @@ pub struct InvalidId {
 pub fn validate_id(kind: IdKind, raw: &str) -> Result<String, InvalidId> {
     let id = raw.trim();
     let valid = match id.strip_prefix(kind.prefix()) {
-        Some(rest) => !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric()),
+        Some(rest) => {
+            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        }
         None => is_uuid(id),
     };
     if valid {
@@ -81,14 +83,29 @@ mod tests {
 
     #[test]
     fn accepts_prefixed_and_uuid_forms() {
-        for raw in ["tkt_550e8400e29b41d4a716446655440000", "tkt_a1B2c3", "550e8400-e29b-41d4-a716-446655440000", " tkt_42 "] {
+        for raw in [
+            "tkt_550e8400e29b41d4a716446655440000",
+            "tkt_a1B2c3",
+            "550e8400-e29b-41d4-a716-446655440000",
+            " tkt_42 ",
+        ] {
             assert!(validate_id(IdKind::Ticket, raw).is_ok(), "{raw}");
         }
     }
 
     #[test]
     fn refuses_path_injection_and_wrong_prefixes() {
-        for raw in ["../../auth/whoami", "tkt_1?x=y", "%2e%2e", "tkt_", "cus_123", "tkt_1/messages", "tkt_1#frag", "", "tkt_ä"] {
+        for raw in [
+            "../../auth/whoami",
+            "tkt_1?x=y",
+            "%2e%2e",
+            "tkt_",
+            "cus_123",
+            "tkt_1/messages",
+            "tkt_1#frag",
+            "",
+            "tkt_ä",
+        ] {
             assert!(validate_id(IdKind::Ticket, raw).is_err(), "{raw}");
         }
     }

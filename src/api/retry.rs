@@ -67,7 +67,13 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Decides after attempt number `attempt` (1-based) failed. `jitter` is a
     /// number in `[0, 1)` supplied by the caller, which keeps this pure.
-    pub fn decide(&self, kind: RequestKind, attempt: u32, failure: Failure, jitter: f64) -> Decision {
+    pub fn decide(
+        &self,
+        kind: RequestKind,
+        attempt: u32,
+        failure: Failure,
+        jitter: f64,
+    ) -> Decision {
         if attempt >= self.max_attempts {
             return Decision::GiveUp;
         }
@@ -77,7 +83,10 @@ impl RetryPolicy {
             Failure::Timeout | Failure::Interrupted if repeatable => {
                 Decision::RetryAfter(self.backoff(attempt, jitter))
             }
-            Failure::Status { status: 429, retry_after } if repeatable => match retry_after {
+            Failure::Status {
+                status: 429,
+                retry_after,
+            } if repeatable => match retry_after {
                 Some(wait) if wait <= self.max_retry_after => Decision::RetryAfter(wait),
                 Some(_) => Decision::GiveUp,
                 None => Decision::RetryAfter(self.backoff(attempt, jitter)),
@@ -98,7 +107,10 @@ impl RetryPolicy {
     /// of jitter.
     fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
         let exponent = attempt.saturating_sub(1).min(16);
-        let exponential = self.base_delay.saturating_mul(1 << exponent).min(self.max_delay);
+        let exponential = self
+            .base_delay
+            .saturating_mul(1 << exponent)
+            .min(self.max_delay);
         exponential + self.base_delay.mul_f64(jitter.clamp(0.0, 1.0))
     }
 }
@@ -134,7 +146,12 @@ mod tests {
             (Read, 1, status(429, Some(3)), RetryAfter(ms(3000))),
             (Read, 1, status(429, Some(60)), GiveUp),
             (Read, 1, status(429, None), RetryAfter(ms(250))),
-            (IdempotentWrite, 1, Failure::Interrupted, RetryAfter(ms(250))),
+            (
+                IdempotentWrite,
+                1,
+                Failure::Interrupted,
+                RetryAfter(ms(250)),
+            ),
             (IdempotentWrite, 2, status(503, None), RetryAfter(ms(500))),
             (IdempotentWrite, 1, status(409, None), GiveUp),
             (IdempotentWrite, 1, status(400, None), GiveUp),
@@ -145,7 +162,11 @@ mod tests {
             (UnsafeWrite, 1, status(429, Some(1)), GiveUp),
         ];
         for (kind, attempt, failure, expected) in cases {
-            assert_eq!(policy.decide(kind, attempt, failure, 0.0), expected, "{kind:?} attempt {attempt} {failure:?}");
+            assert_eq!(
+                policy.decide(kind, attempt, failure, 0.0),
+                expected,
+                "{kind:?} attempt {attempt} {failure:?}"
+            );
         }
     }
 

@@ -122,7 +122,11 @@ mod tests {
     #[test]
     fn debug_and_display_never_show_the_key() {
         let key = ApiKey::new(KEY);
-        for text in [format!("{key:?}"), format!("{key}"), format!("{:#?}", Some(&key))] {
+        for text in [
+            format!("{key:?}"),
+            format!("{key}"),
+            format!("{:#?}", Some(&key)),
+        ] {
             assert!(!text.contains("a1B2c3"), "{text}");
             assert!(text.contains("sk_test_"), "{text}");
         }
@@ -132,13 +136,21 @@ mod tests {
     fn reads_kind_from_prefix() {
         let kind = key_kind(KEY).map(|k| (k.key_type, k.environment));
         assert_eq!(kind, Some((KeyType::Secret, Environment::Test)));
-        let kind = key_kind("pk_live_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6").map(|k| (k.key_type, k.environment));
+        let kind = key_kind("pk_live_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6")
+            .map(|k| (k.key_type, k.environment));
         assert_eq!(kind, Some((KeyType::Publishable, Environment::Live)));
     }
 
     #[test]
     fn rejects_malformed_keys() {
-        for raw in ["", "sk_test_", "sk_test_short", "xk_test_a1B2c3D4e5F6g7H8i9J0", "sk_test_a1B2c3D4e5F6g7H8 i9J0", "Bearer sk_test_a1B2c3D4e5F6g7H8i9J0"] {
+        for raw in [
+            "",
+            "sk_test_",
+            "sk_test_short",
+            "xk_test_a1B2c3D4e5F6g7H8i9J0",
+            "sk_test_a1B2c3D4e5F6g7H8 i9J0",
+            "Bearer sk_test_a1B2c3D4e5F6g7H8i9J0",
+        ] {
             assert_eq!(key_kind(raw), None, "{raw}");
         }
     }

@@ -14,7 +14,10 @@ use super::faults::FaultRule;
 use super::state::SandboxState;
 
 /// `POST /_sandbox/faults`: one rule or an array of rules.
-pub async fn add_faults(State(state): State<Arc<SandboxState>>, body: axum::body::Bytes) -> Response {
+pub async fn add_faults(
+    State(state): State<Arc<SandboxState>>,
+    body: axum::body::Bytes,
+) -> Response {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -56,7 +59,10 @@ pub struct RateLimitBody {
 
 /// `POST /_sandbox/rate-limit`: `{ "limit": 5, "windowSeconds": 60 }`;
 /// `{}` restores cStar's limits. Every window starts afresh.
-pub async fn set_rate_limit(State(state): State<Arc<SandboxState>>, Json(body): Json<RateLimitBody>) -> Response {
+pub async fn set_rate_limit(
+    State(state): State<Arc<SandboxState>>,
+    Json(body): Json<RateLimitBody>,
+) -> Response {
     let mut inner = state.lock();
     inner.rate_limit.limit = body.limit;
     inner.rate_limit.window_seconds = body.window_seconds;

@@ -73,7 +73,10 @@ impl Dataset {
     }
 
     pub fn thread(&self, ticket: &TicketRecord) -> &[MessageRecord] {
-        self.messages.get(&ticket.ids.uuid).map(Vec::as_slice).unwrap_or(&[])
+        self.messages
+            .get(&ticket.ids.uuid)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn customer(&self, raw_id: &str) -> Option<&CustomerRecord> {
@@ -90,13 +93,24 @@ impl Dataset {
             .iter()
             .filter(|t| filter.status.as_ref().is_none_or(|s| &t.status == s))
             .filter(|t| filter.priority.as_ref().is_none_or(|p| &t.priority == p))
-            .filter(|t| customer_id.as_ref().is_none_or(|c| t.customer_id.as_ref() == Some(c)))
-            .filter(|t| filter.assigned_to.as_ref().is_none_or(|a| t.assigned_to.as_ref() == Some(a)))
+            .filter(|t| {
+                customer_id
+                    .as_ref()
+                    .is_none_or(|c| t.customer_id.as_ref() == Some(c))
+            })
+            .filter(|t| {
+                filter
+                    .assigned_to
+                    .as_ref()
+                    .is_none_or(|a| t.assigned_to.as_ref() == Some(a))
+            })
             .filter(|t| filter.tag.as_ref().is_none_or(|tag| t.tags.contains(tag)))
             .filter(|t| {
                 search.as_ref().is_none_or(|needle| {
                     contains(&t.title, needle)
-                        || t.customer_name.as_ref().is_some_and(|n| contains(n, needle))
+                        || t.customer_name
+                            .as_ref()
+                            .is_some_and(|n| contains(n, needle))
                         || self.thread(t).iter().any(|m| contains(&m.content, needle))
                 })
             })
@@ -124,10 +138,9 @@ impl Dataset {
             .iter()
             .filter(|a| filter.status.as_ref().is_none_or(|s| a.status == s))
             .filter(|a| {
-                filter
-                    .category
-                    .as_ref()
-                    .is_none_or(|c| a.category_id.eq_ignore_ascii_case(c) || a.category.eq_ignore_ascii_case(c))
+                filter.category.as_ref().is_none_or(|c| {
+                    a.category_id.eq_ignore_ascii_case(c) || a.category.eq_ignore_ascii_case(c)
+                })
             })
             .filter(|a| filter.is_public.is_none_or(|p| a.is_public == p))
             .filter(|a| filter.tag.as_ref().is_none_or(|tag| a.tags.contains(tag)))
@@ -140,7 +153,12 @@ impl Dataset {
     }
 
     /// Adds a ticket (and its first message, if any) and returns it.
-    pub fn create_ticket(&mut self, draft: TicketDraft, uuid_bits: u128, now: String) -> TicketRecord {
+    pub fn create_ticket(
+        &mut self,
+        draft: TicketDraft,
+        uuid_bits: u128,
+        now: String,
+    ) -> TicketRecord {
         let ids = Ids::from_u128("tkt_", uuid_bits);
         let (customer_id, customer_name) = match draft.customer {
             Some((id, name)) => (Some(id), Some(name)),
@@ -149,11 +167,16 @@ impl Dataset {
         let mut thread = Vec::new();
         if let Some(content) = draft.initial_message {
             thread.push(MessageRecord {
-                id: format!("msg_{}", uuid::Uuid::from_u128(uuid_bits.rotate_left(64)).simple()),
+                id: format!(
+                    "msg_{}",
+                    uuid::Uuid::from_u128(uuid_bits.rotate_left(64)).simple()
+                ),
                 ticket_id: ids.prefixed.clone(),
                 content,
                 sender: "customer",
-                sender_name: customer_name.clone().unwrap_or_else(|| "Customer".to_owned()),
+                sender_name: customer_name
+                    .clone()
+                    .unwrap_or_else(|| "Customer".to_owned()),
                 is_internal: false,
                 created_at: now.clone(),
             });
@@ -184,7 +207,9 @@ impl Dataset {
             closed_at: closed.clone(),
             resolved_at: closed,
         };
-        if let Some(customer) = customer_id.and_then(|id| self.customers.iter_mut().find(|c| c.id == id)) {
+        if let Some(customer) =
+            customer_id.and_then(|id| self.customers.iter_mut().find(|c| c.id == id))
+        {
             customer.ticket_count += 1;
         }
         self.messages.insert(ticket.ids.uuid.clone(), thread);

@@ -60,7 +60,10 @@ fn one() -> u32 {
 impl FaultRule {
     pub fn matches(&self, method: &str, path: &str) -> bool {
         self.times > 0
-            && self.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && glob_match(&self.path, path)
     }
 }
@@ -105,9 +108,18 @@ mod tests {
     #[test]
     fn globs() {
         assert!(glob_match("*", "/api/v1/auth/whoami"));
-        assert!(glob_match("/api/v1/teams/*/tickets", "/api/v1/teams/abc/tickets"));
-        assert!(!glob_match("/api/v1/teams/*/tickets", "/api/v1/teams/abc/tickets/tkt_1"));
-        assert!(glob_match("/api/v1/teams/*/tickets*", "/api/v1/teams/abc/tickets/tkt_1"));
+        assert!(glob_match(
+            "/api/v1/teams/*/tickets",
+            "/api/v1/teams/abc/tickets"
+        ));
+        assert!(!glob_match(
+            "/api/v1/teams/*/tickets",
+            "/api/v1/teams/abc/tickets/tkt_1"
+        ));
+        assert!(glob_match(
+            "/api/v1/teams/*/tickets*",
+            "/api/v1/teams/abc/tickets/tkt_1"
+        ));
         assert!(glob_match("*/whoami", "/api/v1/auth/whoami"));
         assert!(!glob_match("/api/v1/auth/whoami", "/api/v1/auth/whoami/x"));
     }
@@ -121,15 +133,23 @@ mod tests {
             kind: FaultKind::Reset,
         }];
         assert_eq!(take_matching(&mut rules, "GET", "/x/tickets"), None);
-        assert_eq!(take_matching(&mut rules, "post", "/x/tickets"), Some(FaultKind::Reset));
-        assert_eq!(take_matching(&mut rules, "POST", "/x/tickets"), Some(FaultKind::Reset));
+        assert_eq!(
+            take_matching(&mut rules, "post", "/x/tickets"),
+            Some(FaultKind::Reset)
+        );
+        assert_eq!(
+            take_matching(&mut rules, "POST", "/x/tickets"),
+            Some(FaultKind::Reset)
+        );
         assert_eq!(take_matching(&mut rules, "POST", "/x/tickets"), None);
         assert!(rules.is_empty());
     }
 
     #[test]
     fn parses_control_api_bodies() {
-        let rule: FaultRule = serde_json::from_str(r#"{"path":"*","fault":"status","status":503,"times":3}"#).unwrap();
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"path":"*","fault":"status","status":503,"times":3}"#)
+                .unwrap();
         assert_eq!(rule.times, 3);
         assert!(matches!(rule.kind, FaultKind::Status { status: 503, .. }));
         let rule: FaultRule = serde_json::from_str(r#"{"fault":"delay","ms":1500}"#).unwrap();

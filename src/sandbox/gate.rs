@@ -29,13 +29,24 @@ impl ConnectionKiller {
 
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
-pub async fn gate(State(state): State<Arc<SandboxState>>, mut request: Request, next: Next) -> Response {
-    let request_id = RequestId(format!("req_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
+pub async fn gate(
+    State(state): State<Arc<SandboxState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let request_id = RequestId(format!(
+        "req_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    ));
     let killer = request.extensions().get::<ConnectionKiller>().cloned();
     let (sequence, fault) = {
         let mut inner = state.lock();
         let sequence = inner.next_sequence();
-        let fault = take_matching(&mut inner.faults, request.method().as_str(), request.uri().path());
+        let fault = take_matching(
+            &mut inner.faults,
+            request.method().as_str(),
+            request.uri().path(),
+        );
         inner.record(LoggedRequest {
             sequence,
             method: request.method().to_string(),
@@ -72,7 +83,9 @@ pub async fn gate(State(state): State<Arc<SandboxState>>, mut request: Request, 
             tokio::time::sleep(Duration::from_millis(ms)).await;
             serve(&state, &request_id, request, next).await
         }
-        Some(FaultKind::TruncatedBody) => truncate(serve(&state, &request_id, request, next).await).await,
+        Some(FaultKind::TruncatedBody) => {
+            truncate(serve(&state, &request_id, request, next).await).await
+        }
         Some(FaultKind::CommitThenDrop) => {
             let response = serve(&state, &request_id, request, next).await;
             // Let the handler's work settle, then drop the answer.
@@ -93,14 +106,24 @@ pub async fn gate(State(state): State<Arc<SandboxState>>, mut request: Request, 
         response.headers_mut().insert("x-cstar-request-id", value);
     }
     let mut inner = state.lock();
-    if let Some(entry) = inner.log.iter_mut().rev().find(|entry| entry.sequence == sequence) {
+    if let Some(entry) = inner
+        .log
+        .iter_mut()
+        .rev()
+        .find(|entry| entry.sequence == sequence)
+    {
         entry.status = Some(response.status().as_u16());
     }
     response
 }
 
 /// Authenticates, charges the rate limit and runs the handler.
-async fn serve(state: &SandboxState, request_id: &RequestId, mut request: Request, next: Next) -> Response {
+async fn serve(
+    state: &SandboxState,
+    request_id: &RequestId,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let authorization = header_text(request.headers(), "authorization");
     let caller = match authenticate(authorization.as_deref()) {
         Ok(caller) => caller,
@@ -167,9 +190,10 @@ fn html_502() -> Response {
 
 fn malformed_json() -> Response {
     let mut response = (StatusCode::OK, r#"{"success":true,"data":{"id":"tkt_"#).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -198,5 +222,8 @@ fn fault_name(kind: &FaultKind) -> String {
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }

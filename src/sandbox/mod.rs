@@ -37,21 +37,41 @@ fn app(state: Arc<SandboxState>) -> Router {
     let team = "/api/v1/teams/{team}";
     let api = Router::new()
         .route("/api/v1/auth/whoami", get(routes::whoami))
-        .route(&format!("{team}/tickets"), get(routes::list_tickets).post(routes::create_ticket))
-        .route(&format!("{team}/tickets/{{ticket}}"), get(routes::get_ticket))
-        .route(&format!("{team}/tickets/{{ticket}}/messages"), get(routes::list_messages))
+        .route(
+            &format!("{team}/tickets"),
+            get(routes::list_tickets).post(routes::create_ticket),
+        )
+        .route(
+            &format!("{team}/tickets/{{ticket}}"),
+            get(routes::get_ticket),
+        )
+        .route(
+            &format!("{team}/tickets/{{ticket}}/messages"),
+            get(routes::list_messages),
+        )
         .route(&format!("{team}/customers"), get(routes::list_customers))
-        .route(&format!("{team}/customers/{{customer}}"), get(routes::get_customer))
+        .route(
+            &format!("{team}/customers/{{customer}}"),
+            get(routes::get_customer),
+        )
         .route(&format!("{team}/articles"), get(routes::list_articles))
         .route(&format!("{team}/categories"), get(routes::list_categories))
         .route(&format!("{team}/webhooks"), get(routes::list_webhooks))
-        .route(&format!("{team}/webhooks/trigger-test"), post(routes::trigger_test))
+        .route(
+            &format!("{team}/webhooks/trigger-test"),
+            post(routes::trigger_test),
+        )
         .fallback(routes::unknown_route)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gate::gate,
+        ));
     let control = Router::new()
         .route(
             "/_sandbox/faults",
-            get(control::list_faults).post(control::add_faults).delete(control::clear_faults),
+            get(control::list_faults)
+                .post(control::add_faults)
+                .delete(control::clear_faults),
         )
         .route("/_sandbox/rate-limit", post(control::set_rate_limit))
         .route("/_sandbox/reset", post(control::reset))

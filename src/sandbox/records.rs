@@ -148,9 +148,11 @@ impl WebhookRecord {
     /// Whether this webhook is subscribed to `event` (`*` and `ticket.*`
     /// wildcards included).
     pub fn subscribed_to(&self, event: &str) -> bool {
-        self.events.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => event.starts_with(prefix),
-            None => pattern == event,
-        })
+        self.events
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => event.starts_with(prefix),
+                None => pattern == event,
+            })
     }
 }

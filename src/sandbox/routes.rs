@@ -24,7 +24,14 @@ type Outcome = Result<Response, ApiFailure>;
 const TICKET_STATUSES: [&str; 5] = ["new", "open", "pending", "resolved", "closed"];
 const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 const CUSTOMER_STATUSES: [&str; 2] = ["active", "inactive"];
-const SENTIMENTS: [&str; 6] = ["positive", "neutral", "negative", "happy", "frustrated", "angry"];
+const SENTIMENTS: [&str; 6] = [
+    "positive",
+    "neutral",
+    "negative",
+    "happy",
+    "frustrated",
+    "angry",
+];
 const ARTICLE_STATUSES: [&str; 3] = ["draft", "published", "archived"];
 const MAX_TITLE: usize = 500;
 const MAX_TEXT: usize = 50_000;
@@ -62,13 +69,20 @@ fn require_secret(caller: &Caller, write: bool) -> Result<(), ApiFailure> {
 }
 
 /// Reads an optional enum filter, refusing values outside `allowed`.
-fn enum_param(params: &HashMap<String, String>, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiFailure> {
+fn enum_param(
+    params: &HashMap<String, String>,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<String>, ApiFailure> {
     match params.get(name) {
         None => Ok(None),
         Some(value) if allowed.contains(&value.as_str()) => Ok(Some(value.clone())),
         Some(value) => Err(ApiFailure::invalid(
             name,
-            format!("Invalid value '{value}' for '{name}'. Expected one of: {}.", allowed.join(", ")),
+            format!(
+                "Invalid value '{value}' for '{name}'. Expected one of: {}.",
+                allowed.join(", ")
+            ),
         )),
     }
 }
@@ -95,20 +109,35 @@ fn paging(params: &HashMap<String, String>) -> Result<(u32, u32), ApiFailure> {
         None => 1,
         Some(raw) => match raw.parse::<u32>() {
             Ok(page) if page >= 1 => page,
-            _ => return Err(ApiFailure::invalid("page", format!("'page' must be an integer of at least 1, not '{raw}'."))),
+            _ => {
+                return Err(ApiFailure::invalid(
+                    "page",
+                    format!("'page' must be an integer of at least 1, not '{raw}'."),
+                ));
+            }
         },
     };
     let page_size = match params.get("pageSize") {
         None => 20,
         Some(raw) => match raw.parse::<i64>() {
             Ok(size) => size.clamp(1, 100) as u32,
-            Err(_) => return Err(ApiFailure::invalid("pageSize", format!("'pageSize' must be an integer, not '{raw}'."))),
+            Err(_) => {
+                return Err(ApiFailure::invalid(
+                    "pageSize",
+                    format!("'pageSize' must be an integer, not '{raw}'."),
+                ));
+            }
         },
     };
     Ok((page, page_size))
 }
 
-fn page_of<T: serde::Serialize>(request_id: &RequestId, items: &[&T], page: u32, page_size: u32) -> Response {
+fn page_of<T: serde::Serialize>(
+    request_id: &RequestId,
+    items: &[&T],
+    page: u32,
+    page_size: u32,
+) -> Response {
     let start = (page as usize - 1).saturating_mul(page_size as usize);
     let values = items
         .iter()
@@ -127,7 +156,10 @@ fn with_data<R>(state: &SandboxState, caller: &Caller, read: impl FnOnce(&Datase
     }
 }
 
-pub async fn whoami(Extension(caller): Extension<Caller>, Extension(request_id): Extension<RequestId>) -> Response {
+pub async fn whoami(
+    Extension(caller): Extension<Caller>,
+    Extension(request_id): Extension<RequestId>,
+) -> Response {
     wire::object(
         StatusCode::OK,
         &request_id,
@@ -160,7 +192,12 @@ pub async fn list_tickets(
             tag: text_param(&params, "tag"),
         };
         Ok(with_data(&state, &caller, |data| {
-            page_of(&request_id, &data.tickets_matching(&filter), page, page_size)
+            page_of(
+                &request_id,
+                &data.tickets_matching(&filter),
+                page,
+                page_size,
+            )
         }))
     })();
     finish(&request_id, outcome)
@@ -174,7 +211,9 @@ pub async fn get_ticket(
 ) -> Response {
     let outcome = check_team(&team).and_then(|()| {
         with_data(&state, &caller, |data| {
-            let ticket = data.ticket(&ticket_id).ok_or_else(|| ApiFailure::not_found("Ticket"))?;
+            let ticket = data
+                .ticket(&ticket_id)
+                .ok_or_else(|| ApiFailure::not_found("Ticket"))?;
             let mut value = serde_json::to_value(ticket).unwrap_or(Value::Null);
             value["messages"] = serde_json::to_value(data.thread(ticket)).unwrap_or(Value::Null);
             Ok(wire::object(StatusCode::OK, &request_id, value))
@@ -191,7 +230,9 @@ pub async fn list_messages(
 ) -> Response {
     let outcome = check_team(&team).and_then(|()| {
         with_data(&state, &caller, |data| {
-            let ticket = data.ticket(&ticket_id).ok_or_else(|| ApiFailure::not_found("Ticket"))?;
+            let ticket = data
+                .ticket(&ticket_id)
+                .ok_or_else(|| ApiFailure::not_found("Ticket"))?;
             let items = data
                 .thread(ticket)
                 .iter()
@@ -236,13 +277,25 @@ pub async fn create_ticket(
         let dataset = inner
             .environments
             .get(&caller.key.environment)
-            .ok_or_else(|| ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "No data set"))?;
+            .ok_or_else(|| {
+                ApiFailure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "No data set",
+                )
+            })?;
         let draft = ticket_draft(&body, dataset)?;
         let bits = uuid::Uuid::new_v4().as_u128();
         let dataset = inner
             .environments
             .get_mut(&caller.key.environment)
-            .ok_or_else(|| ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "No data set"))?;
+            .ok_or_else(|| {
+                ApiFailure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "No data set",
+                )
+            })?;
         let ticket = dataset.create_ticket(draft, bits, iso8601(unix_now()));
         let answer = wire::object_body(&request_id, &ticket);
         if let Some(scope) = scope {
@@ -262,23 +315,49 @@ pub async fn create_ticket(
 
 /// Validates a create body the way cStar documents it.
 fn ticket_draft(body: &[u8], data: &Dataset) -> Result<TicketDraft, ApiFailure> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiFailure::new(StatusCode::BAD_REQUEST, "invalid_json", format!("The request body is not valid JSON: {e}")))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| ApiFailure::new(StatusCode::BAD_REQUEST, "invalid_json", "The request body must be a JSON object."))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The request body is not valid JSON: {e}"),
+        )
+    })?;
+    let object = value.as_object().ok_or_else(|| {
+        ApiFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "The request body must be a JSON object.",
+        )
+    })?;
     let title = match object.get("title") {
         None | Some(Value::Null) => {
-            return Err(ApiFailure::new(StatusCode::BAD_REQUEST, "parameter_missing", "The 'title' field is required.").with_param("title"));
+            return Err(ApiFailure::new(
+                StatusCode::BAD_REQUEST,
+                "parameter_missing",
+                "The 'title' field is required.",
+            )
+            .with_param("title"));
         }
-        Some(Value::String(title)) if !title.trim().is_empty() && title.chars().count() <= MAX_TITLE => title.trim().to_owned(),
-        Some(_) => return Err(ApiFailure::invalid("title", format!("'title' must be a non-empty string of at most {MAX_TITLE} characters."))),
+        Some(Value::String(title))
+            if !title.trim().is_empty() && title.chars().count() <= MAX_TITLE =>
+        {
+            title.trim().to_owned()
+        }
+        Some(_) => {
+            return Err(ApiFailure::invalid(
+                "title",
+                format!("'title' must be a non-empty string of at most {MAX_TITLE} characters."),
+            ));
+        }
     };
     let string_field = |name: &str| -> Result<Option<String>, ApiFailure> {
         match object.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) if text.chars().count() <= MAX_TEXT => Ok(Some(text.clone())),
-            Some(_) => Err(ApiFailure::invalid(name, format!("'{name}' must be a string of at most {MAX_TEXT} characters."))),
+            Some(_) => Err(ApiFailure::invalid(
+                name,
+                format!("'{name}' must be a string of at most {MAX_TEXT} characters."),
+            )),
         }
     };
     let enum_field = |name: &str, allowed: &[&str], default: &str| -> Result<String, ApiFailure> {
@@ -287,16 +366,19 @@ fn ticket_draft(body: &[u8], data: &Dataset) -> Result<TicketDraft, ApiFailure> 
             Some(value) if allowed.contains(&value.as_str()) => Ok(value),
             Some(value) => Err(ApiFailure::invalid(
                 name,
-                format!("Invalid value '{value}' for '{name}'. Expected one of: {}.", allowed.join(", ")),
+                format!(
+                    "Invalid value '{value}' for '{name}'. Expected one of: {}.",
+                    allowed.join(", ")
+                ),
             )),
         }
     };
     let customer = match string_field("customerId")? {
         None => None,
         Some(raw) => {
-            let customer = data
-                .customer(&raw)
-                .ok_or_else(|| ApiFailure::invalid("customerId", format!("No customer with id '{raw}'.")))?;
+            let customer = data.customer(&raw).ok_or_else(|| {
+                ApiFailure::invalid("customerId", format!("No customer with id '{raw}'."))
+            })?;
             Some((customer.id.clone(), customer.name.clone()))
         }
     };
@@ -307,12 +389,22 @@ fn ticket_draft(body: &[u8], data: &Dataset) -> Result<TicketDraft, ApiFailure> 
             .map(|item| item.as_str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| ApiFailure::invalid("tags", "'tags' must be an array of strings."))?,
-        Some(_) => return Err(ApiFailure::invalid("tags", "'tags' must be an array of strings.")),
+        Some(_) => {
+            return Err(ApiFailure::invalid(
+                "tags",
+                "'tags' must be an array of strings.",
+            ));
+        }
     };
     let metadata = match object.get("metadata") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(map)) => map.clone(),
-        Some(_) => return Err(ApiFailure::invalid("metadata", "'metadata' must be an object.")),
+        Some(_) => {
+            return Err(ApiFailure::invalid(
+                "metadata",
+                "'metadata' must be an object.",
+            ));
+        }
     };
     Ok(TicketDraft {
         title,
@@ -352,7 +444,12 @@ pub async fn list_customers(
             tag: text_param(&params, "tag"),
         };
         Ok(with_data(&state, &caller, |data| {
-            page_of(&request_id, &data.customers_matching(&filter), page, page_size)
+            page_of(
+                &request_id,
+                &data.customers_matching(&filter),
+                page,
+                page_size,
+            )
         }))
     })();
     finish(&request_id, outcome)
@@ -366,7 +463,9 @@ pub async fn get_customer(
 ) -> Response {
     let outcome = check_team(&team).and_then(|()| {
         with_data(&state, &caller, |data| {
-            let customer = data.customer(&customer_id).ok_or_else(|| ApiFailure::not_found("Customer"))?;
+            let customer = data
+                .customer(&customer_id)
+                .ok_or_else(|| ApiFailure::not_found("Customer"))?;
             Ok(wire::object(StatusCode::OK, &request_id, customer))
         })
     });
@@ -391,7 +490,12 @@ pub async fn list_articles(
             tag: text_param(&params, "tag"),
         };
         Ok(with_data(&state, &caller, |data| {
-            page_of(&request_id, &data.articles_matching(&filter), page, page_size)
+            page_of(
+                &request_id,
+                &data.articles_matching(&filter),
+                page,
+                page_size,
+            )
         }))
     })();
     finish(&request_id, outcome)
@@ -452,15 +556,28 @@ pub async fn trigger_test(
     let outcome = (|| {
         check_team(&team)?;
         require_secret(&caller, true)?;
-        let value: Value = serde_json::from_slice(&body)
-            .map_err(|e| ApiFailure::new(StatusCode::BAD_REQUEST, "invalid_json", format!("The request body is not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_slice(&body).map_err(|e| {
+            ApiFailure::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })?;
         let event = match value.get("event") {
             None | Some(Value::Null) => {
-                return Err(ApiFailure::new(StatusCode::BAD_REQUEST, "parameter_missing", "The 'event' field is required.").with_param("event"));
+                return Err(ApiFailure::new(
+                    StatusCode::BAD_REQUEST,
+                    "parameter_missing",
+                    "The 'event' field is required.",
+                )
+                .with_param("event"));
             }
             Some(Value::String(event)) if events::find(event).is_some() => event.clone(),
             Some(other) => {
-                return Err(ApiFailure::invalid("event", format!("Unknown event type {other}. See the webhook event catalogue.")));
+                return Err(ApiFailure::invalid(
+                    "event",
+                    format!("Unknown event type {other}. See the webhook event catalogue."),
+                ));
             }
         };
         let delivered_to = with_data(&state, &caller, |data| {
@@ -470,7 +587,11 @@ pub async fn trigger_test(
                 .count()
         });
         let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-        let event_id = format!("evt_{}_{}_{suffix}", event.replace('.', "_"), unix_now_millis());
+        let event_id = format!(
+            "evt_{}_{}_{suffix}",
+            event.replace('.', "_"),
+            unix_now_millis()
+        );
         Ok(wire::object(
             StatusCode::OK,
             &request_id,
@@ -486,5 +607,10 @@ pub async fn trigger_test(
 }
 
 pub async fn unknown_route(Extension(request_id): Extension<RequestId>) -> Response {
-    ApiFailure::new(StatusCode::NOT_FOUND, "resource_missing", "No such endpoint.").respond(&request_id)
+    ApiFailure::new(
+        StatusCode::NOT_FOUND,
+        "resource_missing",
+        "No such endpoint.",
+    )
+    .respond(&request_id)
 }

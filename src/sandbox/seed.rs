@@ -58,12 +58,43 @@ impl Rng {
 }
 
 const FIRST_NAMES: [&str; 20] = [
-    "Casey", "Jordan", "Priya", "Mateo", "Aisha", "Lars", "Mei", "Tomás", "Fatima", "Noah", "Elena", "Kwame", "Sofia",
-    "Hiroshi", "Amara", "Liam", "Zara", "Dmitri", "Ines", "Oluwaseun",
+    "Casey",
+    "Jordan",
+    "Priya",
+    "Mateo",
+    "Aisha",
+    "Lars",
+    "Mei",
+    "Tomás",
+    "Fatima",
+    "Noah",
+    "Elena",
+    "Kwame",
+    "Sofia",
+    "Hiroshi",
+    "Amara",
+    "Liam",
+    "Zara",
+    "Dmitri",
+    "Ines",
+    "Oluwaseun",
 ];
 const LAST_NAMES: [&str; 15] = [
-    "Patel", "Nguyen", "García", "Okafor", "Schmidt", "Kowalski", "Tanaka", "Haddad", "Silva", "Johansson", "Murphy",
-    "Rossi", "Mensah", "Dubois", "Chen",
+    "Patel",
+    "Nguyen",
+    "García",
+    "Okafor",
+    "Schmidt",
+    "Kowalski",
+    "Tanaka",
+    "Haddad",
+    "Silva",
+    "Johansson",
+    "Murphy",
+    "Rossi",
+    "Mensah",
+    "Dubois",
+    "Chen",
 ];
 const COMPANIES: [&str; 8] = [
     "northwind.io",
@@ -75,7 +106,14 @@ const COMPANIES: [&str; 8] = [
     "example.com",
     "wayne.enterprises",
 ];
-const CUSTOMER_TAGS: [&str; 6] = ["vip", "enterprise", "trial", "beta", "churn-risk", "partner"];
+const CUSTOMER_TAGS: [&str; 6] = [
+    "vip",
+    "enterprise",
+    "trial",
+    "beta",
+    "churn-risk",
+    "partner",
+];
 const SENTIMENTS: [&str; 3] = ["positive", "neutral", "negative"];
 const PLANS: [&str; 4] = ["free", "starter", "pro", "enterprise"];
 
@@ -89,26 +127,106 @@ const AGENTS: [(&str, &str); 5] = [
 
 /// (title, opening message, tags)
 const ISSUES: [(&str, &str, &[&str]); 20] = [
-    ("Cannot reset password", "The reset link in the email says it has expired, even when I click it straight away.", &["login", "account"]),
-    ("Charged twice this month", "My card statement shows two charges for the Pro plan on the 3rd.", &["billing"]),
-    ("Export to CSV times out", "Exporting our ticket history spins for a minute and then fails with a timeout.", &["export", "bug"]),
-    ("Widget not loading on Safari", "The chat widget never appears on our site in Safari 18; Chrome is fine.", &["widget", "bug"]),
-    ("How do I add a teammate?", "We hired two new agents. Where do I invite them?", &["account", "how-to"]),
-    ("Webhook deliveries failing", "Our endpoint returns 200 but the dashboard shows every delivery as failed.", &["webhooks", "api"]),
-    ("API returns 429 too often", "We are well under 1,000 requests an hour but still get rate limited.", &["api", "rate-limit"]),
-    ("Request: dark mode for the widget", "Our site is dark themed and the white widget stands out. Any plans for a dark variant?", &["feature-request", "widget"]),
-    ("SSO login loops back to start", "After signing in with Okta we land on the login page again.", &["login", "sso"]),
-    ("Invoice needs our VAT number", "Please add our VAT number to past invoices for our accountant.", &["billing", "invoice"]),
-    ("Knowledge base search misses articles", "Searching 'refund' does not find the article titled 'Refund policy'.", &["knowledge-base", "search"]),
-    ("Emails to support@ not creating tickets", "Since yesterday, mail forwarded to our support address does not create tickets.", &["email", "bug"]),
-    ("Downgrade plan at end of cycle", "We want to move from Pro to Starter when the current period ends.", &["billing", "plan"]),
-    ("Custom fields missing in export", "The CSV export leaves out our custom fields.", &["export", "custom-fields"]),
-    ("Mobile app crashes on launch", "The iOS app closes right after the splash screen since the last update.", &["mobile", "bug"]),
-    ("Slow dashboard after import", "After importing 40k tickets, the dashboard takes 10 seconds to load.", &["performance"]),
-    ("Can't attach files over 5 MB", "Customers say attachments over 5 MB fail without an error.", &["attachments"]),
-    ("GDPR data deletion request", "A customer asked us to delete all their data. How do we do that?", &["privacy", "gdpr"]),
-    ("SLA timer kept running on pending", "The response SLA breached while the ticket was waiting on the customer.", &["sla"]),
-    ("Zapier integration stopped", "Our Zap that creates tickets from form submissions has stopped triggering.", &["integrations"]),
+    (
+        "Cannot reset password",
+        "The reset link in the email says it has expired, even when I click it straight away.",
+        &["login", "account"],
+    ),
+    (
+        "Charged twice this month",
+        "My card statement shows two charges for the Pro plan on the 3rd.",
+        &["billing"],
+    ),
+    (
+        "Export to CSV times out",
+        "Exporting our ticket history spins for a minute and then fails with a timeout.",
+        &["export", "bug"],
+    ),
+    (
+        "Widget not loading on Safari",
+        "The chat widget never appears on our site in Safari 18; Chrome is fine.",
+        &["widget", "bug"],
+    ),
+    (
+        "How do I add a teammate?",
+        "We hired two new agents. Where do I invite them?",
+        &["account", "how-to"],
+    ),
+    (
+        "Webhook deliveries failing",
+        "Our endpoint returns 200 but the dashboard shows every delivery as failed.",
+        &["webhooks", "api"],
+    ),
+    (
+        "API returns 429 too often",
+        "We are well under 1,000 requests an hour but still get rate limited.",
+        &["api", "rate-limit"],
+    ),
+    (
+        "Request: dark mode for the widget",
+        "Our site is dark themed and the white widget stands out. Any plans for a dark variant?",
+        &["feature-request", "widget"],
+    ),
+    (
+        "SSO login loops back to start",
+        "After signing in with Okta we land on the login page again.",
+        &["login", "sso"],
+    ),
+    (
+        "Invoice needs our VAT number",
+        "Please add our VAT number to past invoices for our accountant.",
+        &["billing", "invoice"],
+    ),
+    (
+        "Knowledge base search misses articles",
+        "Searching 'refund' does not find the article titled 'Refund policy'.",
+        &["knowledge-base", "search"],
+    ),
+    (
+        "Emails to support@ not creating tickets",
+        "Since yesterday, mail forwarded to our support address does not create tickets.",
+        &["email", "bug"],
+    ),
+    (
+        "Downgrade plan at end of cycle",
+        "We want to move from Pro to Starter when the current period ends.",
+        &["billing", "plan"],
+    ),
+    (
+        "Custom fields missing in export",
+        "The CSV export leaves out our custom fields.",
+        &["export", "custom-fields"],
+    ),
+    (
+        "Mobile app crashes on launch",
+        "The iOS app closes right after the splash screen since the last update.",
+        &["mobile", "bug"],
+    ),
+    (
+        "Slow dashboard after import",
+        "After importing 40k tickets, the dashboard takes 10 seconds to load.",
+        &["performance"],
+    ),
+    (
+        "Can't attach files over 5 MB",
+        "Customers say attachments over 5 MB fail without an error.",
+        &["attachments"],
+    ),
+    (
+        "GDPR data deletion request",
+        "A customer asked us to delete all their data. How do we do that?",
+        &["privacy", "gdpr"],
+    ),
+    (
+        "SLA timer kept running on pending",
+        "The response SLA breached while the ticket was waiting on the customer.",
+        &["sla"],
+    ),
+    (
+        "Zapier integration stopped",
+        "Our Zap that creates tickets from form submissions has stopped triggering.",
+        &["integrations"],
+    ),
 ];
 
 const AGENT_REPLIES: [&str; 6] = [
@@ -138,12 +256,54 @@ const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
 /// (name, slug, description, icon, color, public)
 const CATEGORIES: [(&str, &str, &str, &str, &str, bool); 6] = [
-    ("Getting Started", "getting-started", "Set up your team and first channels", "rocket", "#7c3aed", true),
-    ("Account", "account", "Logins, teammates and security", "user", "#2563eb", true),
-    ("Billing", "billing", "Plans, invoices and payments", "credit-card", "#059669", true),
-    ("Integrations", "integrations", "Widget, email, Zapier and more", "plug", "#d97706", true),
-    ("API & Webhooks", "api-webhooks", "Build on cStar with the REST API and webhooks", "code", "#dc2626", true),
-    ("Internal Playbooks", "internal-playbooks", "How our team handles tricky cases", "book", "#4b5563", false),
+    (
+        "Getting Started",
+        "getting-started",
+        "Set up your team and first channels",
+        "rocket",
+        "#7c3aed",
+        true,
+    ),
+    (
+        "Account",
+        "account",
+        "Logins, teammates and security",
+        "user",
+        "#2563eb",
+        true,
+    ),
+    (
+        "Billing",
+        "billing",
+        "Plans, invoices and payments",
+        "credit-card",
+        "#059669",
+        true,
+    ),
+    (
+        "Integrations",
+        "integrations",
+        "Widget, email, Zapier and more",
+        "plug",
+        "#d97706",
+        true,
+    ),
+    (
+        "API & Webhooks",
+        "api-webhooks",
+        "Build on cStar with the REST API and webhooks",
+        "code",
+        "#dc2626",
+        true,
+    ),
+    (
+        "Internal Playbooks",
+        "internal-playbooks",
+        "How our team handles tricky cases",
+        "book",
+        "#4b5563",
+        false,
+    ),
 ];
 
 /// (category index, title)
@@ -200,7 +360,9 @@ pub fn dataset(seed: u64) -> Dataset {
         dataset.messages.insert(ticket.ids.uuid.clone(), thread);
         dataset.tickets.push(ticket);
     }
-    dataset.tickets.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    dataset
+        .tickets
+        .sort_by(|a, b| b.created_at.cmp(&a.created_at));
     for customer in &mut dataset.customers {
         customer.ticket_count = dataset
             .tickets
@@ -240,7 +402,9 @@ fn customers(rng: &mut Rng) -> Vec<CustomerRecord> {
                 status: if rng.chance(85) { "active" } else { "inactive" },
                 sentiment: *rng.pick(&SENTIMENTS),
                 tags,
-                notes: rng.chance(20).then(|| "Prefers email over chat.".to_owned()),
+                notes: rng
+                    .chance(20)
+                    .then(|| "Prefers email over chat.".to_owned()),
                 custom_fields,
                 ticket_count: 0,
                 metadata: Map::new(),
@@ -251,18 +415,36 @@ fn customers(rng: &mut Rng) -> Vec<CustomerRecord> {
         .collect()
 }
 
-fn ticket(rng: &mut Rng, index: usize, customers: &[CustomerRecord]) -> (TicketRecord, Vec<MessageRecord>) {
+fn ticket(
+    rng: &mut Rng,
+    index: usize,
+    customers: &[CustomerRecord],
+) -> (TicketRecord, Vec<MessageRecord>) {
     let ids = Ids::from_u128("tkt_", rng.uuid_bits());
     let (title, opening, tags) = ISSUES[rng.below(ISSUES.len())];
     let status = STATUSES[index % STATUSES.len()];
     let priority = PRIORITIES[(index / STATUSES.len()) % PRIORITIES.len()];
     let customer = rng.pick(customers);
     let agent = (status != "new").then(|| *rng.pick(&AGENTS));
-    let created = EPOCH - 3_600 * (index as u64 * 3 + rng.below(3) as u64) - 60 * rng.below(60) as u64;
-    let thread = thread(rng, &ids.prefixed, status, opening, &customer.name, agent, created);
-    let updated = created + 60 * (thread.len() as u64) * 17;
-    let closed = matches!(status, "resolved" | "closed").then(|| iso8601(updated));
-    let first_response = thread.iter().find(|m| m.sender == "agent").map(|m| m.created_at.clone());
+    let created =
+        EPOCH - 3_600 * (index as u64 * 3 + rng.below(3) as u64) - 60 * rng.below(60) as u64;
+    let thread = thread(
+        rng,
+        &ids.prefixed,
+        status,
+        opening,
+        &customer.name,
+        agent,
+        created,
+    );
+    let updated = thread
+        .last()
+        .map_or_else(|| iso8601(created), |m| m.created_at.clone());
+    let closed = matches!(status, "resolved" | "closed").then(|| updated.clone());
+    let first_response = thread
+        .iter()
+        .find(|m| m.sender == "agent")
+        .map(|m| m.created_at.clone());
     let ticket = TicketRecord {
         id: ids.prefixed.clone(),
         ids,
@@ -274,17 +456,26 @@ fn ticket(rng: &mut Rng, index: usize, customers: &[CustomerRecord]) -> (TicketR
         customer_name: Some(customer.name.clone()),
         assigned_to: agent.map(|(id, _)| id.to_owned()),
         tags: tags.iter().map(|t| t.to_string()).collect(),
-        notes: rng.chance(25).then(|| rng.pick(&INTERNAL_NOTES).to_string()),
+        notes: rng
+            .chance(25)
+            .then(|| rng.pick(&INTERNAL_NOTES).to_string()),
         message_count: thread.len(),
         response_deadline: Some(iso8601(created + 4 * 3_600)),
         resolution_deadline: Some(iso8601(created + 48 * 3_600)),
         first_response_at: first_response,
-        response_tier: Some(if priority == "urgent" { "priority" } else { "standard" }.to_owned()),
+        response_tier: Some(
+            if priority == "urgent" {
+                "priority"
+            } else {
+                "standard"
+            }
+            .to_owned(),
+        ),
         resolution_tier: Some("standard".to_owned()),
         sla_paused: status == "pending",
         metadata: metadata(rng),
         created_at: iso8601(created),
-        updated_at: iso8601(updated),
+        updated_at: updated,
         closed_at: closed.clone(),
         resolved_at: closed,
     };
@@ -294,7 +485,10 @@ fn ticket(rng: &mut Rng, index: usize, customers: &[CustomerRecord]) -> (TicketR
 fn metadata(rng: &mut Rng) -> Map<String, Value> {
     let mut metadata = Map::new();
     if rng.chance(30) {
-        metadata.insert("source".into(), json!(rng.pick(&["widget", "email", "api"])));
+        metadata.insert(
+            "source".into(),
+            json!(rng.pick(&["widget", "email", "api"])),
+        );
     }
     metadata
 }
@@ -310,37 +504,50 @@ fn thread(
 ) -> Vec<MessageRecord> {
     let mut at = created;
     let mut messages = Vec::new();
-    let mut push = |rng: &mut Rng, content: String, sender: &'static str, name: &str, internal: bool| {
-        messages.push(MessageRecord {
-            id: format!("msg_{}", uuid::Uuid::from_u128(rng.uuid_bits()).simple()),
-            ticket_id: ticket_id.to_owned(),
-            content,
-            sender,
-            sender_name: name.to_owned(),
-            is_internal: internal,
-            created_at: iso8601(at),
-        });
-        at += 60 * (5 + rng.below(90) as u64);
-    };
+    let mut push =
+        |rng: &mut Rng, content: String, sender: &'static str, name: &str, internal: bool| {
+            messages.push(MessageRecord {
+                id: format!("msg_{}", uuid::Uuid::from_u128(rng.uuid_bits()).simple()),
+                ticket_id: ticket_id.to_owned(),
+                content,
+                sender,
+                sender_name: name.to_owned(),
+                is_internal: internal,
+                created_at: iso8601(at),
+            });
+            at += 60 * (5 + rng.below(90) as u64);
+        };
     push(rng, opening.to_owned(), "customer", customer_name, false);
     let Some((_, agent_name)) = agent else {
         return messages;
     };
-    push(rng, format!("Ticket assigned to {agent_name}."), "system", "cStar", false);
+    push(
+        rng,
+        format!("Ticket assigned to {agent_name}."),
+        "system",
+        "cStar",
+        false,
+    );
     let text = rng.pick(&AGENT_REPLIES).to_string();
     push(rng, text, "agent", agent_name, false);
     if rng.chance(40) {
         let text = rng.pick(&INTERNAL_NOTES).to_string();
-    push(rng, text, "agent", agent_name, true);
+        push(rng, text, "agent", agent_name, true);
     }
     for _ in 0..rng.below(3) {
         let text = rng.pick(&CUSTOMER_FOLLOW_UPS).to_string();
-    push(rng, text, "customer", customer_name, false);
+        push(rng, text, "customer", customer_name, false);
         let text = rng.pick(&AGENT_REPLIES).to_string();
-    push(rng, text, "agent", agent_name, false);
+        push(rng, text, "agent", agent_name, false);
     }
     if matches!(status, "resolved" | "closed") {
-        push(rng, format!("Ticket marked as {status}."), "system", "cStar", false);
+        push(
+            rng,
+            format!("Ticket marked as {status}."),
+            "system",
+            "cStar",
+            false,
+        );
     }
     messages
 }
@@ -349,19 +556,23 @@ fn categories(rng: &mut Rng) -> Vec<CategoryRecord> {
     CATEGORIES
         .iter()
         .enumerate()
-        .map(|(index, (name, slug, description, icon, color, public))| CategoryRecord {
-            id: uuid::Uuid::from_u128(rng.uuid_bits()).hyphenated().to_string(),
-            object: "category",
-            name: name.to_string(),
-            slug: slug.to_string(),
-            description: description.to_string(),
-            icon,
-            color,
-            sort_order: index as u32,
-            is_public: *public,
-            created_at: iso8601(EPOCH - 86_400 * 200),
-            updated_at: iso8601(EPOCH - 86_400 * 100),
-        })
+        .map(
+            |(index, (name, slug, description, icon, color, public))| CategoryRecord {
+                id: uuid::Uuid::from_u128(rng.uuid_bits())
+                    .hyphenated()
+                    .to_string(),
+                object: "category",
+                name: name.to_string(),
+                slug: slug.to_string(),
+                description: description.to_string(),
+                icon,
+                color,
+                sort_order: index as u32,
+                is_public: *public,
+                created_at: iso8601(EPOCH - 86_400 * 200),
+                updated_at: iso8601(EPOCH - 86_400 * 100),
+            },
+        )
         .collect()
 }
 
@@ -415,10 +626,30 @@ fn articles(rng: &mut Rng, categories: &[CategoryRecord]) -> Vec<ArticleRecord> 
 
 fn webhooks(rng: &mut Rng) -> Vec<WebhookRecord> {
     let hooks: [(&str, &str, &[&str], bool); 4] = [
-        ("Slack alerts", "https://hooks.example.com/slack", &["ticket.created", "ticket.closed"], true),
-        ("CRM sync", "https://crm.example.com/cstar", &["customer.*", "ticket.*"], true),
-        ("Analytics", "https://analytics.example.com/ingest", &["*"], true),
-        ("Old integration", "https://legacy.example.com/hook", &["ticket.updated"], false),
+        (
+            "Slack alerts",
+            "https://hooks.example.com/slack",
+            &["ticket.created", "ticket.closed"],
+            true,
+        ),
+        (
+            "CRM sync",
+            "https://crm.example.com/cstar",
+            &["customer.*", "ticket.*"],
+            true,
+        ),
+        (
+            "Analytics",
+            "https://analytics.example.com/ingest",
+            &["*"],
+            true,
+        ),
+        (
+            "Old integration",
+            "https://legacy.example.com/hook",
+            &["ticket.updated"],
+            false,
+        ),
     ];
     hooks
         .iter()
@@ -450,5 +681,8 @@ fn ascii_lower(text: &str) -> String {
 }
 
 fn slugify(title: &str) -> String {
-    ascii_lower(title).split_whitespace().collect::<Vec<_>>().join("-")
+    ascii_lower(title)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
 }

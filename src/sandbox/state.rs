@@ -72,7 +72,10 @@ pub fn authenticate(header: Option<&str>) -> Result<Caller, AuthFailure> {
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or(AuthFailure::Missing)?
         .trim();
-    if !KEY_PREFIXES.iter().any(|(prefix, _, _)| token.starts_with(prefix)) {
+    if !KEY_PREFIXES
+        .iter()
+        .any(|(prefix, _, _)| token.starts_with(prefix))
+    {
         return Err(AuthFailure::BadFormat);
     }
     DEMO_KEYS
@@ -153,7 +156,9 @@ impl SandboxState {
     /// Locks the state; a poisoned lock is recovered, since every update
     /// leaves the state consistent.
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -218,9 +223,15 @@ impl Inner {
         };
         let limit = self.rate_limit.limit.unwrap_or(default_limit);
         let window_seconds = self.rate_limit.window_seconds.unwrap_or(3_600).max(1);
-        let window = self.windows.entry(caller.key.key).or_insert(Window { started: now, used: 0 });
+        let window = self.windows.entry(caller.key.key).or_insert(Window {
+            started: now,
+            used: 0,
+        });
         if now >= window.started + window_seconds {
-            *window = Window { started: now, used: 0 };
+            *window = Window {
+                started: now,
+                used: 0,
+            };
         }
         let exceeded = window.used >= limit;
         if !exceeded {
@@ -249,8 +260,14 @@ mod tests {
     fn authenticates_demo_keys_only() {
         assert!(authenticate(Some(&format!("Bearer {DEMO_SECRET_TEST_KEY}"))).is_ok());
         assert_eq!(authenticate(None).err(), Some(AuthFailure::Missing));
-        assert_eq!(authenticate(Some("Basic abc")).err(), Some(AuthFailure::Missing));
-        assert_eq!(authenticate(Some("Bearer xx_live_abc")).err(), Some(AuthFailure::BadFormat));
+        assert_eq!(
+            authenticate(Some("Basic abc")).err(),
+            Some(AuthFailure::Missing)
+        );
+        assert_eq!(
+            authenticate(Some("Bearer xx_live_abc")).err(),
+            Some(AuthFailure::BadFormat)
+        );
         assert_eq!(
             authenticate(Some("Bearer sk_live_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6")).err(),
             Some(AuthFailure::Unknown)
@@ -261,7 +278,10 @@ mod tests {
     fn demo_keys_have_the_documented_shape() {
         for demo in DEMO_KEYS {
             let kind = crate::api::secret::key_kind(demo.key).unwrap();
-            assert_eq!((kind.key_type, kind.environment), (demo.key_type, demo.environment));
+            assert_eq!(
+                (kind.key_type, kind.environment),
+                (demo.key_type, demo.environment)
+            );
             assert_eq!(demo.key.len(), 8 + 32, "{}", demo.key);
         }
     }

@@ -19,9 +19,10 @@ pub fn meta(request_id: &RequestId) -> Value {
 
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -47,7 +48,13 @@ pub fn plain_list(request_id: &RequestId, items: Vec<Value>) -> Response {
 }
 
 /// One page of a list, with pagination in both documented places.
-pub fn page(request_id: &RequestId, items: Vec<Value>, page: u32, page_size: u32, total: usize) -> Response {
+pub fn page(
+    request_id: &RequestId,
+    items: Vec<Value>,
+    page: u32,
+    page_size: u32,
+    total: usize,
+) -> Response {
     let total = total as u64;
     let page_size_wide = u64::from(page_size);
     let pagination = json!({
@@ -96,7 +103,11 @@ impl ApiFailure {
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiFailure::new(StatusCode::NOT_FOUND, "resource_missing", format!("{what} not found"))
+        ApiFailure::new(
+            StatusCode::NOT_FOUND,
+            "resource_missing",
+            format!("{what} not found"),
+        )
     }
 
     fn error_type(&self) -> &'static str {

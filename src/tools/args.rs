@@ -14,9 +14,16 @@ pub const MAX_SHORT: usize = 500;
 pub const MAX_LONG: usize = 20_000;
 
 /// Checks `page` (from 1) and `pageSize` (1 to 100).
-pub fn paging(page: Option<u32>, page_size: Option<u32>) -> Result<(Option<u32>, Option<u32>), ToolError> {
+pub fn paging(
+    page: Option<u32>,
+    page_size: Option<u32>,
+) -> Result<(Option<u32>, Option<u32>), ToolError> {
     if page == Some(0) {
-        return Err(ToolError::invalid_argument("page", "pages count from 1", "Omit page for the first page."));
+        return Err(ToolError::invalid_argument(
+            "page",
+            "pages count from 1",
+            "Omit page for the first page.",
+        ));
     }
     match page_size {
         Some(size) if size == 0 || size > MAX_PAGE_SIZE => Err(ToolError::invalid_argument(
@@ -34,7 +41,10 @@ pub fn text(name: &str, value: Option<String>, max: usize) -> Result<Option<Stri
         Some(text) if text.trim().is_empty() => Ok(None),
         Some(text) if text.chars().count() > max => Err(ToolError::invalid_argument(
             name,
-            format!("{} characters is more than the {max} allowed", text.chars().count()),
+            format!(
+                "{} characters is more than the {max} allowed",
+                text.chars().count()
+            ),
             "Shorten it and call again.",
         )),
         other => Ok(other.map(|t| t.trim().to_owned())),
@@ -58,7 +68,10 @@ mod tests {
     #[test]
     fn text_bounds() {
         assert_eq!(text("search", Some("  ".into()), 10).unwrap(), None);
-        assert_eq!(text("search", Some(" a ".into()), 10).unwrap(), Some("a".into()));
+        assert_eq!(
+            text("search", Some(" a ".into()), 10).unwrap(),
+            Some("a".into())
+        );
         assert!(text("search", Some("x".repeat(11)), 10).is_err());
     }
 }

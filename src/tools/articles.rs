@@ -50,7 +50,12 @@ impl CstarServer {
     #[tool(
         name = "cstar_list_articles",
         title = "List knowledge-base articles",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn list_articles(
         &self,
@@ -59,7 +64,9 @@ impl CstarServer {
     ) -> Result<Json<ArticleList>, ToolError> {
         let (page, page_size) = args::paging(params.page, params.page_size)?;
         let category = match args::text("category", params.category, args::MAX_SHORT)? {
-            Some(category) if !is_uuid(&category) => Some(self.category_id(&context, &category).await?),
+            Some(category) if !is_uuid(&category) => {
+                Some(self.category_id(&context, &category).await?)
+            }
             other => other,
         };
         let query = ArticleQuery {
@@ -72,11 +79,19 @@ impl CstarServer {
             page_size,
         };
         let page = self
-            .call(&context, self.context(None, None), self.client.list_articles(&query))
+            .call(
+                &context,
+                self.context(None, None),
+                self.client.list_articles(&query),
+            )
             .await?;
         let include_content = params.include_content.unwrap_or(false);
         Ok(Json(ArticleList {
-            articles: page.items.iter().map(|a| ArticleView::new(a, include_content)).collect(),
+            articles: page
+                .items
+                .iter()
+                .map(|a| ArticleView::new(a, include_content))
+                .collect(),
             pagination: Pagination::of(&page),
         }))
     }
@@ -85,14 +100,26 @@ impl CstarServer {
 impl CstarServer {
     /// Resolves a category name, slug or prefixed id to the id cStar's
     /// filter takes, naming the valid categories when nothing matches.
-    async fn category_id(&self, context: &RequestContext<RoleServer>, wanted: &str) -> Result<String, ToolError> {
+    async fn category_id(
+        &self,
+        context: &RequestContext<RoleServer>,
+        wanted: &str,
+    ) -> Result<String, ToolError> {
         let categories = self
-            .call(context, self.context(None, None), self.client.list_categories())
+            .call(
+                context,
+                self.context(None, None),
+                self.client.list_categories(),
+            )
             .await?;
         categories
             .iter()
             .find(|c| {
-                c.id == wanted || c.name.eq_ignore_ascii_case(wanted) || c.slug.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+                c.id == wanted
+                    || c.name.eq_ignore_ascii_case(wanted)
+                    || c.slug
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(wanted))
             })
             .map(|c| c.id.clone())
             .ok_or_else(|| {

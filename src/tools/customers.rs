@@ -59,7 +59,12 @@ impl CstarServer {
     #[tool(
         name = "cstar_list_customers",
         title = "List customers",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn list_customers(
         &self,
@@ -76,7 +81,11 @@ impl CstarServer {
             page_size,
         };
         let page = self
-            .call(&context, self.context(None, None), self.client.list_customers(&query))
+            .call(
+                &context,
+                self.context(None, None),
+                self.client.list_customers(&query),
+            )
             .await?;
         Ok(Json(CustomerList {
             customers: page.items.iter().map(CustomerView::summary).collect(),
@@ -88,7 +97,12 @@ impl CstarServer {
     #[tool(
         name = "cstar_get_customer",
         title = "Get a customer",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_customer(
         &self,
@@ -97,7 +111,9 @@ impl CstarServer {
     ) -> Result<Json<CustomerDetail>, ToolError> {
         let id = params.customer_id.trim();
         let error_context = self.context(Some(("Customer", id)), Some("cstar_list_customers"));
-        let customer = self.call(&context, error_context, self.client.get_customer(id)).await?;
+        let customer = self
+            .call(&context, error_context, self.client.get_customer(id))
+            .await?;
         Ok(Json(CustomerDetail {
             customer: CustomerView::detail(&customer),
         }))

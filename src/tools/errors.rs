@@ -38,7 +38,11 @@ pub struct ToolError {
 
 impl ToolError {
     /// A failure found before calling cStar (a bad argument).
-    pub fn invalid_argument(param: &str, problem: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub fn invalid_argument(
+        param: &str,
+        problem: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         let problem = problem.into();
         let hint = hint.into();
         ToolError {
@@ -74,7 +78,11 @@ impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
         let body = serde_json::to_string(&serde_json::json!({ "error": self.body }))
             .unwrap_or_else(|_| "{}".to_owned());
-        Ok(CallToolResult::error(vec![ContentBlock::text(self.message), ContentBlock::text(body)]).into())
+        Ok(CallToolResult::error(vec![
+            ContentBlock::text(self.message),
+            ContentBlock::text(body),
+        ])
+        .into())
     }
 }
 
@@ -253,25 +261,75 @@ mod tests {
             base_url: "https://www.cstar.help",
         };
         let cases: Vec<(ApiError, &[&str], bool)> = vec![
-            (ApiError::MissingKey, &["No cStar API key", "CSTAR_API_KEY", "--sandbox"], false),
-            (ApiError::MalformedKey, &["not in cStar's format", "sk_live_"], false),
-            (status(401, "invalid_api_key", None), &["401", "CSTAR_API_KEY", "req_abc"], false),
-            (status(403, "publishable_key_write", None), &["publishable", "sk_live_"], false),
-            (status(404, "resource_missing", None), &["Ticket tkt_42 was not found", "cstar_list_tickets", "req_abc"], false),
-            (status(400, "parameter_invalid", None), &["'title'", "parameter_invalid"], false),
-            (status(429, "rate_limit_exceeded", Some(42)), &["Retry in 42 seconds", "cstar_get_status"], true),
-            (status(503, "service_unavailable", None), &["unavailable", "after 3 attempts", "req_abc"], true),
-            (ApiError::Timeout { attempts: 3 }, &["did not answer in time", "3 attempts"], true),
             (
-                ApiError::Network { attempts: 3, detail: "connection refused".into() },
-                &["Could not reach cStar at https://www.cstar.help", "connection refused"],
+                ApiError::MissingKey,
+                &["No cStar API key", "CSTAR_API_KEY", "--sandbox"],
+                false,
+            ),
+            (
+                ApiError::MalformedKey,
+                &["not in cStar's format", "sk_live_"],
+                false,
+            ),
+            (
+                status(401, "invalid_api_key", None),
+                &["401", "CSTAR_API_KEY", "req_abc"],
+                false,
+            ),
+            (
+                status(403, "publishable_key_write", None),
+                &["publishable", "sk_live_"],
+                false,
+            ),
+            (
+                status(404, "resource_missing", None),
+                &[
+                    "Ticket tkt_42 was not found",
+                    "cstar_list_tickets",
+                    "req_abc",
+                ],
+                false,
+            ),
+            (
+                status(400, "parameter_invalid", None),
+                &["'title'", "parameter_invalid"],
+                false,
+            ),
+            (
+                status(429, "rate_limit_exceeded", Some(42)),
+                &["Retry in 42 seconds", "cstar_get_status"],
+                true,
+            ),
+            (
+                status(503, "service_unavailable", None),
+                &["unavailable", "after 3 attempts", "req_abc"],
+                true,
+            ),
+            (
+                ApiError::Timeout { attempts: 3 },
+                &["did not answer in time", "3 attempts"],
+                true,
+            ),
+            (
+                ApiError::Network {
+                    attempts: 3,
+                    detail: "connection refused".into(),
+                },
+                &[
+                    "Could not reach cStar at https://www.cstar.help",
+                    "connection refused",
+                ],
                 true,
             ),
         ];
         for (error, needles, retryable) in cases {
             let described = describe(&error, ticket);
             for needle in needles {
-                assert!(described.message.contains(needle), "{needle:?} not in {:?}", described.message);
+                assert!(
+                    described.message.contains(needle),
+                    "{needle:?} not in {:?}",
+                    described.message
+                );
             }
             assert_eq!(described.body.retryable, retryable, "{}", described.message);
         }
@@ -279,7 +337,10 @@ mod tests {
 
     #[test]
     fn rate_limit_body_carries_retry_after() {
-        let described = describe(&status(429, "rate_limit_exceeded", Some(42)), Context::default());
+        let described = describe(
+            &status(429, "rate_limit_exceeded", Some(42)),
+            Context::default(),
+        );
         assert_eq!(described.body.retry_after_seconds, Some(42));
         assert_eq!(described.body.status, Some(429));
         assert_eq!(described.body.request_id.as_deref(), Some("req_abc"));

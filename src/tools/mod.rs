@@ -83,7 +83,11 @@ impl CstarServer {
         }
     }
 
-    fn context<'a>(&'a self, resource: Option<(&'a str, &'a str)>, list_tool: Option<&'a str>) -> Context<'a> {
+    fn context<'a>(
+        &'a self,
+        resource: Option<(&'a str, &'a str)>,
+        list_tool: Option<&'a str>,
+    ) -> Context<'a> {
         Context {
             resource,
             list_tool,

@@ -24,7 +24,8 @@ pub fn portable(schema: &Map<String, Value>) -> Map<String, Value> {
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    root.entry("required").or_insert_with(|| Value::Array(Vec::new()));
+    root.entry("required")
+        .or_insert_with(|| Value::Array(Vec::new()));
     root
 }
 
@@ -52,8 +53,11 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
             for child in map.values_mut() {
                 rewrite(child, defs, depth + 1);
             }
-            if map.get("type").and_then(Value::as_str) == Some("object") && map.contains_key("properties") {
-                map.entry("required").or_insert_with(|| Value::Array(Vec::new()));
+            if map.get("type").and_then(Value::as_str) == Some("object")
+                && map.contains_key("properties")
+            {
+                map.entry("required")
+                    .or_insert_with(|| Value::Array(Vec::new()));
             }
         }
         Value::Array(items) => {
@@ -88,7 +92,11 @@ fn drop_null_variant(map: &mut Map<String, Value>) {
         let Some(Value::Array(variants)) = map.get(key) else {
             continue;
         };
-        let kept: Vec<Value> = variants.iter().filter(|v| !is_null_schema(v)).cloned().collect();
+        let kept: Vec<Value> = variants
+            .iter()
+            .filter(|v| !is_null_schema(v))
+            .cloned()
+            .collect();
         if kept.len() == 1 && kept.len() < variants.len() {
             map.remove(key);
             if let Some(Value::Object(only)) = kept.into_iter().next() {
@@ -99,7 +107,11 @@ fn drop_null_variant(map: &mut Map<String, Value>) {
         }
     }
     if let Some(Value::Array(types)) = map.get("type") {
-        let kept: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+        let kept: Vec<Value> = types
+            .iter()
+            .filter(|t| t.as_str() != Some("null"))
+            .cloned()
+            .collect();
         if kept.len() == 1 {
             map.insert("type".into(), kept[0].clone());
         }
@@ -110,7 +122,8 @@ fn drop_null_variant(map: &mut Map<String, Value>) {
 }
 
 fn is_null_schema(value: &Value) -> bool {
-    value.get("type").and_then(Value::as_str) == Some("null") || value.get("const") == Some(&Value::Null)
+    value.get("type").and_then(Value::as_str) == Some("null")
+        || value.get("const") == Some(&Value::Null)
 }
 
 /// `oneOf: [{const: "a"}, {const: "b"}]` becomes `{type: string, enum: [a, b]}`.
@@ -126,7 +139,13 @@ fn collapse_const_one_of(map: &mut Map<String, Value>) {
                     .get("const")
                     .filter(|c| c.is_string())
                     .cloned()
-                    .or_else(|| variant.get("enum").and_then(Value::as_array).filter(|e| e.len() == 1).map(|e| e[0].clone()))
+                    .or_else(|| {
+                        variant
+                            .get("enum")
+                            .and_then(Value::as_array)
+                            .filter(|e| e.len() == 1)
+                            .map(|e| e[0].clone())
+                    })
             })
             .collect();
         if let Some(constants) = constants {
@@ -142,7 +161,18 @@ fn simplify(map: &mut Map<String, Value>) {
     if let Some(Value::String(format)) = map.get("format")
         && matches!(
             format.as_str(),
-            "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "int" | "int8" | "int16" | "int32" | "int64" | "float" | "double"
+            "uint"
+                | "uint8"
+                | "uint16"
+                | "uint32"
+                | "uint64"
+                | "int"
+                | "int8"
+                | "int16"
+                | "int32"
+                | "int64"
+                | "float"
+                | "double"
         )
     {
         map.remove("format");
@@ -164,7 +194,16 @@ fn check(value: &Value, path: &str, is_schema: bool, found: &mut Vec<String>) {
         return;
     };
     if is_schema {
-        for banned in ["$ref", "$defs", "$schema", "definitions", "anyOf", "oneOf", "allOf", "const"] {
+        for banned in [
+            "$ref",
+            "$defs",
+            "$schema",
+            "definitions",
+            "anyOf",
+            "oneOf",
+            "allOf",
+            "const",
+        ] {
             if map.contains_key(banned) {
                 found.push(format!("{path}: has {banned}"));
             }
@@ -189,7 +228,11 @@ fn check(value: &Value, path: &str, is_schema: bool, found: &mut Vec<String>) {
     if let Some(Value::Object(properties)) = map.get("properties") {
         for (name, property) in properties {
             let here = format!("{path}.{name}");
-            if property.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
+            if property
+                .get("description")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 found.push(format!("{here}: no description"));
             }
             check(property, &here, true, found);
@@ -234,16 +277,27 @@ mod tests {
                 }
             })
         );
-        assert!(violations(&portable).is_empty(), "{:?}", violations(&portable));
+        assert!(
+            violations(&portable).is_empty(),
+            "{:?}",
+            violations(&portable)
+        );
     }
 
     #[test]
     fn finds_violations() {
         let bad = json!({ "type": "object", "properties": { "x": { "$ref": "#/$defs/X" }, "y": { "type": ["string", "null"], "description": "y" } } });
         let found = violations(&bad);
-        assert!(found.iter().any(|v| v.contains("no required array")) || found.iter().any(|v| v.contains("required")));
+        assert!(
+            found.iter().any(|v| v.contains("no required array"))
+                || found.iter().any(|v| v.contains("required"))
+        );
         assert!(found.iter().any(|v| v.contains("$.x: has $ref")));
         assert!(found.iter().any(|v| v.contains("$.x: no description")));
-        assert!(found.iter().any(|v| v.contains("$.y: type is not a single string")));
+        assert!(
+            found
+                .iter()
+                .any(|v| v.contains("$.y: type is not a single string"))
+        );
     }
 }

@@ -93,14 +93,21 @@ impl CstarServer {
     #[tool(
         name = "cstar_get_status",
         title = "Get connection status",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_status(
         &self,
         Parameters(_params): Parameters<GetStatusParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<Status>, ToolError> {
-        let team = self.call(&context, self.context(None, None), self.client.whoami()).await?;
+        let team = self
+            .call(&context, self.context(None, None), self.client.whoami())
+            .await?;
         let key_kind = self.client.api_key().and_then(|key| key.kind());
         Ok(Json(Status {
             team: TeamInfo {

@@ -93,7 +93,12 @@ impl CstarServer {
     #[tool(
         name = "cstar_list_tickets",
         title = "List tickets",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn list_tickets(
         &self,
@@ -112,7 +117,11 @@ impl CstarServer {
             page_size,
         };
         let page = self
-            .call(&context, self.context(None, None), self.client.list_tickets(&query))
+            .call(
+                &context,
+                self.context(None, None),
+                self.client.list_tickets(&query),
+            )
             .await?;
         Ok(Json(TicketList {
             tickets: page.items.iter().map(TicketView::summary).collect(),
@@ -124,7 +133,12 @@ impl CstarServer {
     #[tool(
         name = "cstar_get_ticket",
         title = "Get a ticket and its messages",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_ticket(
         &self,
@@ -133,12 +147,18 @@ impl CstarServer {
     ) -> Result<Json<TicketDetail>, ToolError> {
         let id = params.ticket_id.trim();
         let error_context = self.context(Some(("Ticket", id)), Some(LIST_TOOL));
-        let mut ticket = self.call(&context, error_context, self.client.get_ticket(id)).await?;
+        let mut ticket = self
+            .call(&context, error_context, self.client.get_ticket(id))
+            .await?;
         let messages = match ticket.messages.take() {
             Some(messages) => messages,
             None => {
-                self.call(&context, error_context, self.client.list_ticket_messages(id))
-                    .await?
+                self.call(
+                    &context,
+                    error_context,
+                    self.client.list_ticket_messages(id),
+                )
+                .await?
             }
         };
         Ok(Json(TicketDetail {
@@ -150,7 +170,12 @@ impl CstarServer {
     #[tool(
         name = "cstar_create_ticket",
         title = "Create a ticket",
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn create_ticket(
         &self,
@@ -158,13 +183,23 @@ impl CstarServer {
         context: RequestContext<RoleServer>,
     ) -> Result<Json<CreatedTicket>, ToolError> {
         let title = args::text("title", Some(params.title), args::MAX_SHORT)?.ok_or_else(|| {
-            ToolError::invalid_argument("title", "it is empty", "Give the ticket a short subject line.")
+            ToolError::invalid_argument(
+                "title",
+                "it is empty",
+                "Give the ticket a short subject line.",
+            )
         })?;
         let customer_id = args::text("customerId", params.customer_id, args::MAX_SHORT)?;
         if let Some(id) = &customer_id {
-            crate::api::ids::validate_id(crate::api::ids::IdKind::Customer, id).map_err(|invalid| {
-                ToolError::invalid_argument("customerId", invalid.message, "Use cstar_list_customers to find valid ids.")
-            })?;
+            crate::api::ids::validate_id(crate::api::ids::IdKind::Customer, id).map_err(
+                |invalid| {
+                    ToolError::invalid_argument(
+                        "customerId",
+                        invalid.message,
+                        "Use cstar_list_customers to find valid ids.",
+                    )
+                },
+            )?;
         }
         let mut tags = Vec::new();
         for tag in params.tags.unwrap_or_default() {
@@ -183,7 +218,11 @@ impl CstarServer {
             initial_message: args::text("initialMessage", params.initial_message, args::MAX_LONG)?,
         };
         let created = self
-            .call(&context, self.context(None, None), self.client.create_ticket(&ticket))
+            .call(
+                &context,
+                self.context(None, None),
+                self.client.create_ticket(&ticket),
+            )
             .await?;
         Ok(Json(CreatedTicket {
             ticket: TicketView::detail(&created, None),

@@ -97,7 +97,10 @@ impl TicketView {
             message_count: ticket.message_count,
             created_at: ticket.created_at.clone(),
             updated_at: ticket.updated_at.clone(),
-            closed_at: ticket.closed_at.clone().or_else(|| ticket.resolved_at.clone()),
+            closed_at: ticket
+                .closed_at
+                .clone()
+                .or_else(|| ticket.resolved_at.clone()),
             other: None,
             messages: None,
         }
@@ -263,7 +266,11 @@ impl ArticleView {
             title: clean(&article.title),
             slug: article.slug.clone(),
             excerpt: clean_opt(article.excerpt.as_deref()),
-            content: if include_content { clean_opt(article.content.as_deref()) } else { None },
+            content: if include_content {
+                clean_opt(article.content.as_deref())
+            } else {
+                None
+            },
             category: clean_opt(article.category.as_deref()),
             category_id: article.category_id.clone(),
             status: article.status.clone(),

@@ -93,7 +93,12 @@ impl CstarServer {
     #[tool(
         name = "cstar_trigger_webhook",
         title = "Trigger a test webhook event",
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn trigger_webhook(
         &self,
@@ -102,7 +107,11 @@ impl CstarServer {
     ) -> Result<Json<TriggeredEvent>, ToolError> {
         let wanted = params.event.trim();
         if events::find(wanted).is_none() {
-            let shown: String = wanted.chars().filter(|c| !c.is_control()).take(60).collect();
+            let shown: String = wanted
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(60)
+                .collect();
             return Err(ToolError::invalid_argument(
                 "event",
                 format!("'{shown}' is not a cStar event type"),
@@ -113,7 +122,11 @@ impl CstarServer {
             ));
         }
         let result = self
-            .call(&context, self.context(None, None), self.client.trigger_test_event(wanted))
+            .call(
+                &context,
+                self.context(None, None),
+                self.client.trigger_test_event(wanted),
+            )
             .await?;
         Ok(Json(TriggeredEvent {
             event: result.event,
@@ -127,9 +140,17 @@ impl CstarServer {
     #[tool(
         name = "cstar_list_events",
         title = "List webhook event types",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn list_events(&self, Parameters(params): Parameters<ListEventsParams>) -> Json<EventCatalogue> {
+    async fn list_events(
+        &self,
+        Parameters(params): Parameters<ListEventsParams>,
+    ) -> Json<EventCatalogue> {
         let wanted = params.category.map(EventCategory::as_str);
         let events: Vec<EventInfo> = CATALOGUE
             .iter()

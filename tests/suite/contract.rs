@@ -1,0 +1,782 @@
+//! The client against the sandbox: every endpoint the tools use, filters,
+//! pagination and the documented error bodies.
+
+use cstar_mcp::api::models::{
+    ArticleQuery, ArticleStatus, CustomerQuery, NewTicket, Priority, Sentiment, TicketQuery,
+    TicketStatus,
+};
+use cstar_mcp::api::{ApiError, Client};
+use cstar_mcp::sandbox::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::harness::*;
+
+fn status_of(error: ApiError) -> (u16, String) {
+    match error {
+        ApiError::Status(status) => (status.status, status.code.unwrap_or_default()),
+        other => panic!("expected an HTTP error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn whoami_names_the_team_and_key() {
+    let sandbox = start_sandbox().await;
+    let team = client(&sandbox, SECRET_TEST).whoami().await.unwrap();
+    assert_eq!(team.whoami.team_id, TEAM_ID);
+    assert_eq!(team.whoami.team_name.as_deref(), Some(TEAM_NAME));
+    assert_eq!(team.whoami.team_slug.as_deref(), Some(TEAM_SLUG));
+    assert_eq!(team.whoami.key_type.as_deref(), Some("secret"));
+    assert_eq!(team.whoami.environment.as_deref(), Some("test"));
+    let limit = team.rate_limit.unwrap();
+    assert_eq!(
+        (limit.limit, limit.remaining, limit.window_seconds),
+        (1000, 999, Some(3600))
+    );
+    let team = client(&sandbox, PUBLISHABLE_TEST).whoami().await.unwrap();
+    assert_eq!(team.whoami.key_type.as_deref(), Some("publishable"));
+    assert_eq!(team.rate_limit.unwrap().limit, 100);
+}
+
+#[tokio::test]
+async fn team_is_discovered_once_and_requests_carry_documented_headers() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    for _ in 0..3 {
+        client.list_tickets(&TicketQuery::default()).await.unwrap();
+    }
+    assert_eq!(count_requests(&sandbox, "GET", "/auth/whoami").await, 1);
+    assert_eq!(count_requests(&sandbox, "GET", "/tickets").await, 3);
+    let log = requests(&sandbox).await;
+    assert!(
+        log.iter()
+            .all(|r| r.to_string().find("sandboxDemo").is_none()),
+        "the log holds no key"
+    );
+}
+
+#[tokio::test]
+async fn tickets_paginate_with_has_more() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let first = client.list_tickets(&TicketQuery::default()).await.unwrap();
+    assert_eq!(
+        (first.page, first.page_size, first.total, first.has_more),
+        (1, 20, 200, true)
+    );
+    assert_eq!(first.items.len(), 20);
+    assert!(
+        first.items.iter().all(|t| t.messages.is_none()),
+        "lists carry no threads"
+    );
+    let last = client
+        .list_tickets(&TicketQuery {
+            page: Some(2),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((last.items.len(), last.has_more), (100, false));
+    let past = client
+        .list_tickets(&TicketQuery {
+            page: Some(9),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(past.items.is_empty());
+    let clamped = client
+        .list_tickets(&TicketQuery {
+            page_size: Some(500),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(clamped.page_size, 100);
+}
+
+#[tokio::test]
+async fn ticket_filters_narrow_the_list() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let query = TicketQuery {
+        status: Some(TicketStatus::Open),
+        priority: Some(Priority::Urgent),
+        page_size: Some(100),
+        ..Default::default()
+    };
+    let page = client.list_tickets(&query).await.unwrap();
+    assert!(page.total > 0 && page.total < 200);
+    assert!(
+        page.items
+            .iter()
+            .all(|t| t.status == "open" && t.priority == "urgent")
+    );
+
+    let some = client
+        .list_tickets(&TicketQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let customer = some.customer_id.clone().unwrap();
+    let customer_uuid = {
+        let hex = customer.trim_start_matches("cus_");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    };
+    for id in [customer.clone(), customer_uuid] {
+        let page = client
+            .list_tickets(&TicketQuery {
+                customer_id: Some(id),
+                page_size: Some(100),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(page.total >= 1);
+        assert!(
+            page.items
+                .iter()
+                .all(|t| t.customer_id.as_deref() == Some(customer.as_str()))
+        );
+    }
+
+    let tag = some.tags[0].clone();
+    let page = client
+        .list_tickets(&TicketQuery {
+            tag: Some(tag.clone()),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(page.items.iter().all(|t| t.tags.contains(&tag)));
+
+    let page = client
+        .list_tickets(&TicketQuery {
+            search: Some("PASSWORD".into()),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(page.total > 0 && page.total < 200);
+
+    let agent = client
+        .list_tickets(&TicketQuery {
+            status: Some(TicketStatus::Open),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items[0]
+        .assigned_to
+        .clone()
+        .unwrap();
+    let page = client
+        .list_tickets(&TicketQuery {
+            assigned_to: Some(agent.clone()),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        page.total > 0
+            && page
+                .items
+                .iter()
+                .all(|t| t.assigned_to.as_deref() == Some(agent.as_str()))
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_is_read_by_either_id_with_its_thread_in_order() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let open = client
+        .list_tickets(&TicketQuery {
+            status: Some(TicketStatus::Closed),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let ticket = client.get_ticket(&open.id).await.unwrap();
+    let messages = ticket.messages.clone().unwrap();
+    assert_eq!(messages.len() as u64, open.message_count.unwrap());
+    assert!(
+        messages
+            .windows(2)
+            .all(|w| w[0].created_at <= w[1].created_at)
+    );
+    assert_eq!(messages[0].sender, "customer");
+    assert!(messages.iter().any(|m| m.sender == "agent"));
+    assert!(messages.iter().any(|m| m.sender == "system"));
+    assert!(ticket.closed_at.is_some() && ticket.resolved_at.is_some());
+    assert!(
+        ticket.extra.contains_key("slaPaused"),
+        "unknown fields are kept"
+    );
+
+    let hex = open.id.trim_start_matches("tkt_");
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    );
+    assert_eq!(client.get_ticket(&uuid).await.unwrap().id, open.id);
+    assert_eq!(
+        client.list_ticket_messages(&open.id).await.unwrap(),
+        messages
+    );
+}
+
+#[tokio::test]
+async fn a_missing_ticket_is_a_404_with_request_id() {
+    let sandbox = start_sandbox().await;
+    let error = client(&sandbox, SECRET_TEST)
+        .get_ticket("tkt_00000000000000000000000000000000")
+        .await
+        .unwrap_err();
+    let ApiError::Status(status) = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (status.status, status.code.as_deref()),
+        (404, Some("resource_missing"))
+    );
+    assert_eq!(status.error_type.as_deref(), Some("not_found_error"));
+    assert!(status.request_id.unwrap().starts_with("req_"));
+}
+
+#[tokio::test]
+async fn invalid_ids_are_refused_before_the_network() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    for id in ["../../auth/whoami", "tkt_1?x=y", "%2e%2e", "tkt_1/messages"] {
+        assert!(
+            matches!(
+                client.get_ticket(id).await,
+                Err(ApiError::InvalidInput { .. })
+            ),
+            "{id}"
+        );
+    }
+    assert!(matches!(
+        client.get_customer("tkt_1").await,
+        Err(ApiError::InvalidInput { .. })
+    ));
+    assert_eq!(
+        count_requests(&sandbox, "GET", "").await,
+        0,
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn create_ticket_returns_201_with_defaults_and_links_the_customer() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let customer = client
+        .list_customers(&CustomerQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let created = client
+        .create_ticket(&NewTicket {
+            title: "Printer on fire".into(),
+            customer_id: Some(customer.id.clone()),
+            tags: vec!["hardware".into()],
+            initial_message: Some("It is really on fire.".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(created.id.starts_with("tkt_"));
+    assert_eq!(
+        (created.status.as_str(), created.priority.as_str()),
+        ("new", "normal")
+    );
+    assert_eq!(
+        created.customer_name.as_deref(),
+        Some(customer.name.as_str())
+    );
+    assert_eq!(created.message_count, Some(1));
+    let read = client.get_ticket(&created.id).await.unwrap();
+    assert_eq!(read.messages.unwrap()[0].content, "It is really on fire.");
+    let log = requests(&sandbox).await;
+    let post = log.iter().find(|r| r["method"] == "POST").unwrap();
+    assert!(
+        post["idempotencyKey"]
+            .as_str()
+            .unwrap()
+            .starts_with("cstar-mcp-")
+    );
+    assert_eq!(post["status"], 201);
+    let total = client
+        .list_tickets(&TicketQuery::default())
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(total, 201);
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_and_refuses_a_changed_body() {
+    let sandbox = start_sandbox().await;
+    let path = format!("/api/v1/teams/{TEAM_ID}/tickets");
+    let send = |body: Value| {
+        let sandbox = &sandbox;
+        let path = path.clone();
+        async move {
+            let response = raw(sandbox, Method::POST, &path, Some(SECRET_TEST))
+                .await
+                .header("Idempotency-Key", "key-1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, first) = send(json!({ "title": "Once" })).await;
+    assert_eq!(status, 201);
+    let (status, again) = send(json!({ "title": "Once" })).await;
+    assert_eq!(status, 201);
+    assert_eq!(first["data"]["id"], again["data"]["id"]);
+    let (status, conflict) = send(json!({ "title": "Twice" })).await;
+    assert_eq!(status, 409);
+    assert_eq!(conflict["error"]["code"], "idempotency_key_reused");
+    let total = client(&sandbox, SECRET_TEST)
+        .list_tickets(&TicketQuery::default())
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(total, 201);
+}
+
+#[tokio::test]
+async fn create_validates_its_body() {
+    let sandbox = start_sandbox().await;
+    let path = format!("/api/v1/teams/{TEAM_ID}/tickets");
+    let cases = [
+        (json!({}), 400, "parameter_missing", Some("title")),
+        (
+            json!({ "title": "" }),
+            400,
+            "parameter_invalid",
+            Some("title"),
+        ),
+        (
+            json!({ "title": "x", "priority": "critical" }),
+            400,
+            "parameter_invalid",
+            Some("priority"),
+        ),
+        (
+            json!({ "title": "x", "customerId": "cus_nope" }),
+            400,
+            "parameter_invalid",
+            Some("customerId"),
+        ),
+        (
+            json!({ "title": "x", "tags": "one" }),
+            400,
+            "parameter_invalid",
+            Some("tags"),
+        ),
+    ];
+    for (body, status, code, param) in cases {
+        let response = raw(&sandbox, Method::POST, &path, Some(SECRET_TEST))
+            .await
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], code, "{body}");
+        assert_eq!(error["error"]["param"].as_str(), param, "{body}");
+        assert_eq!(error["success"], false);
+        assert!(error["error"]["doc_url"].as_str().unwrap().ends_with(code));
+    }
+    let response = raw(&sandbox, Method::POST, &path, Some(SECRET_TEST))
+        .await
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "invalid_json");
+}
+
+#[tokio::test]
+async fn keys_are_checked_as_documented() {
+    let sandbox = start_sandbox().await;
+    let whoami = "/api/v1/auth/whoami";
+    let cases = [
+        (None, "authentication_required"),
+        (
+            Some("xk_live_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6"),
+            "invalid_key_format",
+        ),
+        (Some(UNKNOWN_KEY), "invalid_api_key"),
+    ];
+    for (key, code) in cases {
+        let response = raw(&sandbox, Method::GET, whoami, key)
+            .await
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            (
+                body["error"]["type"].as_str(),
+                body["error"]["code"].as_str()
+            ),
+            (Some("authentication_error"), Some(code))
+        );
+    }
+    let (status, code) = status_of(client(&sandbox, UNKNOWN_KEY).whoami().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (401, "invalid_api_key"));
+    let malformed = Client::new(fast_config(&sandbox.base_url(), Some("not-a-key"))).unwrap();
+    assert_eq!(
+        malformed.whoami().await.unwrap_err(),
+        ApiError::MalformedKey
+    );
+    let missing = Client::new(fast_config(&sandbox.base_url(), None)).unwrap();
+    assert_eq!(
+        missing
+            .list_tickets(&TicketQuery::default())
+            .await
+            .unwrap_err(),
+        ApiError::MissingKey
+    );
+}
+
+#[tokio::test]
+async fn publishable_keys_read_but_never_write() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, PUBLISHABLE_TEST);
+    assert!(client.list_tickets(&TicketQuery::default()).await.is_ok());
+    let error = client
+        .create_ticket(&NewTicket {
+            title: "x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(error), (403, "publishable_key_write".into()));
+    let error = client
+        .trigger_test_event("ticket.created")
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(error), (403, "publishable_key_write".into()));
+    let response = raw(
+        &sandbox,
+        Method::GET,
+        &format!("/api/v1/teams/{TEAM_ID}/webhooks"),
+        Some(PUBLISHABLE_TEST),
+    )
+    .await
+    .send()
+    .await
+    .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "insufficient_permissions");
+}
+
+#[tokio::test]
+async fn another_team_in_the_path_is_refused() {
+    let sandbox = start_sandbox().await;
+    let response = raw(
+        &sandbox,
+        Method::GET,
+        "/api/v1/teams/00000000-0000-4000-8000-000000000000/tickets",
+        Some(SECRET_TEST),
+    )
+    .await
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "team_access_denied");
+}
+
+#[tokio::test]
+async fn bad_query_values_are_400_parameter_invalid() {
+    let sandbox = start_sandbox().await;
+    for query in [
+        "status=bogus",
+        "page=0",
+        "page=x",
+        "pageSize=many",
+        "priority=critical",
+    ] {
+        let response = raw(
+            &sandbox,
+            Method::GET,
+            &format!("/api/v1/teams/{TEAM_ID}/tickets?{query}"),
+            Some(SECRET_TEST),
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "parameter_invalid", "{query}");
+    }
+}
+
+#[tokio::test]
+async fn pagination_is_sent_in_both_documented_places() {
+    let sandbox = start_sandbox().await;
+    let body: Value = raw(
+        &sandbox,
+        Method::GET,
+        &format!("/api/v1/teams/{TEAM_SLUG}/customers?pageSize=7&page=2"),
+        Some(SECRET_TEST),
+    )
+    .await
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let expected =
+        json!({ "page": 2, "pageSize": 7, "total": 60, "totalPages": 9, "hasMore": true });
+    assert_eq!(body["pagination"], expected);
+    assert_eq!(body["meta"]["pagination"], expected);
+    assert!(
+        body["meta"]["requestId"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_")
+    );
+    assert_eq!(body["data"][0]["object"], "customer");
+}
+
+#[tokio::test]
+async fn customers_filter_and_read() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let all = client
+        .list_customers(&CustomerQuery {
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.total, 60);
+    let inactive = client
+        .list_customers(&CustomerQuery {
+            status: Some(cstar_mcp::api::models::CustomerStatus::Inactive),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        inactive.total > 0
+            && inactive
+                .items
+                .iter()
+                .all(|c| c.status.as_deref() == Some("inactive"))
+    );
+    let negative = client
+        .list_customers(&CustomerQuery {
+            sentiment: Some(Sentiment::Angry),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        negative.total > 0
+            && negative
+                .items
+                .iter()
+                .all(|c| c.sentiment.as_deref() == Some("negative"))
+    );
+    let one = &all.items[5];
+    let email = one.email.clone().unwrap();
+    let found = client
+        .list_customers(&CustomerQuery {
+            search: Some(email.to_uppercase()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.items[0].id, one.id);
+    let read = client.get_customer(&one.id).await.unwrap();
+    assert_eq!(read.name, one.name);
+    assert!(read.ticket_count.is_some());
+    let (status, _) = status_of(client.get_customer("cus_0000").await.unwrap_err());
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn articles_filter_by_category_name_or_id_and_visibility() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let categories = client.list_categories().await.unwrap();
+    assert_eq!(categories.len(), 6);
+    let billing = categories.iter().find(|c| c.name == "Billing").unwrap();
+    for category in [billing.name.clone(), billing.id.clone()] {
+        let page = client
+            .list_articles(&ArticleQuery {
+                category: Some(category),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.total, 5);
+        assert!(
+            page.items
+                .iter()
+                .all(|a| a.category.as_deref() == Some("Billing"))
+        );
+    }
+    let internal = client
+        .list_articles(&ArticleQuery {
+            is_public: Some(false),
+            page_size: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(internal.items.iter().all(|a| a.is_public == Some(false)));
+    let drafts = client
+        .list_articles(&ArticleQuery {
+            status: Some(ArticleStatus::Draft),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        drafts.total > 0
+            && drafts
+                .items
+                .iter()
+                .all(|a| a.status.as_deref() == Some("draft"))
+    );
+    let found = client
+        .list_articles(&ArticleQuery {
+            search: Some("webhook".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(found.total >= 3);
+    assert!(found.items[0].content.as_deref().unwrap().starts_with("# "));
+}
+
+#[tokio::test]
+async fn trigger_test_counts_subscribed_active_webhooks() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let created = client.trigger_test_event("ticket.created").await.unwrap();
+    assert_eq!(
+        (created.event.as_str(), created.delivered_to),
+        ("ticket.created", 3)
+    );
+    assert!(created.event_id.unwrap().starts_with("evt_ticket_created_"));
+    assert_eq!(created.environment.as_deref(), Some("test"));
+    assert_eq!(
+        client
+            .trigger_test_event("boss.spawned")
+            .await
+            .unwrap()
+            .delivered_to,
+        1
+    );
+    let (status, code) = status_of(
+        client
+            .trigger_test_event("ticket.exploded")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (400, "parameter_invalid"));
+}
+
+#[tokio::test]
+async fn live_and_test_data_never_mix() {
+    let sandbox = start_sandbox().await;
+    let test = client(&sandbox, SECRET_TEST);
+    let live = client(&sandbox, SECRET_LIVE);
+    let created = test
+        .create_ticket(&NewTicket {
+            title: "Test only".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(live.get_ticket(&created.id).await.unwrap_err()).0,
+        404
+    );
+    assert_eq!(
+        live.list_tickets(&TicketQuery::default())
+            .await
+            .unwrap()
+            .total,
+        200
+    );
+    assert_ne!(
+        live.list_tickets(&TicketQuery::default())
+            .await
+            .unwrap()
+            .items[0]
+            .id,
+        test.list_tickets(&TicketQuery::default())
+            .await
+            .unwrap()
+            .items[1]
+            .id
+    );
+}
+
+#[tokio::test]
+async fn reset_restores_the_seed_data() {
+    let sandbox = start_sandbox().await;
+    let client = client(&sandbox, SECRET_TEST);
+    let first = client
+        .list_tickets(&TicketQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    client
+        .create_ticket(&NewTicket {
+            title: "Gone after reset".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    control(&sandbox, "reset", json!({})).await;
+    let page = client.list_tickets(&TicketQuery::default()).await.unwrap();
+    assert_eq!((page.total, page.items[0].id.clone()), (200, first.id));
+    assert_eq!(requests(&sandbox).await.len(), 1, "the log was cleared too");
+}

@@ -1,0 +1,174 @@
+//! Small helpers so each test reads as one behaviour: start a sandbox,
+//! build a client or an in-process MCP client for it, queue faults, read
+//! the request log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cstar_mcp::api::retry::RetryPolicy;
+use cstar_mcp::api::secret::ApiKey;
+use cstar_mcp::api::{Client, ClientConfig};
+use cstar_mcp::sandbox::{self, RunningSandbox};
+use cstar_mcp::tools::CstarServer;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+pub const SECRET_TEST: &str = sandbox::DEMO_KEYS[0].key;
+pub const PUBLISHABLE_TEST: &str = sandbox::DEMO_KEYS[1].key;
+pub const SECRET_LIVE: &str = sandbox::DEMO_KEYS[2].key;
+/// Well-formed, but not a key the sandbox knows.
+pub const UNKNOWN_KEY: &str = "sk_live_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6";
+
+pub async fn start_sandbox() -> RunningSandbox {
+    sandbox::start(0).await.expect("sandbox starts")
+}
+
+/// Retries with short waits, so fault tests stay fast.
+pub fn fast_config(base_url: &str, key: Option<&str>) -> ClientConfig {
+    let mut config = ClientConfig::new(base_url, key.map(ApiKey::new));
+    config.timeout = Duration::from_millis(800);
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(3),
+    };
+    config
+}
+
+pub fn client(sandbox: &RunningSandbox, key: &str) -> Client {
+    Client::new(fast_config(&sandbox.base_url(), Some(key))).unwrap()
+}
+
+/// POSTs a JSON body to the sandbox's control API.
+pub async fn control(sandbox: &RunningSandbox, path: &str, body: Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/_sandbox/{path}", sandbox.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "control {path}: {}",
+        response.status()
+    );
+}
+
+pub async fn fault(sandbox: &RunningSandbox, rule: Value) {
+    control(sandbox, "faults", rule).await;
+}
+
+/// The request log, as `GET /_sandbox/requests` returns it.
+pub async fn requests(sandbox: &RunningSandbox) -> Vec<Value> {
+    let body: Value = reqwest::get(format!("{}/_sandbox/requests", sandbox.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["requests"].as_array().cloned().unwrap_or_default()
+}
+
+/// Requests in the log whose method and path end match.
+pub async fn count_requests(sandbox: &RunningSandbox, method: &str, path_suffix: &str) -> usize {
+    requests(sandbox)
+        .await
+        .iter()
+        .filter(|r| {
+            r["method"] == method
+                && r["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .ends_with(path_suffix)
+        })
+        .count()
+}
+
+/// A raw authenticated request to the sandbox's API.
+pub async fn raw(
+    sandbox: &RunningSandbox,
+    method: reqwest::Method,
+    path: &str,
+    key: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let mut builder =
+        reqwest::Client::new().request(method, format!("{}{path}", sandbox.base_url()));
+    if let Some(key) = key {
+        builder = builder.bearer_auth(key);
+    }
+    builder
+}
+
+pub type McpClient = RunningService<RoleClient, ()>;
+
+/// An MCP client talking to a `CstarServer` in this process over a pipe.
+pub async fn mcp(config: ClientConfig) -> McpClient {
+    let server = CstarServer::new(Arc::new(Client::new(config).unwrap()));
+    let (server_side, client_side) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_side).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_side).await.expect("MCP handshake")
+}
+
+pub async fn mcp_for(sandbox: &RunningSandbox, key: &str) -> McpClient {
+    mcp(fast_config(&sandbox.base_url(), Some(key))).await
+}
+
+pub async fn call(client: &McpClient, tool: &str, arguments: Value) -> CallToolResult {
+    let arguments = arguments.as_object().cloned().unwrap_or_default();
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
+        .await
+        .unwrap_or_else(|error| panic!("{tool}: {error}"))
+}
+
+/// The structured result of a successful call.
+pub fn ok(result: &CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "unexpected error: {}",
+        text(result)
+    );
+    result
+        .structured_content
+        .clone()
+        .expect("structured content")
+}
+
+/// The readable text of an error result, checked to be an error.
+pub fn error_text(result: &CallToolResult) -> String {
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "expected an error, got {:?}",
+        result.structured_content
+    );
+    text(result)
+}
+
+/// The JSON error body of an error result.
+pub fn error_body(result: &CallToolResult) -> Value {
+    let body = result
+        .content
+        .get(1)
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    serde_json::from_str::<Value>(&body).unwrap_or(json!(null))["error"].clone()
+}
+
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,8 @@
+//! Test modules and their shared harness.
+
+mod contract;
+mod faults;
+mod harness;
+mod schema_check;
+mod stdio;
+mod tools;
