@@ -284,7 +284,7 @@ impl Client {
                             tokio::time::sleep(wait).await;
                             continue;
                         }
-                        Decision::GiveUp => return Err(ApiError::Status(error)),
+                        Decision::GiveUp => return Err(ApiError::Status(Box::new(error))),
                     }
                 }
                 Err(failure) => failure,

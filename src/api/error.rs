@@ -33,7 +33,7 @@ pub enum ApiError {
     /// An argument was refused before any request was sent.
     InvalidInput { param: String, message: String },
     /// cStar answered with an error status.
-    Status(StatusError),
+    Status(Box<StatusError>),
     /// No answer within the timeout, on every attempt.
     Timeout { attempts: u32 },
     /// cStar could not be reached or the connection broke.

@@ -400,7 +400,7 @@ fn customers(rng: &mut Rng) -> Vec<CustomerRecord> {
                 name: format!("{first} {last}"),
                 email,
                 status: if rng.chance(85) { "active" } else { "inactive" },
-                sentiment: *rng.pick(&SENTIMENTS),
+                sentiment: SENTIMENTS[rng.below(SENTIMENTS.len())],
                 tags,
                 notes: rng
                     .chance(20)

@@ -241,7 +241,7 @@ mod tests {
     use std::time::Duration;
 
     fn status(status: u16, code: &str, retry_after: Option<u64>) -> ApiError {
-        ApiError::Status(StatusError {
+        ApiError::Status(Box::new(StatusError {
             status,
             error_type: None,
             code: Some(code.into()),
@@ -250,7 +250,7 @@ mod tests {
             request_id: Some("req_abc".into()),
             retry_after: retry_after.map(Duration::from_secs),
             attempts: 3,
-        })
+        }))
     }
 
     #[test]

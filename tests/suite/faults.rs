@@ -9,6 +9,9 @@ use serde_json::json;
 
 use super::harness::*;
 
+/// Whether an error is the expected one.
+type Expectation = fn(&ApiError) -> bool;
+
 const TICKETS: &str = "/api/v1/teams/*/tickets";
 
 async fn warmed(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Client {
@@ -48,7 +51,7 @@ async fn transient_faults_on_reads_are_retried() {
 
 #[tokio::test]
 async fn persistent_faults_give_up_after_three_attempts_with_the_cause() {
-    let cases: [(serde_json::Value, fn(&ApiError) -> bool); 4] = [
+    let cases: [(serde_json::Value, Expectation); 4] = [
         (
             json!({ "fault": "status", "status": 503 }),
             |e| matches!(e, ApiError::Status(s) if s.status == 503 && s.attempts == 3),

@@ -332,7 +332,7 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
         (
             "cstar_list_events",
             json!({ "category": "bosses" }),
-            &["category"],
+            &["bosses", "expected one of `tickets`"],
         ),
     ];
     for (tool, arguments, needles) in cases {
