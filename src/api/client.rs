@@ -1,6 +1,7 @@
 //! The HTTP side of the client: auth headers, retries, timeouts, team
 //! discovery and the endpoints the tools use.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -67,7 +68,11 @@ pub struct Client {
     base_url: String,
     team_id: OnceCell<String>,
     last_rate_limit: Mutex<Option<RateLimit>>,
+    unsettled_creates: Mutex<VecDeque<(Vec<u8>, String)>>,
 }
+
+/// How many creates with an unknown outcome keep their idempotency key.
+const UNSETTLED_CAPACITY: usize = 256;
 
 struct Request<'a> {
     method: Method,
@@ -116,6 +121,7 @@ impl Client {
             base_url,
             team_id,
             last_rate_limit: Mutex::new(None),
+            unsettled_creates: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -175,22 +181,51 @@ impl Client {
 
     /// `POST /tickets` with an `Idempotency-Key` that is reused on every
     /// retry of this call, so a lost response never creates a second ticket.
+    ///
+    /// When every attempt ends without an answer (timeout or broken
+    /// connection), cStar may still have created the ticket. The key is then
+    /// kept, and the next create with the same body reuses it, so a caller
+    /// that tries again gets the original ticket instead of a duplicate.
     pub async fn create_ticket(&self, ticket: &NewTicket) -> Result<Ticket, ApiError> {
         let path = self.team_path("tickets").await?;
         let body = serde_json::to_vec(ticket).map_err(|e| ApiError::InvalidInput {
             param: "body".to_owned(),
             message: e.to_string(),
         })?;
+        let idempotency_key = self
+            .take_unsettled(&body)
+            .unwrap_or_else(|| format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple()));
         let request = Request {
             method: Method::POST,
             path,
             query: None,
-            body: Some(body),
+            body: Some(body.clone()),
             kind: RequestKind::IdempotentWrite,
-            idempotency_key: Some(format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple())),
+            idempotency_key: Some(idempotency_key.clone()),
         };
-        let answer = self.send(request).await?;
-        decode(&answer, decode_object)
+        let outcome = self.send(request).await;
+        if matches!(
+            outcome,
+            Err(ApiError::Timeout { .. } | ApiError::Network { .. })
+        ) {
+            self.keep_unsettled(body, idempotency_key);
+        }
+        decode(&outcome?, decode_object)
+    }
+
+    fn take_unsettled(&self, body: &[u8]) -> Option<String> {
+        let mut unsettled = self.unsettled_creates.lock().ok()?;
+        let index = unsettled.iter().position(|(pending, _)| pending == body)?;
+        unsettled.remove(index).map(|(_, key)| key)
+    }
+
+    fn keep_unsettled(&self, body: Vec<u8>, key: String) {
+        if let Ok(mut unsettled) = self.unsettled_creates.lock() {
+            if unsettled.len() == UNSETTLED_CAPACITY {
+                unsettled.pop_front();
+            }
+            unsettled.push_back((body, key));
+        }
     }
 
     pub async fn list_customers(&self, query: &CustomerQuery) -> Result<Page<Customer>, ApiError> {

@@ -45,6 +45,10 @@ pub struct FaultRule {
     /// How many matching requests it spoils.
     #[serde(default = "one")]
     pub times: u32,
+    /// Spoil each matching request with this probability (0 to 1) instead
+    /// of every one; the draw is seeded, so a run repeats exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
     #[serde(flatten)]
     pub kind: FaultKind,
 }
@@ -68,10 +72,21 @@ impl FaultRule {
     }
 }
 
-/// Takes the first live rule that matches and counts it down.
-pub fn take_matching(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Option<FaultKind> {
+/// Takes the first live rule that matches and counts it down. `draw` gives
+/// a number in `[0, 1)` for rules with a probability.
+pub fn take_matching(
+    rules: &mut Vec<FaultRule>,
+    method: &str,
+    path: &str,
+    draw: impl FnOnce() -> f64,
+) -> Option<FaultKind> {
     let index = rules.iter().position(|rule| rule.matches(method, path))?;
     let rule = &mut rules[index];
+    if let Some(probability) = rule.probability
+        && draw() >= probability
+    {
+        return None;
+    }
     rule.times -= 1;
     let kind = rule.kind.clone();
     if rule.times == 0 {
@@ -130,18 +145,40 @@ mod tests {
             method: Some("POST".into()),
             path: "*/tickets".into(),
             times: 2,
+            probability: None,
             kind: FaultKind::Reset,
         }];
-        assert_eq!(take_matching(&mut rules, "GET", "/x/tickets"), None);
+        let always = || 0.0;
+        assert_eq!(take_matching(&mut rules, "GET", "/x/tickets", always), None);
+        let reset = Some(FaultKind::Reset);
         assert_eq!(
-            take_matching(&mut rules, "post", "/x/tickets"),
-            Some(FaultKind::Reset)
+            take_matching(&mut rules, "post", "/x/tickets", always),
+            reset
         );
         assert_eq!(
-            take_matching(&mut rules, "POST", "/x/tickets"),
-            Some(FaultKind::Reset)
+            take_matching(&mut rules, "POST", "/x/tickets", always),
+            reset
         );
-        assert_eq!(take_matching(&mut rules, "POST", "/x/tickets"), None);
+        assert_eq!(
+            take_matching(&mut rules, "POST", "/x/tickets", always),
+            None
+        );
+        assert!(rules.is_empty());
+    }
+
+    #[test]
+    fn probability_spares_some_requests_without_counting_them() {
+        let mut rules = vec![FaultRule {
+            method: None,
+            path: "*".into(),
+            times: 1,
+            probability: Some(0.3),
+            kind: FaultKind::Reset,
+        }];
+        assert_eq!(take_matching(&mut rules, "GET", "/a", || 0.5), None);
+        assert_eq!(rules[0].times, 1);
+        let reset = Some(FaultKind::Reset);
+        assert_eq!(take_matching(&mut rules, "GET", "/a", || 0.1), reset);
         assert!(rules.is_empty());
     }
 

@@ -2,14 +2,17 @@
 //! a request id, the request log, injected faults, authentication, the
 //! rate limit and its headers.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body::{Frame, SizeHint};
 use tokio::sync::Notify;
 
 use super::faults::{FaultKind, take_matching};
@@ -31,7 +34,7 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 
 pub async fn gate(
     State(state): State<Arc<SandboxState>>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let request_id = RequestId(format!(
@@ -42,10 +45,12 @@ pub async fn gate(
     let (sequence, fault) = {
         let mut inner = state.lock();
         let sequence = inner.next_sequence();
+        let inner = &mut *inner;
         let fault = take_matching(
             &mut inner.faults,
             request.method().as_str(),
             request.uri().path(),
+            || inner.fault_rng.unit(),
         );
         inner.record(LoggedRequest {
             sequence,
@@ -95,10 +100,7 @@ pub async fn gate(
                 None => html_502(),
             }
         }
-        None => {
-            request.extensions_mut().insert(request_id.clone());
-            serve(&state, &request_id, request, next).await
-        }
+        None => serve(&state, &request_id, request, next).await,
     };
 
     let mut response = response;
@@ -197,16 +199,42 @@ fn malformed_json() -> Response {
     response
 }
 
-/// Sends the real headers and a Content-Length for the whole body, but only
-/// half of the body, so the connection ends early.
+/// Sends the real headers and a Content-Length for the whole body, then
+/// half of the body, then breaks the connection.
 async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = to_bytes(body, MAX_BODY).await.unwrap_or_default();
-    let half = bytes.slice(..bytes.len() / 2);
-    parts
-        .headers
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    Response::from_parts(parts, Body::from(half))
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let cut = CutShort {
+        full_length: bytes.len() as u64,
+        half: Some(bytes.slice(..bytes.len() / 2)),
+    };
+    Response::from_parts(parts, Body::new(cut))
+}
+
+/// A body that announces its full length but ends with an error half way.
+struct CutShort {
+    full_length: u64,
+    half: Option<Bytes>,
+}
+
+impl http_body::Body for CutShort {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(match self.half.take() {
+            Some(half) => Ok(Frame::data(half)),
+            None => Err(std::io::Error::other("body cut short by a sandbox fault")),
+        }))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.full_length)
+    }
 }
 
 fn fault_name(kind: &FaultKind) -> String {

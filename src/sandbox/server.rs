@@ -9,15 +9,16 @@ use axum::{Extension, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::gate::ConnectionKiller;
 
-/// A sandbox serving in the background; it stops when dropped.
+/// A sandbox serving in the background. Dropping it stops it: the
+/// listener closes and so does every open connection.
 pub struct RunningSandbox {
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
+    stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
@@ -40,9 +41,7 @@ impl RunningSandbox {
 
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let _ = self.stop.send(true);
         self.task.abort();
     }
 }
@@ -50,29 +49,30 @@ impl Drop for RunningSandbox {
 pub async fn start(addr: SocketAddr, app: Router) -> std::io::Result<RunningSandbox> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let (stop, mut stopped) = oneshot::channel();
+    let (stop, stopped) = watch::channel(false);
+    let mut stopping = stopped.clone();
     let task = tokio::spawn(async move {
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => serve_connection(stream, app.clone()),
+                    Ok((stream, _)) => serve_connection(stream, app.clone(), stopped.clone()),
                     Err(error) => {
                         tracing::warn!(%error, "sandbox accept failed");
                         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                     }
                 },
-                _ = &mut stopped => break,
+                _ = stopping.changed() => break,
             }
         }
     });
-    Ok(RunningSandbox {
-        addr,
-        stop: Some(stop),
-        task,
-    })
+    Ok(RunningSandbox { addr, stop, task })
 }
 
-fn serve_connection(stream: tokio::net::TcpStream, app: Router) {
+fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    mut stopped: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
     let kill = Arc::new(Notify::new());
     let service = TowerToHyperService::new(app.layer(Extension(ConnectionKiller(kill.clone()))));
@@ -87,6 +87,7 @@ fn serve_connection(stream: tokio::net::TcpStream, app: Router) {
                 }
             }
             _ = kill.notified() => tracing::debug!("sandbox connection closed by a fault"),
+            _ = stopped.changed() => tracing::debug!("sandbox stopped: connection closed"),
         }
     });
 }

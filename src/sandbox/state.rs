@@ -139,6 +139,8 @@ pub struct Inner {
     windows: HashMap<&'static str, Window>,
     pub rate_limit: RateLimitOverride,
     pub sequence: u64,
+    /// Draws for probabilistic faults; reseeded by a reset.
+    pub fault_rng: seed::Rng,
 }
 
 /// Shared sandbox state.
@@ -183,6 +185,7 @@ impl Inner {
             windows: HashMap::new(),
             rate_limit: RateLimitOverride::default(),
             sequence: 0,
+            fault_rng: seed::Rng::new(0xFA17),
         }
     }
 

@@ -95,7 +95,16 @@ pub struct Context<'a> {
     pub list_tool: Option<&'a str>,
     /// The base URL in use, for network errors.
     pub base_url: &'a str,
+    /// For a write: what to tell the model when the outcome is unknown
+    /// (no answer arrived, so cStar may or may not have done it).
+    pub unknown_outcome: Option<&'a str>,
 }
+
+/// For `cstar_create_ticket`: a retry with the same arguments reuses the key.
+pub const CREATE_MAY_HAVE_HAPPENED: &str = "cStar may have created the ticket before the connection broke. Calling cstar_create_ticket again with the same arguments is safe: it reuses the same idempotency key, so no duplicate is created.";
+
+/// For `cstar_trigger_webhook`: a retry would deliver the event again.
+pub const TRIGGER_MAY_HAVE_HAPPENED: &str = "The event may have been delivered before the connection broke; check the receiver before triggering it again.";
 
 /// Words an `ApiError` for the model.
 pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
@@ -221,6 +230,12 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             None,
         ),
     };
+    let hint = match (error, context.unknown_outcome) {
+        (ApiError::Timeout { .. } | ApiError::Network { .. }, Some(warning)) => {
+            format!("{warning} {hint}")
+        }
+        _ => hint,
+    };
     ToolError {
         message: format!("{message} {hint}"),
         body: ErrorBody {
@@ -259,6 +274,7 @@ mod tests {
             resource: Some(("Ticket", "tkt_42")),
             list_tool: Some("cstar_list_tickets"),
             base_url: "https://www.cstar.help",
+            unknown_outcome: None,
         };
         let cases: Vec<(ApiError, &[&str], bool)> = vec![
             (
@@ -333,6 +349,28 @@ mod tests {
             }
             assert_eq!(described.body.retryable, retryable, "{}", described.message);
         }
+    }
+
+    #[test]
+    fn unknown_write_outcomes_say_whether_a_retry_is_safe() {
+        let create = Context {
+            unknown_outcome: Some(CREATE_MAY_HAVE_HAPPENED),
+            ..Context::default()
+        };
+        let described = describe(&ApiError::Timeout { attempts: 3 }, create);
+        assert!(
+            described
+                .message
+                .contains("again with the same arguments is safe"),
+            "{}",
+            described.message
+        );
+        let described = describe(&status(400, "parameter_invalid", None), create);
+        assert!(
+            !described.message.contains("may have created"),
+            "{}",
+            described.message
+        );
     }
 
     #[test]

@@ -92,6 +92,15 @@ impl CstarServer {
             resource,
             list_tool,
             base_url: self.client.base_url(),
+            unknown_outcome: None,
+        }
+    }
+
+    /// The context of a write, saying what an unanswered attempt means.
+    fn write_context(&self, unknown_outcome: &'static str) -> Context<'_> {
+        Context {
+            unknown_outcome: Some(unknown_outcome),
+            ..self.context(None, None)
         }
     }
 }

@@ -6,7 +6,7 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::errors::ToolError;
+use super::errors::{CREATE_MAY_HAVE_HAPPENED, ToolError};
 use super::views::{Pagination, TicketView};
 use super::{CstarServer, args};
 use crate::api::models::{NewTicket, Priority, TicketQuery, TicketStatus};
@@ -220,7 +220,7 @@ impl CstarServer {
         let created = self
             .call(
                 &context,
-                self.context(None, None),
+                self.write_context(CREATE_MAY_HAVE_HAPPENED),
                 self.client.create_ticket(&ticket),
             )
             .await?;

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::CstarServer;
-use super::errors::ToolError;
+use super::errors::{TRIGGER_MAY_HAVE_HAPPENED, ToolError};
 use crate::events::{self, CATALOGUE};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -124,7 +124,7 @@ impl CstarServer {
         let result = self
             .call(
                 &context,
-                self.context(None, None),
+                self.write_context(TRIGGER_MAY_HAVE_HAPPENED),
                 self.client.trigger_test_event(wanted),
             )
             .await?;

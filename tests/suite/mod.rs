@@ -3,6 +3,7 @@
 mod contract;
 mod faults;
 mod harness;
+mod resilience;
 mod schema_check;
 mod stdio;
 mod tools;

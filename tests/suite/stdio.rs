@@ -333,3 +333,278 @@ async fn the_standalone_sandbox_prints_its_address_first() {
     assert_eq!(whoami["data"]["teamName"], "Acme Support");
     child.kill().await.unwrap();
 }
+
+/// Peak resident memory of a process, from /proc (Linux).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::test]
+async fn a_thousand_calls_in_flight_and_a_5_mb_argument_stay_bounded() {
+    let mut child = command(&["--sandbox"]).spawn().unwrap();
+    let pid = child.id().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut batch = format!(
+        "{}\n{}\n",
+        initialize("2025-06-18"),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })
+    );
+    for id in 2..1002 {
+        batch.push_str(&format!(
+            "{}\n",
+            request(
+                id,
+                "tools/call",
+                json!({ "name": "cstar_list_events", "arguments": {} })
+            )
+        ));
+    }
+    let huge = "x".repeat(5 * 1024 * 1024);
+    batch.push_str(&format!(
+        "{}\n",
+        request(
+            5000,
+            "tools/call",
+            json!({ "name": "cstar_list_tickets", "arguments": { "search": huge } })
+        )
+    ));
+    stdin.write_all(batch.as_bytes()).await.unwrap();
+    stdin.flush().await.unwrap();
+    let mut answered = std::collections::HashSet::new();
+    let mut huge_answer = Value::Null;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while answered.len() < 1002 {
+            let line = stdout.next_line().await.unwrap().unwrap();
+            let message: Value = serde_json::from_str(&line).unwrap();
+            let id = message["id"].as_i64().unwrap();
+            if id == 5000 {
+                huge_answer = message.clone();
+            }
+            answered.insert(id);
+        }
+    })
+    .await
+    .expect("every request is answered");
+    assert_eq!(huge_answer["result"]["isError"], true);
+    assert!(
+        huge_answer.to_string().len() < 2_000,
+        "the error does not echo the 5 MB argument"
+    );
+    let peak = peak_rss_kib(pid).unwrap();
+    println!(
+        "peak RSS after 1,000 in-flight calls and a 5 MB argument: {} KiB",
+        peak
+    );
+    assert!(
+        peak < 96 * 1024,
+        "peak RSS {peak} KiB is over the 96 MiB bound"
+    );
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn a_cancelled_call_is_dropped_and_the_server_keeps_answering() {
+    let sandbox = start_sandbox().await;
+    let mut child = command(&[])
+        .env("CSTAR_API_KEY", SECRET_TEST)
+        .env("CSTAR_BASE_URL", sandbox.base_url())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let send = |value: Value| format!("{value}\n");
+    stdin
+        .write_all(send(initialize("2025-11-25")).as_bytes())
+        .await
+        .unwrap();
+    stdin
+        .write_all(
+            send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).as_bytes(),
+        )
+        .await
+        .unwrap();
+    stdin
+        .write_all(
+            send(request(
+                2,
+                "tools/call",
+                json!({ "name": "cstar_get_status", "arguments": {} }),
+            ))
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    fault(
+        &sandbox,
+        json!({ "path": "*/tickets", "fault": "delay", "ms": 3000 }),
+    )
+    .await;
+    stdin
+        .write_all(
+            send(request(
+                7,
+                "tools/call",
+                json!({ "name": "cstar_list_tickets", "arguments": {} }),
+            ))
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cancel = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 7, "reason": "test" } });
+    stdin.write_all(send(cancel).as_bytes()).await.unwrap();
+    stdin
+        .write_all(
+            send(request(
+                8,
+                "tools/call",
+                json!({ "name": "cstar_list_events", "arguments": {} }),
+            ))
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    while !seen.contains(&8) {
+        let line = tokio::time::timeout(Duration::from_secs(5), stdout.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push(
+            serde_json::from_str::<Value>(&line).unwrap()["id"]
+                .as_i64()
+                .unwrap_or(-1),
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the next call is not held up"
+    );
+    // Past the upstream delay, the cancelled call has still not answered.
+    let late = tokio::time::timeout(Duration::from_millis(3200), stdout.next_line()).await;
+    assert!(late.is_err(), "no answer for a cancelled request: {late:?}");
+    assert!(!seen.contains(&7));
+    let tickets: Vec<Value> = requests(&sandbox)
+        .await
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with("/tickets"))
+        .collect();
+    assert_eq!(tickets.len(), 1, "the cancelled request was not retried");
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn stdin_closed_mid_call_exits_within_five_seconds() {
+    let sandbox = start_sandbox().await;
+    let mut child = command(&[])
+        .env("CSTAR_API_KEY", SECRET_TEST)
+        .env("CSTAR_BASE_URL", sandbox.base_url())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    fault(
+        &sandbox,
+        json!({ "path": "*", "fault": "delay", "ms": 15000 }),
+    )
+    .await;
+    let lines = format!(
+        "{}\n{}\n{}\n",
+        initialize("2025-06-18"),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        request(
+            2,
+            "tools/call",
+            json!({ "name": "cstar_list_tickets", "arguments": {} })
+        )
+    );
+    stdin.write_all(lines.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(8), child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    println!("exit after stdin closed mid-call: {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_millis(6500));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_any_output_even_at_trace_level() {
+    let sandbox = start_sandbox().await;
+    let faults = [
+        json!({ "fault": "status", "status": 401 }),
+        json!({ "fault": "status", "status": 429, "retryAfter": 1 }),
+        json!({ "fault": "status", "status": 503 }),
+        json!({ "fault": "html502" }),
+        json!({ "fault": "malformed_json" }),
+        json!({ "fault": "truncated_body" }),
+        json!({ "fault": "reset" }),
+        json!({ "fault": "commit_then_drop" }),
+        json!({ "fault": "delay", "ms": 1500 }),
+    ];
+    for rule in faults {
+        fault(&sandbox, rule).await;
+    }
+    let child = command(&["--log-level", "trace", "--timeout", "1"])
+        .env("CSTAR_API_KEY", SECRET_TEST)
+        .env("CSTAR_BASE_URL", sandbox.base_url())
+        .spawn()
+        .unwrap();
+    let mut lines = vec![
+        initialize("2025-06-18"),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+    ];
+    let calls = [
+        ("cstar_get_status", json!({})),
+        ("cstar_list_tickets", json!({})),
+        ("cstar_create_ticket", json!({ "title": "secret hygiene" })),
+        (
+            "cstar_trigger_webhook",
+            json!({ "event": "ticket.created" }),
+        ),
+        ("cstar_list_customers", json!({})),
+        (
+            "cstar_get_ticket",
+            json!({ "ticketId": "tkt_0123456789abcdef0123456789abcdef" }),
+        ),
+        ("cstar_list_articles", json!({ "category": "Billing" })),
+    ];
+    for (id, (name, arguments)) in calls.iter().enumerate() {
+        lines.push(request(
+            id as i64 + 2,
+            "tools/call",
+            json!({ "name": name, "arguments": arguments }),
+        ));
+    }
+    let (stdout, stderr, code) = session(child, &lines).await;
+    let stdout = stdout.join("\n");
+    let token = SECRET_TEST.trim_start_matches("sk_test_");
+    assert!(stderr.contains("TRACE"), "trace logs were written");
+    assert!(!stdout.contains(token), "the key is in stdout");
+    assert!(!stderr.contains(token), "the key is in stderr");
+    assert!(
+        !requests(&sandbox)
+            .await
+            .iter()
+            .any(|r| r.to_string().contains(token)),
+        "the key is in the request log"
+    );
+    assert_eq!(code, Some(0));
+}
