@@ -105,6 +105,7 @@ pub fn decode_error(
             .and_then(Value::as_str)
             .map(str::to_owned)
     })
+    .filter(|text| !text.trim().is_empty())
     .unwrap_or_else(|| default_message(status, parsed.is_some()));
     let body_request_id = field("request_id").or_else(|| {
         parsed
@@ -280,5 +281,68 @@ mod tests {
         );
         assert_eq!(error.message, "bad gateway (the response was not JSON)");
         assert_eq!(error.code, None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::api::models::{Article, Customer, Ticket};
+    use proptest::prelude::*;
+
+    /// Arbitrary JSON, biased towards cStar-like envelopes.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-zA-Z_ ]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            let keys = prop_oneof![
+                Just("data".to_owned()),
+                Just("error".to_owned()),
+                Just("meta".to_owned()),
+                Just("pagination".to_owned()),
+                Just("id".to_owned()),
+                Just("title".to_owned()),
+                Just("page".to_owned()),
+                Just("total".to_owned()),
+                Just("message".to_owned()),
+                "[a-z]{1,8}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(keys, inner, 0..6)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn decoders_never_panic_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512), status in 100u16..600) {
+            let error = decode_error(status, &bytes, None, None);
+            prop_assert_eq!(error.status, status);
+            prop_assert!(!error.message.is_empty());
+            let _ = decode_list::<Ticket>(&bytes);
+            let _ = decode_object::<Customer>(&bytes);
+            let _ = request_id_of(&bytes);
+        }
+
+        #[test]
+        fn decoders_never_panic_on_json(value in json(), status in 400u16..600) {
+            let bytes = serde_json::to_vec(&value).unwrap();
+            let error = decode_error(status, &bytes, Some("req_h".into()), None);
+            prop_assert!(error.request_id.is_some());
+            prop_assert!(!error.message.is_empty());
+            if let Ok(page) = decode_list::<Article>(&bytes) {
+                prop_assert!(page.page >= 1 && page.page_size >= 1);
+            }
+            let _ = decode_object::<Ticket>(&bytes);
+        }
     }
 }

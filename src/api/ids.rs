@@ -110,3 +110,24 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn accepted_ids_are_safe_in_a_path(raw in "\\PC{0,80}") {
+            if let Ok(id) = validate_id(IdKind::Ticket, &raw) {
+                prop_assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'), "{}", id);
+            }
+        }
+
+        #[test]
+        fn prefixed_alphanumeric_ids_are_accepted(rest in "[a-zA-Z0-9]{1,64}") {
+            let id = format!("cus_{rest}");
+            prop_assert_eq!(validate_id(IdKind::Customer, &id), Ok(id.clone()));
+        }
+    }
+}

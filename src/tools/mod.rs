@@ -117,3 +117,63 @@ impl ServerHandler for CstarServer {
             .with_instructions(INSTRUCTIONS)
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    use super::articles::ListArticlesParams;
+    use super::customers::ListCustomersParams;
+    use super::sanitize::clean;
+    use super::tickets::{CreateTicketParams, ListTicketsParams};
+
+    fn argument() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,20}".prop_map(Value::from),
+            prop::collection::vec("[a-z]{0,5}".prop_map(Value::from), 0..3).prop_map(Value::Array),
+        ]
+    }
+
+    fn arguments() -> impl Strategy<Value = Map<String, Value>> {
+        let names = prop_oneof![
+            Just("status"),
+            Just("priority"),
+            Just("page"),
+            Just("pageSize"),
+            Just("search"),
+            Just("title"),
+            Just("tags"),
+            Just("category"),
+            Just("isPublic"),
+            Just("sentiment"),
+            Just("bogus"),
+        ];
+        prop::collection::btree_map(names, argument(), 0..6)
+            .prop_map(|map| map.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn argument_parsing_never_panics(args in arguments()) {
+            let value = Value::Object(args);
+            let _ = serde_json::from_value::<ListTicketsParams>(value.clone());
+            let _ = serde_json::from_value::<CreateTicketParams>(value.clone());
+            let _ = serde_json::from_value::<ListCustomersParams>(value.clone());
+            if let Ok(params) = serde_json::from_value::<ListArticlesParams>(value) {
+                let _ = super::args::paging(params.page, params.page_size);
+            }
+        }
+
+        #[test]
+        fn cleaning_is_idempotent_and_leaves_no_hidden_characters(text in "\\PC{0,40}|[\u{200B}-\u{200F}\u{202A}-\u{202E}\u{E0000}-\u{E007F}a-z]{0,40}") {
+            let cleaned = clean(&text);
+            prop_assert_eq!(clean(&cleaned), cleaned.clone());
+            let hidden = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{E0000}'..='\u{E007F}');
+            prop_assert!(!cleaned.chars().any(hidden));
+        }
+    }
+}
