@@ -77,7 +77,8 @@ async fn cold_start(base_url: &str) -> (Duration, Duration, usize) {
     let listed = started.elapsed();
     drop(stdin);
     let _ = child.wait().await;
-    let result = serde_json::to_string(&serde_json::from_str::<Value>(&tools).unwrap()["result"]).unwrap();
+    let result =
+        serde_json::to_string(&serde_json::from_str::<Value>(&tools).unwrap()["result"]).unwrap();
     (initialized, listed, result.len())
 }
 
@@ -95,7 +96,13 @@ impl Session {
         stdin.write_all(initialize().as_bytes()).await.unwrap();
         stdout.next_line().await.unwrap().unwrap();
         stdin
-            .write_all(format!("{}\n", json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).as_bytes())
+            .write_all(
+                format!(
+                    "{}\n",
+                    json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })
+                )
+                .as_bytes(),
+            )
             .await
             .unwrap();
         let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>> = Arc::default();
@@ -108,7 +115,9 @@ impl Session {
     }
 
     async fn call(&self, ticket_id: &str) {
-        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (done, answered) = oneshot::channel();
         self.waiting.lock().await.insert(id, done);
         let line = format!(
@@ -116,7 +125,12 @@ impl Session {
             json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
                     "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": ticket_id } } })
         );
-        self.stdin.lock().await.write_all(line.as_bytes()).await.unwrap();
+        self.stdin
+            .lock()
+            .await
+            .write_all(line.as_bytes())
+            .await
+            .unwrap();
         answered.await.unwrap();
     }
 }
@@ -124,7 +138,10 @@ impl Session {
 /// Reads answer lines and wakes their callers. It only finds the id and
 /// checks the error flag, so the client's own cost stays small, as on the
 /// direct side, which reads bodies without parsing them.
-async fn read_answers(mut stdout: Lines<BufReader<ChildStdout>>, waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>) {
+async fn read_answers(
+    mut stdout: Lines<BufReader<ChildStdout>>,
+    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>,
+) {
     while let Ok(Some(line)) = stdout.next_line().await {
         assert!(!line.contains("\"isError\":true"), "{line}");
         let Some(id) = answer_id(&line) else { continue };
@@ -137,7 +154,10 @@ async fn read_answers(mut stdout: Lines<BufReader<ChildStdout>>, waiting: Arc<Mu
 /// The numeric `id` of a JSON-RPC answer line.
 fn answer_id(line: &str) -> Option<u64> {
     let at = line.find("\"id\":")? + 5;
-    let digits: String = line[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -149,7 +169,12 @@ fn proc_stat(pid: u32) -> (u64, Duration) {
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         .unwrap();
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     // USER_HZ is 100 on Linux.
     (hwm, Duration::from_millis(ticks * 10))
@@ -186,11 +211,24 @@ where
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let json_path = args.iter().position(|a| a == "--json").and_then(|i| args.get(i + 1).cloned());
+    let json_path = args
+        .iter()
+        .position(|a| a == "--json")
+        .and_then(|i| args.get(i + 1).cloned());
     let plan = if quick {
-        Plan { cold_starts: 5, sequential: 200, throughput: 2_000, in_flight: 32 }
+        Plan {
+            cold_starts: 5,
+            sequential: 200,
+            throughput: 2_000,
+            in_flight: 32,
+        }
     } else {
-        Plan { cold_starts: 25, sequential: 2_000, throughput: 20_000, in_flight: 32 }
+        Plan {
+            cold_starts: 25,
+            sequential: 2_000,
+            throughput: 20_000,
+            in_flight: 32,
+        }
     };
 
     let upstream = sandbox::start(0).await.unwrap();
@@ -203,7 +241,10 @@ async fn main() {
         .unwrap();
     let direct = reqwest::Client::new();
     let tickets: Value = direct
-        .get(format!("{base_url}/api/v1/teams/{}/tickets?pageSize=1", sandbox::TEAM_ID))
+        .get(format!(
+            "{base_url}/api/v1/teams/{}/tickets?pageSize=1",
+            sandbox::TEAM_ID
+        ))
         .bearer_auth(KEY)
         .send()
         .await
@@ -212,7 +253,10 @@ async fn main() {
         .await
         .unwrap();
     let ticket_id = tickets["data"][0]["id"].as_str().unwrap().to_owned();
-    let ticket_url = format!("{base_url}/api/v1/teams/{}/tickets/{ticket_id}", sandbox::TEAM_ID);
+    let ticket_url = format!(
+        "{base_url}/api/v1/teams/{}/tickets/{ticket_id}",
+        sandbox::TEAM_ID
+    );
 
     // Cold start.
     let mut to_initialize = Vec::new();
@@ -235,13 +279,20 @@ async fn main() {
             let direct = direct.clone();
             let url = url.clone();
             async move {
-                let body = direct.get(&url).bearer_auth(KEY).send().await.unwrap().bytes().await.unwrap();
+                let body = direct
+                    .get(&url)
+                    .bearer_auth(KEY)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
                 assert!(body.len() > 100);
             }
         }
     };
-    let (direct_sequential, _) = timed_calls(plan.sequential, 1, get.clone()).await;
-    let (_, direct_elapsed) = timed_calls(plan.throughput, plan.in_flight, get).await;
+    let (_, direct_elapsed) = timed_calls(plan.throughput, plan.in_flight, get.clone()).await;
 
     // The server over stdio.
     let mut child = spawn(&base_url);
@@ -259,7 +310,20 @@ async fn main() {
             async move { session.call(&id).await }
         }
     };
-    let (mcp_sequential, _) = timed_calls(plan.sequential, 1, call.clone()).await;
+    // Sequential latency, direct and over MCP interleaved call by call, so
+    // both see the same machine state.
+    let mut direct_sequential = Vec::with_capacity(plan.sequential);
+    let mut mcp_sequential = Vec::with_capacity(plan.sequential);
+    for _ in 0..plan.sequential {
+        let at = Instant::now();
+        get().await;
+        direct_sequential.push(at.elapsed());
+        let at = Instant::now();
+        call().await;
+        mcp_sequential.push(at.elapsed());
+    }
+    direct_sequential.sort();
+    mcp_sequential.sort();
     let (_, mcp_elapsed) = timed_calls(plan.throughput, plan.in_flight, call).await;
     let (rss_after_load, cpu_after) = proc_stat(pid);
     drop(session);
@@ -270,7 +334,8 @@ async fn main() {
     let direct_rate = plan.throughput as f64 / direct_elapsed.as_secs_f64();
     let mcp_rate = plan.throughput as f64 / mcp_elapsed.as_secs_f64();
     let binary_bytes = std::fs::metadata(BINARY).map(|m| m.len()).unwrap_or(0);
-    let overhead = micros(percentile(&mcp_sequential, 0.5)) - micros(percentile(&direct_sequential, 0.5));
+    let overhead =
+        micros(percentile(&mcp_sequential, 0.5)) - micros(percentile(&direct_sequential, 0.5));
 
     let results = json!({
         "mode": if quick { "quick" } else { "full" },
@@ -294,27 +359,114 @@ async fn main() {
     });
 
     let r = &results;
-    println!("cstar-mcp benchmark ({} mode, {} cores)", r["mode"].as_str().unwrap(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "cstar-mcp benchmark ({} mode, {} cores)",
+        r["mode"].as_str().unwrap(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     println!("{:<44}{:>14}{:>14}", "measure", "value", "target");
-    let row = |name: &str, value: String, target: &str| println!("{name:<44}{value:>14}{target:>14}");
-    row("cold start to initialize, median (ms)", format!("{:.2}", r["coldStartInitializeMs"]["median"].as_f64().unwrap()), "< 10");
-    row("cold start to initialize, p90 (ms)", format!("{:.2}", r["coldStartInitializeMs"]["p90"].as_f64().unwrap()), "");
-    row("cold start to tools/list, median (ms)", format!("{:.2}", r["coldStartToolsListMs"]["median"].as_f64().unwrap()), "");
-    row("cold start to tools/list, p90 (ms)", format!("{:.2}", r["coldStartToolsListMs"]["p90"].as_f64().unwrap()), "");
+    let row =
+        |name: &str, value: String, target: &str| println!("{name:<44}{value:>14}{target:>14}");
+    row(
+        "cold start to initialize, median (ms)",
+        format!(
+            "{:.2}",
+            r["coldStartInitializeMs"]["median"].as_f64().unwrap()
+        ),
+        "< 10",
+    );
+    row(
+        "cold start to initialize, p90 (ms)",
+        format!("{:.2}", r["coldStartInitializeMs"]["p90"].as_f64().unwrap()),
+        "",
+    );
+    row(
+        "cold start to tools/list, median (ms)",
+        format!(
+            "{:.2}",
+            r["coldStartToolsListMs"]["median"].as_f64().unwrap()
+        ),
+        "",
+    );
+    row(
+        "cold start to tools/list, p90 (ms)",
+        format!("{:.2}", r["coldStartToolsListMs"]["p90"].as_f64().unwrap()),
+        "",
+    );
     row("tools/list size (bytes)", list_bytes.to_string(), "");
-    row("tools/list size (estimated tokens)", (list_bytes / 4).to_string(), "");
-    row("peak RSS after start (MiB)", format!("{:.1}", rss_after_start as f64 / 1024.0), "");
-    row("peak RSS after load (MiB)", format!("{:.1}", rss_after_load as f64 / 1024.0), "< 15");
-    row("get_ticket over MCP, p50 (us)", format!("{:.0}", r["sequentialMicros"]["mcpP50"].as_f64().unwrap()), "");
-    row("get_ticket over MCP, p99 (us)", format!("{:.0}", r["sequentialMicros"]["mcpP99"].as_f64().unwrap()), "");
-    row("same GET direct, p50 (us)", format!("{:.0}", r["sequentialMicros"]["directP50"].as_f64().unwrap()), "");
-    row("same GET direct, p99 (us)", format!("{:.0}", r["sequentialMicros"]["directP99"].as_f64().unwrap()), "");
-    row("MCP overhead per call, p50 (us)", format!("{overhead:.0}"), "< 100");
-    row(&format!("throughput over MCP, {} in flight (/s)", plan.in_flight), format!("{mcp_rate:.0}"), "");
-    row(&format!("throughput direct, {} in flight (/s)", plan.in_flight), format!("{direct_rate:.0}"), "");
-    row("MCP throughput / direct", format!("{:.0}%", 100.0 * mcp_rate / direct_rate), ">= 40%");
-    row("server CPU per 1,000 calls (ms)", format!("{cpu_per_thousand:.0}"), "");
-    row("release binary (MB)", format!("{:.1}", binary_bytes as f64 / 1e6), "< 15");
+    row(
+        "tools/list size (estimated tokens)",
+        (list_bytes / 4).to_string(),
+        "",
+    );
+    row(
+        "peak RSS after start (MiB)",
+        format!("{:.1}", rss_after_start as f64 / 1024.0),
+        "",
+    );
+    row(
+        "peak RSS after load (MiB)",
+        format!("{:.1}", rss_after_load as f64 / 1024.0),
+        "< 15",
+    );
+    row(
+        "get_ticket over MCP, p50 (us)",
+        format!("{:.0}", r["sequentialMicros"]["mcpP50"].as_f64().unwrap()),
+        "",
+    );
+    row(
+        "get_ticket over MCP, p99 (us)",
+        format!("{:.0}", r["sequentialMicros"]["mcpP99"].as_f64().unwrap()),
+        "",
+    );
+    row(
+        "same GET direct, p50 (us)",
+        format!(
+            "{:.0}",
+            r["sequentialMicros"]["directP50"].as_f64().unwrap()
+        ),
+        "",
+    );
+    row(
+        "same GET direct, p99 (us)",
+        format!(
+            "{:.0}",
+            r["sequentialMicros"]["directP99"].as_f64().unwrap()
+        ),
+        "",
+    );
+    row(
+        "MCP overhead per call, p50 (us)",
+        format!("{overhead:.0}"),
+        "< 100",
+    );
+    row(
+        &format!("throughput over MCP, {} in flight (/s)", plan.in_flight),
+        format!("{mcp_rate:.0}"),
+        "",
+    );
+    row(
+        &format!("throughput direct, {} in flight (/s)", plan.in_flight),
+        format!("{direct_rate:.0}"),
+        "",
+    );
+    row(
+        "MCP throughput / direct",
+        format!("{:.0}%", 100.0 * mcp_rate / direct_rate),
+        ">= 40%",
+    );
+    row(
+        "server CPU per 1,000 calls (ms)",
+        format!("{cpu_per_thousand:.0}"),
+        "",
+    );
+    row(
+        "release binary (MB)",
+        format!("{:.1}", binary_bytes as f64 / 1e6),
+        "< 15",
+    );
     if let Some(path) = json_path {
         std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).unwrap();
         println!("wrote {path}");

@@ -357,8 +357,11 @@ impl Client {
             .http
             .request(request.method.clone(), url)
             .bearer_auth(key.expose())
-            .header("CStar-Version", API_VERSION)
-            .header("Accept", "application/json")
+            .header("CStar-Version", HeaderValue::from_static(API_VERSION))
+            .header(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            )
             .timeout(self.config.timeout);
         if let Some(query) = request.query {
             builder = query.apply(builder);
@@ -373,18 +376,19 @@ impl Client {
         }
         let response = builder.send().await.map_err(transport_failure)?;
         let status = response.status();
-        let headers = response.headers().clone();
-        self.record_rate_limit(&headers);
+        let headers = response.headers();
+        self.record_rate_limit(headers);
+        let header_request_id = header_str(headers, "x-cstar-request-id");
+        let retry_after = header_str(headers, "retry-after")
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let body = response.bytes().await.map_err(transport_failure)?.to_vec();
-        let request_id =
-            header_str(&headers, "x-cstar-request-id").or_else(|| request_id_of(&body));
+        let request_id = header_request_id.or_else(|| request_id_of(&body));
         Ok(Answer {
             status,
             body,
             request_id,
-            retry_after: header_str(&headers, "retry-after")
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs),
+            retry_after,
         })
     }
 

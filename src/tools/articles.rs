@@ -86,13 +86,14 @@ impl CstarServer {
             )
             .await?;
         let include_content = params.include_content.unwrap_or(false);
+        let pagination = Pagination::of(&page);
         Ok(Json(ArticleList {
             articles: page
                 .items
-                .iter()
+                .into_iter()
                 .map(|a| ArticleView::new(a, include_content))
                 .collect(),
-            pagination: Pagination::of(&page),
+            pagination,
         }))
     }
 }

@@ -87,9 +87,10 @@ impl CstarServer {
                 self.client.list_customers(&query),
             )
             .await?;
+        let pagination = Pagination::of(&page);
         Ok(Json(CustomerList {
-            customers: page.items.iter().map(CustomerView::summary).collect(),
-            pagination: Pagination::of(&page),
+            customers: page.items.into_iter().map(CustomerView::summary).collect(),
+            pagination,
         }))
     }
 
@@ -115,7 +116,7 @@ impl CstarServer {
             .call(&context, error_context, self.client.get_customer(id))
             .await?;
         Ok(Json(CustomerDetail {
-            customer: CustomerView::detail(&customer),
+            customer: CustomerView::detail(customer),
         }))
     }
 }

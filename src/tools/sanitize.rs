@@ -9,12 +9,29 @@
 /// `text` without invisible, bidi-control and tag characters, and without
 /// control characters other than newline and tab.
 pub fn clean(text: &str) -> String {
-    text.chars().filter(|c| !is_hidden(*c)).collect()
+    if text.chars().any(is_hidden) {
+        text.chars().filter(|c| !is_hidden(*c)).collect()
+    } else {
+        text.to_owned()
+    }
 }
 
-/// `clean` for optional text.
-pub fn clean_opt(text: Option<&str>) -> Option<String> {
-    text.map(clean)
+/// `clean` for owned optional text, which is kept when already clean.
+pub fn clean_opt(text: Option<String>) -> Option<String> {
+    text.map(clean_owned)
+}
+
+/// `clean` for each of a list of owned strings.
+pub fn clean_all(texts: Vec<String>) -> Vec<String> {
+    texts.into_iter().map(clean_owned).collect()
+}
+
+fn clean_owned(text: String) -> String {
+    if text.chars().any(is_hidden) {
+        clean(&text)
+    } else {
+        text
+    }
 }
 
 fn is_hidden(c: char) -> bool {

@@ -123,9 +123,10 @@ impl CstarServer {
                 self.client.list_tickets(&query),
             )
             .await?;
+        let pagination = Pagination::of(&page);
         Ok(Json(TicketList {
-            tickets: page.items.iter().map(TicketView::summary).collect(),
-            pagination: Pagination::of(&page),
+            tickets: page.items.into_iter().map(TicketView::summary).collect(),
+            pagination,
         }))
     }
 
@@ -162,7 +163,7 @@ impl CstarServer {
             }
         };
         Ok(Json(TicketDetail {
-            ticket: TicketView::detail(&ticket, Some(&messages)),
+            ticket: TicketView::detail(ticket, Some(messages)),
         }))
     }
 
@@ -225,7 +226,7 @@ impl CstarServer {
             )
             .await?;
         Ok(Json(CreatedTicket {
-            ticket: TicketView::detail(&created, None),
+            ticket: TicketView::detail(created, None),
         }))
     }
 }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::sanitize::{clean, clean_opt};
+use super::sanitize::{clean, clean_all, clean_opt};
 use crate::api::models::{Article, Customer, Message, Page, Ticket};
 
 /// Where a list page sits in the whole result.
@@ -83,38 +83,34 @@ pub struct TicketView {
 
 impl TicketView {
     /// The list form: no thread, no extra fields.
-    pub fn summary(ticket: &Ticket) -> Self {
-        TicketView {
-            id: ticket.id.clone(),
-            title: clean(&ticket.title),
-            status: ticket.status.clone(),
-            priority: ticket.priority.clone(),
-            customer_id: ticket.customer_id.clone(),
-            customer_name: clean_opt(ticket.customer_name.as_deref()),
-            assigned_to: ticket.assigned_to.clone(),
-            tags: ticket.tags.iter().map(|t| clean(t)).collect(),
-            notes: clean_opt(ticket.notes.as_deref()),
-            message_count: ticket.message_count,
-            created_at: ticket.created_at.clone(),
-            updated_at: ticket.updated_at.clone(),
-            closed_at: ticket
-                .closed_at
-                .clone()
-                .or_else(|| ticket.resolved_at.clone()),
-            other: None,
-            messages: None,
-        }
+    pub fn summary(ticket: Ticket) -> Self {
+        let mut view = TicketView::detail(ticket, None);
+        view.other = None;
+        view
     }
 
     /// The full form: extra fields and, when given, the thread.
-    pub fn detail(ticket: &Ticket, messages: Option<&[Message]>) -> Self {
-        let mut view = TicketView::summary(ticket);
-        let mut other = ticket.extra.clone();
+    pub fn detail(ticket: Ticket, messages: Option<Vec<Message>>) -> Self {
+        let mut other = ticket.extra;
         other.remove("object");
         other.remove("messages");
-        view.other = (!other.is_empty()).then_some(other);
-        view.messages = messages.map(|thread| thread.iter().map(MessageView::from).collect());
-        view
+        TicketView {
+            id: ticket.id,
+            title: clean(&ticket.title),
+            status: ticket.status,
+            priority: ticket.priority,
+            customer_id: ticket.customer_id,
+            customer_name: clean_opt(ticket.customer_name),
+            assigned_to: ticket.assigned_to,
+            tags: clean_all(ticket.tags),
+            notes: clean_opt(ticket.notes),
+            message_count: ticket.message_count,
+            created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
+            closed_at: ticket.closed_at.or(ticket.resolved_at),
+            other: (!other.is_empty()).then_some(other),
+            messages: messages.map(|thread| thread.into_iter().map(MessageView::from).collect()),
+        }
     }
 }
 
@@ -138,14 +134,14 @@ pub struct MessageView {
     pub content: String,
 }
 
-impl From<&Message> for MessageView {
-    fn from(message: &Message) -> Self {
+impl From<Message> for MessageView {
+    fn from(message: Message) -> Self {
         MessageView {
-            id: message.id.clone(),
-            sender: message.sender.clone(),
-            sender_name: clean_opt(message.sender_name.as_deref()),
+            id: message.id,
+            sender: message.sender,
+            sender_name: clean_opt(message.sender_name),
             is_internal: message.is_internal,
-            created_at: message.created_at.clone(),
+            created_at: message.created_at,
             content: clean(&message.content),
         }
     }
@@ -191,29 +187,31 @@ pub struct CustomerView {
 }
 
 impl CustomerView {
-    pub fn summary(customer: &Customer) -> Self {
-        CustomerView {
-            id: customer.id.clone(),
-            name: clean(&customer.name),
-            email: clean_opt(customer.email.as_deref()),
-            status: customer.status.clone(),
-            sentiment: customer.sentiment.clone(),
-            tags: customer.tags.iter().map(|t| clean(t)).collect(),
-            notes: clean_opt(customer.notes.as_deref()),
-            ticket_count: customer.ticket_count,
-            custom_fields: customer.custom_fields.clone(),
-            created_at: customer.created_at.clone(),
-            updated_at: customer.updated_at.clone(),
-            other: None,
-        }
+    /// The list form, without extra fields.
+    pub fn summary(customer: Customer) -> Self {
+        let mut view = CustomerView::detail(customer);
+        view.other = None;
+        view
     }
 
-    pub fn detail(customer: &Customer) -> Self {
-        let mut view = CustomerView::summary(customer);
-        let mut other = customer.extra.clone();
+    /// The full profile, with every field cStar returned.
+    pub fn detail(customer: Customer) -> Self {
+        let mut other = customer.extra;
         other.remove("object");
-        view.other = (!other.is_empty()).then_some(other);
-        view
+        CustomerView {
+            id: customer.id,
+            name: clean(&customer.name),
+            email: clean_opt(customer.email),
+            status: customer.status,
+            sentiment: customer.sentiment,
+            tags: clean_all(customer.tags),
+            notes: clean_opt(customer.notes),
+            ticket_count: customer.ticket_count,
+            custom_fields: customer.custom_fields,
+            created_at: customer.created_at,
+            updated_at: customer.updated_at,
+            other: (!other.is_empty()).then_some(other),
+        }
     }
 }
 
@@ -260,25 +258,25 @@ pub struct ArticleView {
 }
 
 impl ArticleView {
-    pub fn new(article: &Article, include_content: bool) -> Self {
+    pub fn new(article: Article, include_content: bool) -> Self {
         ArticleView {
-            id: article.id.clone(),
+            id: article.id,
             title: clean(&article.title),
-            slug: article.slug.clone(),
-            excerpt: clean_opt(article.excerpt.as_deref()),
+            slug: article.slug,
+            excerpt: clean_opt(article.excerpt),
             content: if include_content {
-                clean_opt(article.content.as_deref())
+                clean_opt(article.content)
             } else {
                 None
             },
-            category: clean_opt(article.category.as_deref()),
-            category_id: article.category_id.clone(),
-            status: article.status.clone(),
+            category: clean_opt(article.category),
+            category_id: article.category_id,
+            status: article.status,
             is_public: article.is_public,
-            tags: article.tags.iter().map(|t| clean(t)).collect(),
+            tags: clean_all(article.tags),
             view_count: article.view_count,
-            published_at: article.published_at.clone(),
-            updated_at: article.updated_at.clone(),
+            published_at: article.published_at,
+            updated_at: article.updated_at,
         }
     }
 }
