@@ -16,6 +16,8 @@ pub enum Command {
     Sandbox {
         port: u16,
     },
+    /// Check the setup and print a report.
+    Doctor(ServeConfig),
     Help,
     Version,
 }
@@ -39,6 +41,7 @@ cstar-mcp: an MCP server for cStar (cstar.help) over stdio
 USAGE:
     cstar-mcp [mcp-server] [OPTIONS]    serve MCP over stdio (the default)
     cstar-mcp sandbox [--port N]        run the cStar sandbox (API emulator) on 127.0.0.1
+    cstar-mcp doctor [OPTIONS]          check the key, the team, the rate limit and the tools
     cstar-mcp --help | --version
 
 OPTIONS:
@@ -61,10 +64,15 @@ Logs go to stderr; stdout carries only MCP messages.
 pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Command, String> {
     let mut rest = args;
     let mut sandbox_command = false;
+    let mut doctor = false;
     match rest.first().map(String::as_str) {
         Some("mcp-server") | Some("serve") => rest = &rest[1..],
         Some("sandbox") => {
             sandbox_command = true;
+            rest = &rest[1..];
+        }
+        Some("doctor") => {
+            doctor = true;
             rest = &rest[1..];
         }
         _ => {}
@@ -145,7 +153,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         .or_else(|| env("CSTAR_SECRET_KEY"))
         .filter(|key| !key.trim().is_empty())
         .map(ApiKey::new);
-    Ok(Command::Serve(ServeConfig {
+    let config = ServeConfig {
         api_key,
         team_id: team_id
             .or_else(|| env("CSTAR_TEAM_ID"))
@@ -154,7 +162,12 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         timeout,
         sandbox,
         log_level: log_level.or_else(|| env("RUST_LOG")),
-    }))
+    };
+    Ok(if doctor {
+        Command::Doctor(config)
+    } else {
+        Command::Serve(config)
+    })
 }
 
 #[cfg(test)]
@@ -249,6 +262,9 @@ mod tests {
             assert!(parse(&args(line), |_| None).is_err(), "{line}");
         }
         assert_eq!(parse(&args("--help"), |_| None), Ok(Command::Help));
+        assert!(
+            matches!(parse(&args("doctor --sandbox"), |_| None), Ok(Command::Doctor(c)) if c.sandbox)
+        );
         assert_eq!(parse(&args("-V"), |_| None), Ok(Command::Version));
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod doctor;
 pub mod events;
 pub mod sandbox;
 pub mod serve;

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         }
     };
     let log_level = match &command {
-        Command::Serve(config) => config.log_level.clone(),
+        Command::Serve(config) | Command::Doctor(config) => config.log_level.clone(),
         _ => std::env::var("RUST_LOG").ok(),
     };
     init_logging(log_level.as_deref());
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Sandbox { port } => runtime.block_on(serve::run_sandbox(port)),
+        Command::Doctor(config) => runtime.block_on(serve::run_doctor(config)),
         Command::Serve(config) => runtime.block_on(serve::serve_stdio(config)),
     };
     // Do not wait for stdin readers or idle connections to wind down.

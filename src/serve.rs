@@ -67,6 +67,16 @@ async fn client_config(
     Ok((Some(running), client_config))
 }
 
+/// Runs `doctor`: prints the report and fails when the setup is unhealthy.
+pub async fn run_doctor(config: ServeConfig) -> anyhow::Result<()> {
+    let (_sandbox, client_config) = client_config(config).await?;
+    let client = Client::new(client_config)?;
+    let report = crate::doctor::examine(&client).await;
+    write_stdout(&report.text)?;
+    anyhow::ensure!(report.healthy, "the setup is not healthy");
+    Ok(())
+}
+
 /// Runs the sandbox standalone. Its own output goes to stdout: this
 /// command does not speak MCP.
 pub async fn run_sandbox(port: u16) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 mod contract;
 mod faults;
 mod harness;
+mod npm;
 mod resilience;
 mod schema_check;
 mod stdio;

@@ -31,7 +31,10 @@ fn command(args: &[&str]) -> Command {
 }
 
 /// Sends `lines`, closes stdin, and returns stdout lines, stderr and the exit code.
-async fn session(mut child: Child, lines: &[Value]) -> (Vec<String>, String, Option<i32>) {
+pub(super) async fn session(
+    mut child: Child,
+    lines: &[Value],
+) -> (Vec<String>, String, Option<i32>) {
     let mut stdin = child.stdin.take().unwrap();
     for line in lines {
         stdin
@@ -56,7 +59,7 @@ async fn session(mut child: Child, lines: &[Value]) -> (Vec<String>, String, Opt
     )
 }
 
-fn by_id(lines: &[String], id: i64) -> Value {
+pub(super) fn by_id(lines: &[String], id: i64) -> Value {
     lines
         .iter()
         .map(|line| serde_json::from_str::<Value>(line).unwrap())
@@ -64,12 +67,12 @@ fn by_id(lines: &[String], id: i64) -> Value {
         .unwrap_or_else(|| panic!("no answer for id {id} in {lines:#?}"))
 }
 
-fn initialize(version: &str) -> Value {
+pub(super) fn initialize(version: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": { "protocolVersion": version, "capabilities": {}, "clientInfo": { "name": "test", "version": "1" } } })
 }
 
-fn request(id: i64, method: &str, params: Value) -> Value {
+pub(super) fn request(id: i64, method: &str, params: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
 }
 

@@ -1,0 +1,155 @@
+//! `cstar-mcp doctor`: checks a setup end to end and says what to fix.
+//!
+//! It checks the key's format and type, asks cStar who the key belongs to,
+//! reports the rate-limit headroom, lists the tools a client will see and the
+//! size of `tools/list`. It prints a report (it does not speak MCP) and fails
+//! with the first problem's reason.
+
+use std::fmt::Write as _;
+
+use crate::api::{ApiError, Client};
+use crate::time::iso8601;
+use crate::tools::CstarServer;
+use crate::tools::errors::{Context, describe};
+
+/// The outcome of a doctor run: the report, and whether everything passed.
+#[derive(Debug)]
+pub struct Report {
+    pub text: String,
+    pub healthy: bool,
+}
+
+/// Runs every check against `client` (already configured, sandbox or not).
+pub async fn examine(client: &Client) -> Report {
+    let mut text = String::new();
+    let mut healthy = true;
+    let mut line = |ok: bool, what: &str, detail: String| {
+        let _ = writeln!(
+            text,
+            "[{}] {what}: {detail}",
+            if ok { " ok " } else { "FAIL" }
+        );
+        ok
+    };
+    line(true, "base URL", client.base_url().to_owned());
+    let key_ok = match client.api_key() {
+        None => line(
+            false,
+            "API key",
+            "none configured. Set CSTAR_API_KEY in the server's environment, or use --sandbox."
+                .to_owned(),
+        ),
+        Some(key) => match key.kind() {
+            None => line(
+                false,
+                "API key",
+                format!(
+                    "'{key}' is not in cStar's format: sk_live_, sk_test_, pk_live_ or pk_test_ followed by 32 characters."
+                ),
+            ),
+            Some(kind) => line(
+                true,
+                "API key",
+                format!(
+                    "{} ({}, {}{})",
+                    kind.prefix,
+                    kind.key_type.as_str(),
+                    kind.environment.as_str(),
+                    if kind.key_type == crate::api::secret::KeyType::Publishable {
+                        "; read-only: create and trigger will be refused"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        },
+    };
+    healthy &= key_ok;
+    if key_ok {
+        match client.whoami().await {
+            Ok(team) => {
+                let who = &team.whoami;
+                line(
+                    true,
+                    "whoami",
+                    format!(
+                        "team {} ({}, {}), {} key, {} environment",
+                        who.team_name.as_deref().unwrap_or("?"),
+                        who.team_slug.as_deref().unwrap_or("?"),
+                        who.team_id,
+                        who.key_type.as_deref().unwrap_or("?"),
+                        who.environment.as_deref().unwrap_or("?")
+                    ),
+                );
+                match team.rate_limit {
+                    Some(limit) => {
+                        let low = limit.remaining * 10 < limit.limit;
+                        line(
+                            !low,
+                            "rate limit",
+                            format!(
+                                "{} of {} requests left in this {}s window{}{}",
+                                limit.remaining,
+                                limit.limit,
+                                limit.window_seconds.unwrap_or(3600),
+                                limit
+                                    .reset
+                                    .map(|r| format!(", resets {}", iso8601(r)))
+                                    .unwrap_or_default(),
+                                if low { "; under 10% left" } else { "" }
+                            ),
+                        );
+                        healthy &= !low;
+                    }
+                    None => {
+                        line(
+                            true,
+                            "rate limit",
+                            "cStar sent no X-RateLimit headers".to_owned(),
+                        );
+                    }
+                }
+            }
+            Err(error) => {
+                healthy = false;
+                line(false, "whoami", explain(&error, client));
+            }
+        }
+    }
+    let tools = CstarServer::tool_router().list_all();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    line(
+        true,
+        "tools exposed",
+        format!("{} ({})", names.len(), names.join(", ")),
+    );
+    let bytes = serde_json::to_string(&serde_json::json!({ "tools": tools }))
+        .map(|s| s.len())
+        .unwrap_or(0);
+    line(
+        true,
+        "tools/list size",
+        format!("{bytes} bytes, about {} tokens", bytes / 4),
+    );
+    let _ = writeln!(
+        text,
+        "{}",
+        if healthy {
+            "healthy"
+        } else {
+            "not healthy: fix the FAIL lines above"
+        }
+    );
+    Report { text, healthy }
+}
+
+fn explain(error: &ApiError, client: &Client) -> String {
+    describe(
+        error,
+        Context {
+            base_url: client.base_url(),
+            ..Context::default()
+        },
+    )
+    .message
+}
