@@ -611,3 +611,47 @@ async fn the_key_never_appears_in_any_output_even_at_trace_level() {
     );
     assert_eq!(code, Some(0));
 }
+
+#[tokio::test]
+async fn doctor_reports_a_healthy_sandbox_and_a_clear_failure_for_a_wrong_key() {
+    let output = command(&["doctor", "--sandbox"]).output().await.unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    for needle in [
+        "[ ok ] API key: sk_test_ (secret, test)",
+        "team Acme Support",
+        "999 of 1000",
+        "tools exposed: 9",
+        "tools/list size",
+        "healthy",
+    ] {
+        assert!(report.contains(needle), "{needle:?} not in {report}");
+    }
+
+    let sandbox = start_sandbox().await;
+    let output = command(&["doctor"])
+        .env("CSTAR_API_KEY", UNKNOWN_KEY)
+        .env("CSTAR_BASE_URL", sandbox.base_url())
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("[FAIL] whoami: cStar rejected the API key (401 invalid_api_key"),
+        "{report}"
+    );
+    assert!(report.contains("not healthy"), "{report}");
+    assert!(
+        !report.contains(UNKNOWN_KEY.trim_start_matches("sk_live_")),
+        "the key is never printed"
+    );
+
+    let output = command(&["doctor"]).output().await.unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        report.contains("[FAIL] API key: none configured. Set CSTAR_API_KEY"),
+        "{report}"
+    );
+}
