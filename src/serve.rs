@@ -29,11 +29,19 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
     }
     let client = Arc::new(Client::new(client_config)?);
     let server = CstarServer::new(client);
-    let running = match server.serve(rmcp::transport::io::stdio_pipes()).await {
-        Ok(running) => running,
-        Err(error) => {
-            // stdin closed before the handshake finished: a normal way to stop.
-            tracing::info!(%error, "the client left before initializing");
+    // Listen for signals before the handshake, so an early SIGTERM is clean too.
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let running = tokio::select! {
+        served = server.serve(rmcp::transport::io::stdio_pipes()) => match served {
+            Ok(running) => running,
+            Err(error) => {
+                // stdin closed before the handshake finished: a normal way to stop.
+                tracing::info!(%error, "the client left before initializing");
+                return Ok(());
+            }
+        },
+        () = &mut shutdown => {
+            tracing::info!("signal received before the handshake, stopping");
             return Ok(());
         }
     };
@@ -43,7 +51,7 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
                 tracing::info!(%error, "MCP session ended");
             }
         }
-        () = shutdown_signal() => tracing::info!("signal received, stopping"),
+        () = &mut shutdown => tracing::info!("signal received, stopping"),
     }
     Ok(())
 }
@@ -110,25 +118,30 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when it is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    async move {
+        match (terminate, interrupt) {
+            (Some(mut terminate), Some(mut interrupt)) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
                     _ = terminate.recv() => {}
+                    _ = interrupt.recv() => {}
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            _ => std::future::pending().await,
         }
     }
-    #[cfg(not(unix))]
-    {
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

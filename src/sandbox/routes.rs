@@ -11,7 +11,6 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::dataset::{ArticleFilter, CustomerFilter, Dataset, TicketDraft, TicketFilter};
-use super::seed::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
 use super::state::{Caller, SandboxState, StoredAnswer};
 use super::wire::{self, ApiFailure, RequestId};
 use crate::api::secret::KeyType;
@@ -40,8 +39,9 @@ fn finish(request_id: &RequestId, outcome: Outcome) -> Response {
     outcome.unwrap_or_else(|failure| failure.respond(request_id))
 }
 
-fn check_team(team: &str) -> Result<(), ApiFailure> {
-    if team == TEAM_ID || team == TEAM_SLUG {
+/// The path's team must be the key's own team (by id or slug).
+fn check_team(team: &str, caller: &Caller) -> Result<(), ApiFailure> {
+    if team == caller.key.team.id || team == caller.key.team.slug {
         Ok(())
     } else {
         Err(ApiFailure::new(
@@ -150,9 +150,12 @@ fn page_of<T: serde::Serialize>(
 
 fn with_data<R>(state: &SandboxState, caller: &Caller, read: impl FnOnce(&Dataset) -> R) -> R {
     let inner = state.lock();
-    match inner.environments.get(&caller.key.environment) {
+    match inner
+        .environments
+        .get(&(caller.key.team, caller.key.environment))
+    {
         Some(dataset) => read(dataset),
-        None => read(&super::seed::dataset(0)),
+        None => read(&super::seed::dataset(caller.key.team, 0)),
     }
 }
 
@@ -164,9 +167,9 @@ pub async fn whoami(
         StatusCode::OK,
         &request_id,
         json!({
-            "teamId": TEAM_ID,
-            "teamName": TEAM_NAME,
-            "teamSlug": TEAM_SLUG,
+            "teamId": caller.key.team.id,
+            "teamName": caller.key.team.name,
+            "teamSlug": caller.key.team.slug,
             "keyType": caller.key.key_type.as_str(),
             "environment": caller.key.environment.as_str(),
         }),
@@ -181,7 +184,7 @@ pub async fn list_tickets(
     Query(params): Params,
 ) -> Response {
     let outcome = (|| {
-        check_team(&team)?;
+        check_team(&team, &caller)?;
         let (page, page_size) = paging(&params)?;
         let filter = TicketFilter {
             status: enum_param(&params, "status", &TICKET_STATUSES)?,
@@ -209,7 +212,7 @@ pub async fn get_ticket(
     Extension(request_id): Extension<RequestId>,
     Path((team, ticket_id)): Path<(String, String)>,
 ) -> Response {
-    let outcome = check_team(&team).and_then(|()| {
+    let outcome = check_team(&team, &caller).and_then(|()| {
         with_data(&state, &caller, |data| {
             let ticket = data
                 .ticket(&ticket_id)
@@ -228,7 +231,7 @@ pub async fn list_messages(
     Extension(request_id): Extension<RequestId>,
     Path((team, ticket_id)): Path<(String, String)>,
 ) -> Response {
-    let outcome = check_team(&team).and_then(|()| {
+    let outcome = check_team(&team, &caller).and_then(|()| {
         with_data(&state, &caller, |data| {
             let ticket = data
                 .ticket(&ticket_id)
@@ -257,7 +260,7 @@ pub async fn create_ticket(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let outcome = (|| {
-        check_team(&team)?;
+        check_team(&team, &caller)?;
         require_secret(&caller, true)?;
         let scope = idempotency_key.clone().map(|key| (caller.key.key, key));
         let mut inner = state.lock();
@@ -276,7 +279,7 @@ pub async fn create_ticket(
         }
         let dataset = inner
             .environments
-            .get(&caller.key.environment)
+            .get(&(caller.key.team, caller.key.environment))
             .ok_or_else(|| {
                 ApiFailure::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -288,7 +291,7 @@ pub async fn create_ticket(
         let bits = uuid::Uuid::new_v4().as_u128();
         let dataset = inner
             .environments
-            .get_mut(&caller.key.environment)
+            .get_mut(&(caller.key.team, caller.key.environment))
             .ok_or_else(|| {
                 ApiFailure::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -427,7 +430,7 @@ pub async fn list_customers(
     Query(params): Params,
 ) -> Response {
     let outcome = (|| {
-        check_team(&team)?;
+        check_team(&team, &caller)?;
         let (page, page_size) = paging(&params)?;
         let sentiment = enum_param(&params, "sentiment", &SENTIMENTS)?.map(|s| {
             match s.as_str() {
@@ -461,7 +464,7 @@ pub async fn get_customer(
     Extension(request_id): Extension<RequestId>,
     Path((team, customer_id)): Path<(String, String)>,
 ) -> Response {
-    let outcome = check_team(&team).and_then(|()| {
+    let outcome = check_team(&team, &caller).and_then(|()| {
         with_data(&state, &caller, |data| {
             let customer = data
                 .customer(&customer_id)
@@ -480,7 +483,7 @@ pub async fn list_articles(
     Query(params): Params,
 ) -> Response {
     let outcome = (|| {
-        check_team(&team)?;
+        check_team(&team, &caller)?;
         let (page, page_size) = paging(&params)?;
         let filter = ArticleFilter {
             status: enum_param(&params, "status", &ARTICLE_STATUSES)?,
@@ -509,7 +512,7 @@ pub async fn list_categories(
     Query(params): Params,
 ) -> Response {
     let outcome = (|| {
-        check_team(&team)?;
+        check_team(&team, &caller)?;
         let is_public = bool_param(&params, "isPublic")?;
         Ok(with_data(&state, &caller, |data| {
             let items: Vec<Value> = data
@@ -531,7 +534,7 @@ pub async fn list_webhooks(
     Extension(request_id): Extension<RequestId>,
     Path(team): Path<String>,
 ) -> Response {
-    let outcome = check_team(&team)
+    let outcome = check_team(&team, &caller)
         .and_then(|()| require_secret(&caller, false))
         .map(|()| {
             with_data(&state, &caller, |data| {
@@ -554,7 +557,7 @@ pub async fn trigger_test(
     body: Bytes,
 ) -> Response {
     let outcome = (|| {
-        check_team(&team)?;
+        check_team(&team, &caller)?;
         require_secret(&caller, true)?;
         let value: Value = serde_json::from_slice(&body).map_err(|e| {
             ApiFailure::new(

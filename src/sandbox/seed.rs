@@ -11,10 +11,32 @@ use super::records::{
 };
 use crate::time::iso8601;
 
-/// The sandbox team's id, name and slug.
-pub const TEAM_ID: &str = "5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40";
-pub const TEAM_NAME: &str = "Acme Support";
-pub const TEAM_SLUG: &str = "acme-support";
+/// A sandbox team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Team {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub slug: &'static str,
+}
+
+/// The main demo team: `--sandbox` and most demo keys use it.
+pub const ACME: Team = Team {
+    id: "5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40",
+    name: "Acme Support",
+    slug: "acme-support",
+};
+
+/// A second team, so integrators can check that keys never cross teams.
+pub const GLOBEX: Team = Team {
+    id: "9d2e4f60-7a1b-4c3d-8e5f-6a7b8c9d0e1f",
+    name: "Globex Help",
+    slug: "globex-help",
+};
+
+/// The main demo team's id, name and slug.
+pub const TEAM_ID: &str = ACME.id;
+pub const TEAM_NAME: &str = ACME.name;
+pub const TEAM_SLUG: &str = ACME.slug;
 
 /// 2026-03-02T09:00:00Z: the seed data is dated in the weeks before this.
 const EPOCH: u64 = 1_772_442_000;
@@ -345,13 +367,13 @@ const ARTICLES: [(usize, &str); 30] = [
     (5, "Triage checklist for new tickets"),
 ];
 
-/// Builds the data set for one environment. Live and test data differ
-/// because they come from different seeds.
-pub fn dataset(seed: u64) -> Dataset {
+/// Builds the data set for one team's environment. Live and test data, and
+/// the two teams, differ because they come from different seeds.
+pub fn dataset(team: Team, seed: u64) -> Dataset {
     let mut rng = Rng::new(seed);
     let customers = customers(&mut rng);
     let categories = categories(&mut rng);
-    let articles = articles(&mut rng, &categories);
+    let articles = articles(&mut rng, &categories, team);
     let mut dataset = Dataset {
         tickets: Vec::new(),
         messages: Default::default(),
@@ -581,7 +603,7 @@ fn categories(rng: &mut Rng) -> Vec<CategoryRecord> {
         .collect()
 }
 
-fn articles(rng: &mut Rng, categories: &[CategoryRecord]) -> Vec<ArticleRecord> {
+fn articles(rng: &mut Rng, categories: &[CategoryRecord], team: Team) -> Vec<ArticleRecord> {
     ARTICLES
         .iter()
         .enumerate()
@@ -620,7 +642,7 @@ fn articles(rng: &mut Rng, categories: &[CategoryRecord]) -> Vec<ArticleRecord> 
                 use_count: rng.below(80) as u64,
                 read_time: format!("{} min", 1 + words / 200),
                 published_at: (status != "draft").then(|| iso8601(created + 86_400)),
-                meta_description: Some(format!("{title} | {TEAM_NAME} help center")),
+                meta_description: Some(format!("{title} | {} help center", team.name)),
                 metadata: Map::new(),
                 created_at: iso8601(created),
                 updated_at: iso8601(created + 86_400 * 3),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::dataset::Dataset;
 use super::faults::FaultRule;
-use super::seed;
+use super::seed::{self, ACME, GLOBEX, Team};
 use crate::api::secret::{Environment, KEY_PREFIXES, KeyType};
 use crate::time::unix_now;
 
@@ -17,30 +17,41 @@ use crate::time::unix_now;
 #[derive(Debug, Clone, Copy)]
 pub struct DemoKey {
     pub key: &'static str,
+    pub team: Team,
     pub key_type: KeyType,
     pub environment: Environment,
     pub label: &'static str,
 }
 
 /// The keys printed at start and listed in the README.
-pub const DEMO_KEYS: [DemoKey; 3] = [
+pub const DEMO_KEYS: [DemoKey; 4] = [
     DemoKey {
         key: "sk_test_sandboxDemoSecretTestKey00000001",
+        team: ACME,
         key_type: KeyType::Secret,
         environment: Environment::Test,
         label: "secret, test",
     },
     DemoKey {
         key: "pk_test_sandboxDemoPublishTestKey0000001",
+        team: ACME,
         key_type: KeyType::Publishable,
         environment: Environment::Test,
         label: "publishable, test",
     },
     DemoKey {
         key: "sk_live_sandboxDemoSecretLiveKey00000001",
+        team: ACME,
         key_type: KeyType::Secret,
         environment: Environment::Live,
         label: "secret, live",
+    },
+    DemoKey {
+        key: "sk_test_sandboxDemoGlobexTestKey00000001",
+        team: GLOBEX,
+        key_type: KeyType::Secret,
+        environment: Environment::Test,
+        label: "secret, test, second team (Globex Help)",
     },
 ];
 
@@ -131,7 +142,8 @@ pub struct StoredAnswer {
 }
 
 pub struct Inner {
-    pub environments: HashMap<Environment, Dataset>,
+    /// Data by team and environment.
+    pub environments: HashMap<(Team, Environment), Dataset>,
     pub faults: Vec<FaultRule>,
     pub log: VecDeque<LoggedRequest>,
     pub idempotency: HashMap<(&'static str, String), StoredAnswer>,
@@ -173,8 +185,10 @@ impl Default for SandboxState {
 impl Inner {
     fn fresh() -> Self {
         let environments = HashMap::from([
-            (Environment::Test, seed::dataset(0x7E57)),
-            (Environment::Live, seed::dataset(0x11FE)),
+            ((ACME, Environment::Test), seed::dataset(ACME, 0x7E57)),
+            ((ACME, Environment::Live), seed::dataset(ACME, 0x11FE)),
+            ((GLOBEX, Environment::Test), seed::dataset(GLOBEX, 0x6108)),
+            ((GLOBEX, Environment::Live), seed::dataset(GLOBEX, 0x610B)),
         ]);
         Inner {
             environments,

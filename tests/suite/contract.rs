@@ -780,3 +780,34 @@ async fn reset_restores_the_seed_data() {
     assert_eq!((page.total, page.items[0].id.clone()), (200, first.id));
     assert_eq!(requests(&sandbox).await.len(), 1, "the log was cleared too");
 }
+
+#[tokio::test]
+async fn a_key_only_ever_sees_its_own_team() {
+    let sandbox = start_sandbox().await;
+    let globex = client(&sandbox, GLOBEX_TEST);
+    let team = globex.whoami().await.unwrap();
+    assert_eq!(team.whoami.team_name.as_deref(), Some("Globex Help"));
+    let acme_first = client(&sandbox, SECRET_TEST)
+        .list_tickets(&TicketQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    assert_eq!(
+        status_of(globex.get_ticket(&acme_first).await.unwrap_err()).0,
+        404
+    );
+    let response = raw(
+        &sandbox,
+        Method::GET,
+        &format!("/api/v1/teams/{TEAM_ID}/tickets"),
+        Some(GLOBEX_TEST),
+    )
+    .await
+    .send()
+    .await
+    .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "team_access_denied");
+}

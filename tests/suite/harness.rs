@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 pub const SECRET_TEST: &str = sandbox::DEMO_KEYS[0].key;
 pub const PUBLISHABLE_TEST: &str = sandbox::DEMO_KEYS[1].key;
 pub const SECRET_LIVE: &str = sandbox::DEMO_KEYS[2].key;
+/// The second team's key.
+pub const GLOBEX_TEST: &str = sandbox::DEMO_KEYS[3].key;
 /// Well-formed, but not a key the sandbox knows.
 pub const UNKNOWN_KEY: &str = "sk_live_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6";
 
