@@ -2,7 +2,10 @@
 //! validated `Command` before anything runs. Parsing is a pure function of
 //! the arguments and an environment lookup, so it is table-tested.
 
+use std::net::SocketAddr;
 use std::time::Duration;
+
+use crate::tools::exposure::ToolFilter;
 
 use crate::api::DEFAULT_BASE_URL;
 use crate::api::secret::ApiKey;
@@ -33,6 +36,15 @@ pub struct ServeConfig {
     pub sandbox: bool,
     /// The log filter; logs always go to stderr.
     pub log_level: Option<String>,
+    /// Which tools to expose.
+    pub filter: ToolFilter,
+    /// Serve MCP over streamable HTTP on this address instead of stdio.
+    pub http: Option<SocketAddr>,
+    /// Host names (and `host:port`s) accepted in HTTP `Host` headers,
+    /// besides loopback.
+    pub allowed_hosts: Vec<String>,
+    /// Over HTTP, serve requests without a bearer key with the configured key.
+    pub server_key: bool,
 }
 
 pub const HELP: &str = "\
@@ -53,6 +65,14 @@ OPTIONS:
     --log-level FILTER  stderr log filter, e.g. debug or cstar_mcp=trace [env: RUST_LOG] [default: warn]
     --sandbox           start a built-in cStar sandbox with demo data and use its demo key;
                         needs no account and no network
+    --read-only         expose only read-only tools [env: CSTAR_READ_ONLY=1]
+    --tools A,B         expose only these tools [env: CSTAR_TOOLS]
+    --exclude-tools C   never expose these tools; wins over --tools [env: CSTAR_EXCLUDE_TOOLS]
+    --http ADDR         serve MCP over streamable HTTP on ADDR (path /mcp, plus /healthz)
+                        instead of stdio, e.g. 127.0.0.1:8080; each request sends its own
+                        key as 'Authorization: Bearer <key>'
+    --allowed-hosts H,I Host names accepted over HTTP besides loopback [env: CSTAR_ALLOWED_HOSTS]
+    --server-key        over HTTP, serve requests without a bearer key with CSTAR_API_KEY
     --port N            (sandbox command) port to listen on; 0 picks a free one [default: 8787]
     -h, --help          print this help
     -V, --version       print the version
@@ -84,6 +104,12 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     let mut log_level = None;
     let mut sandbox = false;
     let mut port: Option<u16> = None;
+    let mut read_only = false;
+    let mut tools: Option<String> = None;
+    let mut exclude_tools: Option<String> = None;
+    let mut http: Option<String> = None;
+    let mut allowed_hosts: Option<String> = None;
+    let mut server_key = false;
     let mut index = 0;
     while index < rest.len() {
         let arg = rest[index].as_str();
@@ -116,6 +142,12 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
                     })?);
             }
             "--sandbox" => sandbox = true,
+            "--read-only" => read_only = true,
+            "--tools" => tools = Some(value(flag)?),
+            "--exclude-tools" => exclude_tools = Some(value(flag)?),
+            "--http" => http = Some(value(flag)?),
+            "--allowed-hosts" => allowed_hosts = Some(value(flag)?),
+            "--server-key" => server_key = true,
             other => return Err(format!("unknown argument '{other}' (see --help)")),
         }
         index += 1;
@@ -153,6 +185,39 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         .or_else(|| env("CSTAR_SECRET_KEY"))
         .filter(|key| !key.trim().is_empty())
         .map(ApiKey::new);
+    let list = |raw: Option<String>| -> Vec<String> {
+        raw.iter()
+            .flat_map(|text| text.split(','))
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let read_only = read_only
+        || env("CSTAR_READ_ONLY").is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        });
+    let allow = tools
+        .or_else(|| env("CSTAR_TOOLS"))
+        .map(|raw| list(Some(raw)));
+    let filter = ToolFilter {
+        read_only,
+        allow,
+        exclude: list(exclude_tools.or_else(|| env("CSTAR_EXCLUDE_TOOLS"))),
+    };
+    let http =
+        match http {
+            None => None,
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
+                format!("--http takes an address such as 127.0.0.1:8080, not '{raw}'")
+            })?),
+        };
+    if server_key && http.is_none() {
+        return Err("--server-key applies to --http only".into());
+    }
     let config = ServeConfig {
         api_key,
         team_id: team_id
@@ -162,6 +227,10 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         timeout,
         sandbox,
         log_level: log_level.or_else(|| env("RUST_LOG")),
+        filter,
+        http,
+        allowed_hosts: list(allowed_hosts.or_else(|| env("CSTAR_ALLOWED_HOSTS"))),
+        server_key,
     };
     Ok(if doctor {
         Command::Doctor(config)
@@ -233,6 +302,35 @@ mod tests {
     fn base_url_from_env_and_trimmed() {
         let config = serve("", &[("CSTAR_BASE_URL", "http://127.0.0.1:9/")]);
         assert_eq!(config.base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn tool_filters_and_http() {
+        let config = serve("--read-only --tools a,b --exclude-tools c", &[]);
+        assert_eq!(
+            config.filter,
+            ToolFilter {
+                read_only: true,
+                allow: Some(vec!["a".into(), "b".into()]),
+                exclude: vec!["c".into()]
+            }
+        );
+        let config = serve(
+            "",
+            &[("CSTAR_READ_ONLY", "1"), ("CSTAR_EXCLUDE_TOOLS", " x , y ")],
+        );
+        assert!(config.filter.read_only);
+        assert_eq!(config.filter.exclude, vec!["x".to_owned(), "y".to_owned()]);
+        assert!(!serve("", &[("CSTAR_READ_ONLY", "0")]).filter.read_only);
+        let config = serve(
+            "serve --http 127.0.0.1:8080 --allowed-hosts mcp.example.com --server-key",
+            &[],
+        );
+        assert_eq!(config.http, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(config.allowed_hosts, vec!["mcp.example.com".to_owned()]);
+        assert!(config.server_key);
+        assert!(parse(&args("--http nowhere"), |_| None).is_err());
+        assert!(parse(&args("--server-key"), |_| None).is_err());
     }
 
     #[test]

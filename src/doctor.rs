@@ -6,11 +6,13 @@
 //! with the first problem's reason.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::api::{ApiError, Client};
 use crate::time::iso8601;
 use crate::tools::CstarServer;
 use crate::tools::errors::{Context, describe};
+use crate::tools::exposure::ToolFilter;
 
 /// The outcome of a doctor run: the report, and whether everything passed.
 #[derive(Debug)]
@@ -19,8 +21,9 @@ pub struct Report {
     pub healthy: bool,
 }
 
-/// Runs every check against `client` (already configured, sandbox or not).
-pub async fn examine(client: &Client) -> Report {
+/// Runs every check against `client` (already configured, sandbox or not),
+/// with the tools `filter` exposes.
+pub async fn examine(client: Arc<Client>, filter: &ToolFilter) -> Report {
     let mut text = String::new();
     let mut healthy = true;
     let mut line = |ok: bool, what: &str, detail: String| {
@@ -112,14 +115,21 @@ pub async fn examine(client: &Client) -> Report {
             }
             Err(error) => {
                 healthy = false;
-                line(false, "whoami", explain(&error, client));
+                line(false, "whoami", explain(&error, &client));
             }
         }
     }
-    let tools = CstarServer::tool_router().list_all();
+    let tools = match CstarServer::with_filter(client.clone(), filter) {
+        Ok(server) => server.listed_tools(),
+        Err(reason) => {
+            healthy = false;
+            line(false, "tools", reason);
+            Vec::new()
+        }
+    };
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     line(
-        true,
+        !names.is_empty(),
         "tools exposed",
         format!("{} ({})", names.len(), names.join(", ")),
     );

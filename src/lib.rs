@@ -9,6 +9,7 @@ pub mod api;
 pub mod cli;
 pub mod doctor;
 pub mod events;
+pub mod http;
 pub mod sandbox;
 pub mod serve;
 pub mod time;

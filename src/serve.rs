@@ -14,6 +14,10 @@ use crate::tools::CstarServer;
 
 /// Serves MCP on stdin/stdout until stdin closes or a signal arrives.
 pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
+    if config.http.is_some() {
+        return crate::http::serve_http(config).await;
+    }
+    let filter = config.filter.clone();
     // Keep the sandbox alive for as long as the server runs.
     let (_sandbox, client_config) = client_config(config).await?;
     match client_config.api_key.as_ref().map(ApiKey::kind) {
@@ -28,7 +32,7 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
         }
     }
     let client = Arc::new(Client::new(client_config)?);
-    let server = CstarServer::new(client);
+    let server = CstarServer::with_filter(client, &filter).map_err(anyhow::Error::msg)?;
     // Listen for signals before the handshake, so an early SIGTERM is clean too.
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let running = tokio::select! {
@@ -57,7 +61,7 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 /// The client settings, starting an in-process sandbox for `--sandbox`.
-async fn client_config(
+pub(crate) async fn client_config(
     config: ServeConfig,
 ) -> anyhow::Result<(Option<sandbox::RunningSandbox>, ClientConfig)> {
     let mut client_config = ClientConfig::new(config.base_url, config.api_key);
@@ -77,9 +81,10 @@ async fn client_config(
 
 /// Runs `doctor`: prints the report and fails when the setup is unhealthy.
 pub async fn run_doctor(config: ServeConfig) -> anyhow::Result<()> {
+    let filter = config.filter.clone();
     let (_sandbox, client_config) = client_config(config).await?;
-    let client = Client::new(client_config)?;
-    let report = crate::doctor::examine(&client).await;
+    let client = Arc::new(Client::new(client_config)?);
+    let report = crate::doctor::examine(client, &filter).await;
     write_stdout(&report.text)?;
     anyhow::ensure!(report.healthy, "the setup is not healthy");
     Ok(())
@@ -110,7 +115,7 @@ pub async fn run_sandbox(port: u16) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_stdout(text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
@@ -121,7 +126,7 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
 /// called, not when it is first polled.
 #[cfg(unix)]
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
     let terminate = signal(SignalKind::terminate()).ok();
     let interrupt = signal(SignalKind::interrupt()).ok();
@@ -140,7 +145,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 /// Resolves on Ctrl-C.
 #[cfg(not(unix))]
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     async {
         let _ = tokio::signal::ctrl_c().await;
     }

@@ -125,6 +125,24 @@ impl Client {
         })
     }
 
+    /// A client for another key that shares this one's connection pool and
+    /// settings, but nothing learned with this key (team, rate limit, unsettled
+    /// creates). Used to serve each HTTP request with its own key.
+    pub fn with_key(&self, api_key: ApiKey) -> Client {
+        let config = ClientConfig {
+            api_key: Some(api_key),
+            ..self.config.clone()
+        };
+        Client {
+            http: self.http.clone(),
+            team_id: OnceCell::new_with(config.team_id.clone()),
+            config,
+            base_url: self.base_url.clone(),
+            last_rate_limit: Mutex::new(None),
+            unsettled_creates: Mutex::new(VecDeque::new()),
+        }
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::errors::ToolError;
 use super::views::{ArticleView, Pagination};
 use super::{CstarServer, args};
+use crate::api::Client;
 use crate::api::ids::is_uuid;
 use crate::api::models::{ArticleQuery, ArticleStatus};
 
@@ -62,10 +63,11 @@ impl CstarServer {
         Parameters(params): Parameters<ListArticlesParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<ArticleList>, ToolError> {
+        let client = self.client_for(&context);
         let (page, page_size) = args::paging(params.page, params.page_size)?;
         let category = match args::text("category", params.category, args::MAX_SHORT)? {
             Some(category) if !is_uuid(&category) => {
-                Some(self.category_id(&context, &category).await?)
+                Some(self.category_id(&context, &client, &category).await?)
             }
             other => other,
         };
@@ -82,7 +84,7 @@ impl CstarServer {
             .call(
                 &context,
                 self.context(None, None),
-                self.client.list_articles(&query),
+                client.list_articles(&query),
             )
             .await?;
         let include_content = params.include_content.unwrap_or(false);
@@ -104,14 +106,11 @@ impl CstarServer {
     async fn category_id(
         &self,
         context: &RequestContext<RoleServer>,
+        client: &Client,
         wanted: &str,
     ) -> Result<String, ToolError> {
         let categories = self
-            .call(
-                context,
-                self.context(None, None),
-                self.client.list_categories(),
-            )
+            .call(context, self.context(None, None), client.list_categories())
             .await?;
         categories
             .iter()

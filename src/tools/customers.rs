@@ -71,6 +71,7 @@ impl CstarServer {
         Parameters(params): Parameters<ListCustomersParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<CustomerList>, ToolError> {
+        let client = self.client_for(&context);
         let (page, page_size) = args::paging(params.page, params.page_size)?;
         let query = CustomerQuery {
             status: params.status,
@@ -84,7 +85,7 @@ impl CstarServer {
             .call(
                 &context,
                 self.context(None, None),
-                self.client.list_customers(&query),
+                client.list_customers(&query),
             )
             .await?;
         let pagination = Pagination::of(&page);
@@ -110,10 +111,11 @@ impl CstarServer {
         Parameters(params): Parameters<GetCustomerParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<CustomerDetail>, ToolError> {
+        let client = self.client_for(&context);
         let id = params.customer_id.trim();
         let error_context = self.context(Some(("Customer", id)), Some("cstar_list_customers"));
         let customer = self
-            .call(&context, error_context, self.client.get_customer(id))
+            .call(&context, error_context, client.get_customer(id))
             .await?;
         Ok(Json(CustomerDetail {
             customer: CustomerView::detail(customer),

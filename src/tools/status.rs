@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::CstarServer;
 use super::errors::ToolError;
 use crate::api::API_VERSION;
+use crate::api::secret::KeyType;
 use crate::time::iso8601;
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -59,6 +60,19 @@ pub struct RateLimitInfo {
     pub window_seconds: Option<u64>,
 }
 
+/// What this server lets the agent do.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessInfo {
+    /// True when only read-only tools can be used.
+    pub read_only: bool,
+    /// Why the server is read-only, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Tools hidden by the configuration (--read-only, --tools, --exclude-tools) or the key.
+    pub hidden_tools: Vec<String>,
+}
+
 /// This server's name and version.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ServerInfo {
@@ -79,6 +93,8 @@ pub struct Status {
     /// What is left of the rate limit, when cStar reported it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitInfo>,
+    /// What the agent may do through this server.
+    pub access: AccessInfo,
     /// The cStar API base URL in use.
     pub base_url: String,
     /// The cStar API version requested (CStar-Version).
@@ -105,10 +121,11 @@ impl CstarServer {
         Parameters(_params): Parameters<GetStatusParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<Status>, ToolError> {
+        let client = self.client_for(&context);
         let team = self
-            .call(&context, self.context(None, None), self.client.whoami())
+            .call(&context, self.context(None, None), client.whoami())
             .await?;
-        let key_kind = self.client.api_key().and_then(|key| key.kind());
+        let key_kind = client.api_key().and_then(|key| key.kind());
         Ok(Json(Status {
             team: TeamInfo {
                 id: team.whoami.team_id,
@@ -132,12 +149,27 @@ impl CstarServer {
                 reset_at: limit.reset.map(iso8601),
                 window_seconds: limit.window_seconds,
             }),
-            base_url: self.client.base_url().to_owned(),
+            access: self.access_info(key_kind.map(|k| k.key_type)),
+            base_url: client.base_url().to_owned(),
             api_version: API_VERSION.to_owned(),
             server: ServerInfo {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
             },
         }))
+    }
+}
+
+impl CstarServer {
+    fn access_info(&self, key_type: Option<KeyType>) -> AccessInfo {
+        let reason = self.access.read_only_reason.clone().or_else(|| {
+            (key_type == Some(KeyType::Publishable))
+                .then(|| "the API key is publishable (pk_), which can only read".to_owned())
+        });
+        AccessInfo {
+            read_only: reason.is_some(),
+            reason,
+            hidden_tools: self.access.hidden.clone(),
+        }
     }
 }

@@ -105,6 +105,7 @@ impl CstarServer {
         Parameters(params): Parameters<ListTicketsParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<TicketList>, ToolError> {
+        let client = self.client_for(&context);
         let (page, page_size) = args::paging(params.page, params.page_size)?;
         let query = TicketQuery {
             status: params.status,
@@ -120,7 +121,7 @@ impl CstarServer {
             .call(
                 &context,
                 self.context(None, None),
-                self.client.list_tickets(&query),
+                client.list_tickets(&query),
             )
             .await?;
         let pagination = Pagination::of(&page);
@@ -146,20 +147,17 @@ impl CstarServer {
         Parameters(params): Parameters<GetTicketParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<TicketDetail>, ToolError> {
+        let client = self.client_for(&context);
         let id = params.ticket_id.trim();
         let error_context = self.context(Some(("Ticket", id)), Some(LIST_TOOL));
         let mut ticket = self
-            .call(&context, error_context, self.client.get_ticket(id))
+            .call(&context, error_context, client.get_ticket(id))
             .await?;
         let messages = match ticket.messages.take() {
             Some(messages) => messages,
             None => {
-                self.call(
-                    &context,
-                    error_context,
-                    self.client.list_ticket_messages(id),
-                )
-                .await?
+                self.call(&context, error_context, client.list_ticket_messages(id))
+                    .await?
             }
         };
         Ok(Json(TicketDetail {
@@ -183,6 +181,7 @@ impl CstarServer {
         Parameters(params): Parameters<CreateTicketParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<CreatedTicket>, ToolError> {
+        let client = self.client_for(&context);
         let title = args::text("title", Some(params.title), args::MAX_SHORT)?.ok_or_else(|| {
             ToolError::invalid_argument(
                 "title",
@@ -222,7 +221,7 @@ impl CstarServer {
             .call(
                 &context,
                 self.write_context(CREATE_MAY_HAVE_HAPPENED),
-                self.client.create_ticket(&ticket),
+                client.create_ticket(&ticket),
             )
             .await?;
         Ok(Json(CreatedTicket {

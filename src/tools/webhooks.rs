@@ -105,6 +105,7 @@ impl CstarServer {
         Parameters(params): Parameters<TriggerWebhookParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<TriggeredEvent>, ToolError> {
+        let client = self.client_for(&context);
         let wanted = params.event.trim();
         if events::find(wanted).is_none() {
             let shown: String = wanted
@@ -125,7 +126,7 @@ impl CstarServer {
             .call(
                 &context,
                 self.write_context(TRIGGER_MAY_HAVE_HAPPENED),
-                self.client.trigger_test_event(wanted),
+                client.trigger_test_event(wanted),
             )
             .await?;
         Ok(Json(TriggeredEvent {

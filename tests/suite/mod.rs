@@ -1,5 +1,6 @@
 //! Test modules and their shared harness.
 
+mod access;
 mod contract;
 mod faults;
 mod harness;

@@ -1,0 +1,161 @@
+//! Which tools a server exposes: `--read-only`, `--tools` and
+//! `--exclude-tools`, and read-only for publishable keys. Decided once at
+//! startup from each tool's own `readOnlyHint`, as a pure function.
+
+/// What the configuration asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolFilter {
+    /// Hide every tool that is not read-only.
+    pub read_only: bool,
+    /// Expose only these tools, when given.
+    pub allow: Option<Vec<String>>,
+    /// Never expose these tools; wins over `allow`.
+    pub exclude: Vec<String>,
+}
+
+/// The decision: hidden tools, and why the server is read-only, if it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exposure {
+    pub hidden: Vec<String>,
+    pub read_only_reason: Option<String>,
+}
+
+/// Decides from `tools` as (name, readOnlyHint). Unknown names in the
+/// filter are an error that lists the valid ones.
+pub fn decide(
+    tools: &[(String, bool)],
+    filter: &ToolFilter,
+    publishable_key: bool,
+) -> Result<Exposure, String> {
+    let known = |name: &String| tools.iter().any(|(tool, _)| tool == name);
+    let named = filter.allow.iter().flatten().chain(&filter.exclude);
+    let unknown: Vec<&String> = named.filter(|name| !known(name)).collect();
+    if !unknown.is_empty() {
+        let valid: Vec<&str> = tools.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(format!(
+            "unknown tool name{} {}; valid names: {}",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            valid.join(", ")
+        ));
+    }
+    let read_only_reason = if filter.read_only {
+        Some("read-only mode (--read-only or CSTAR_READ_ONLY)".to_owned())
+    } else if publishable_key {
+        Some("the API key is publishable (pk_), which can only read".to_owned())
+    } else {
+        None
+    };
+    let hidden = tools
+        .iter()
+        .filter(|(name, read_only)| {
+            filter
+                .allow
+                .as_ref()
+                .is_some_and(|allow| !allow.contains(name))
+                || filter.exclude.contains(name)
+                || (read_only_reason.is_some() && !read_only)
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    Ok(Exposure {
+        hidden,
+        read_only_reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tools() -> Vec<(String, bool)> {
+        [
+            ("list", true),
+            ("get", true),
+            ("create", false),
+            ("trigger", false),
+        ]
+        .into_iter()
+        .map(|(n, r)| (n.to_owned(), r))
+        .collect()
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn decision_table() {
+        let cases: Vec<(ToolFilter, bool, Vec<&str>)> = vec![
+            (ToolFilter::default(), false, vec![]),
+            (
+                ToolFilter {
+                    read_only: true,
+                    ..Default::default()
+                },
+                false,
+                vec!["create", "trigger"],
+            ),
+            (ToolFilter::default(), true, vec!["create", "trigger"]),
+            (
+                ToolFilter {
+                    allow: Some(names(&["list", "create"])),
+                    ..Default::default()
+                },
+                false,
+                vec!["get", "trigger"],
+            ),
+            (
+                ToolFilter {
+                    allow: Some(names(&["list", "create"])),
+                    exclude: names(&["list"]),
+                    ..Default::default()
+                },
+                false,
+                vec!["get", "trigger", "list"],
+            ),
+            (
+                ToolFilter {
+                    read_only: true,
+                    allow: Some(names(&["create", "get"])),
+                    exclude: vec![],
+                },
+                false,
+                vec!["list", "create", "trigger"],
+            ),
+        ];
+        for (filter, publishable, hidden) in cases {
+            let mut got = decide(&tools(), &filter, publishable).unwrap().hidden;
+            let mut want = names(&hidden);
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{filter:?} publishable={publishable}");
+        }
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        let filter = ToolFilter {
+            exclude: names(&["delete"]),
+            ..Default::default()
+        };
+        let error = decide(&tools(), &filter, false).unwrap_err();
+        assert!(
+            error.contains("'delete'") && error.contains("list, get, create, trigger"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn says_why_it_is_read_only() {
+        let reason = decide(&tools(), &ToolFilter::default(), true)
+            .unwrap()
+            .read_only_reason
+            .unwrap();
+        assert!(reason.contains("publishable"));
+    }
+}
