@@ -1,6 +1,15 @@
-//! Argument checks shared by the tools, made before any request: paging
-//! bounds and text lengths. Enum values are checked by serde when the
-//! arguments are parsed.
+//! Tool arguments: parsing that names the argument at fault, and the checks
+//! shared by the tools before any request (paging bounds, text lengths).
+//! Enum values are checked by serde when the arguments are parsed.
+
+use std::borrow::Cow;
+
+use rmcp::ErrorData;
+use rmcp::handler::server::common::FromContextPart;
+use rmcp::handler::server::tool::ToolCallContext;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::errors::ToolError;
 
@@ -73,5 +82,46 @@ mod tests {
             Some("a".into())
         );
         assert!(text("search", Some("x".repeat(11)), 10).is_err());
+    }
+}
+
+/// Tool arguments, parsed so that an error names the argument at fault
+/// ("argument 'pageSize': invalid type: string \"ten\", expected u32").
+/// It stands in for rmcp's `Parameters`: the schema is `T`'s, and a parse
+/// failure still becomes an `isError` result.
+pub struct Parameters<T>(pub T);
+
+impl<T: JsonSchema> JsonSchema for Parameters<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Parameters<T> {
+    fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
+        let arguments = Value::Object(context.arguments.take().unwrap_or_default());
+        serde_path_to_error::deserialize(arguments)
+            .map(Parameters)
+            .map_err(|error| ErrorData::invalid_params(describe_parse_error(&error), None))
+    }
+}
+
+/// rmcp turns an error that starts "failed to deserialize parameters:" into
+/// an `isError` result, so the prefix stays.
+fn describe_parse_error(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path().to_string();
+    let problem = error.inner().to_string();
+    if path == "." {
+        format!(
+            "failed to deserialize parameters: {problem}. Check the tool's input schema and call again."
+        )
+    } else {
+        format!(
+            "failed to deserialize parameters: argument '{path}': {problem}. Check the tool's input schema and call again."
+        )
     }
 }

@@ -1,14 +1,15 @@
 //! Knowledge-base tool: list and search articles.
 
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::wrapper::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::CstarServer;
+use super::args::{self, Parameters};
 use super::errors::ToolError;
 use super::views::{ArticleView, Pagination};
-use super::{CstarServer, args};
 use crate::api::Client;
 use crate::api::ids::is_uuid;
 use crate::api::models::{ArticleQuery, ArticleStatus};

@@ -1,14 +1,15 @@
 //! Customer tools: list and read profiles.
 
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::wrapper::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::CstarServer;
+use super::args::{self, Parameters};
 use super::errors::ToolError;
 use super::views::{CustomerView, Pagination};
-use super::{CstarServer, args};
 use crate::api::models::{CustomerQuery, CustomerStatus, Sentiment};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

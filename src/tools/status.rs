@@ -1,13 +1,14 @@
 //! The status tool: which team and key the server is using, and how much
 //! of the rate limit is left.
 
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::wrapper::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::CstarServer;
+use super::args::Parameters;
 use super::errors::ToolError;
 use crate::api::API_VERSION;
 use crate::api::secret::KeyType;

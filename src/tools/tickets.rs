@@ -1,14 +1,15 @@
 //! Ticket tools: list, read with the thread, create.
 
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::wrapper::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::CstarServer;
+use super::args::{self, Parameters};
 use super::errors::{CREATE_MAY_HAVE_HAPPENED, ToolError};
 use super::views::{Pagination, TicketView};
-use super::{CstarServer, args};
 use crate::api::models::{NewTicket, Priority, TicketQuery, TicketStatus};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -1,12 +1,13 @@
 //! Webhook tools: fire a test event, and the event catalogue.
 
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::wrapper::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::CstarServer;
+use super::args::Parameters;
 use super::errors::{TRIGGER_MAY_HAVE_HAPPENED, ToolError};
 use crate::events::{self, CATALOGUE};
 

@@ -302,12 +302,12 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
         (
             "cstar_list_tickets",
             json!({ "status": "exploded" }),
-            &["exploded", "expected one of `new`"],
+            &["argument 'status'", "exploded", "expected one of `new`"],
         ),
         (
             "cstar_list_tickets",
             json!({ "pageSize": "ten" }),
-            &["ten", "expected u32"],
+            &["argument 'pageSize'", "ten", "expected u32"],
         ),
         (
             "cstar_list_tickets",
@@ -332,7 +332,7 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
         (
             "cstar_list_events",
             json!({ "category": "bosses" }),
-            &["bosses", "expected one of `tickets`"],
+            &["argument 'category'", "bosses", "expected one of `tickets`"],
         ),
     ];
     for (tool, arguments, needles) in cases {
