@@ -60,31 +60,6 @@ pub fn text(name: &str, value: Option<String>, max: usize) -> Result<Option<Stri
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paging_bounds() {
-        assert!(paging(None, None).is_ok());
-        assert!(paging(Some(3), Some(100)).is_ok());
-        assert!(paging(Some(0), None).is_err());
-        assert!(paging(None, Some(0)).is_err());
-        let error = paging(None, Some(500)).unwrap_err();
-        assert!(error.message.contains("pageSize"), "{}", error.message);
-    }
-
-    #[test]
-    fn text_bounds() {
-        assert_eq!(text("search", Some("  ".into()), 10).unwrap(), None);
-        assert_eq!(
-            text("search", Some(" a ".into()), 10).unwrap(),
-            Some("a".into())
-        );
-        assert!(text("search", Some("x".repeat(11)), 10).is_err());
-    }
-}
-
 /// Tool arguments, parsed so that an error names the argument at fault
 /// ("argument 'pageSize': invalid type: string \"ten\", expected u32").
 /// It stands in for rmcp's `Parameters`: the schema is `T`'s, and a parse
@@ -123,5 +98,30 @@ fn describe_parse_error(error: &serde_path_to_error::Error<serde_json::Error>) -
         format!(
             "failed to deserialize parameters: argument '{path}': {problem}. Check the tool's input schema and call again."
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_bounds() {
+        assert!(paging(None, None).is_ok());
+        assert!(paging(Some(3), Some(100)).is_ok());
+        assert!(paging(Some(0), None).is_err());
+        assert!(paging(None, Some(0)).is_err());
+        let error = paging(None, Some(500)).unwrap_err();
+        assert!(error.message.contains("pageSize"), "{}", error.message);
+    }
+
+    #[test]
+    fn text_bounds() {
+        assert_eq!(text("search", Some("  ".into()), 10).unwrap(), None);
+        assert_eq!(
+            text("search", Some(" a ".into()), 10).unwrap(),
+            Some("a".into())
+        );
+        assert!(text("search", Some("x".repeat(11)), 10).is_err());
     }
 }
