@@ -5,13 +5,18 @@
 //!
 //! Layout: `seed` makes the demo data, `dataset` queries it, `state` holds
 //! keys, limits, idempotency and the request log, `gate` runs around every
-//! request (faults, auth, rate limit), `routes` are the endpoints, `control`
-//! is the `/_sandbox/` API and `server` accepts connections.
+//! request (faults, auth, rate limit), `call` is what each endpoint starts
+//! from, `params` and `draft` check query strings and bodies, `routes` are
+//! the endpoints, `control` is the `/_sandbox/` API and `server` accepts
+//! connections.
 
+mod call;
 mod control;
 mod dataset;
+mod draft;
 mod faults;
 mod gate;
+mod params;
 mod records;
 mod routes;
 mod seed;

@@ -108,7 +108,11 @@ async fn matrix_row(tool: &'static str, arguments: Value) -> Vec<String> {
                 rule["times"] = json!(5);
                 fault(sandbox.as_ref().unwrap(), rule).await;
             }
-            None => drop(sandbox.take()),
+            None => {
+                drop(sandbox.take());
+                // Let the connection tasks see the stop before the next call.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
         let started = Instant::now();
         let result = call(&client, tool, arguments.clone()).await;
