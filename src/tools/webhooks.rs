@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::CstarServer;
 use super::args::Parameters;
 use super::errors::{TRIGGER_MAY_HAVE_HAPPENED, ToolError};
-use crate::events::{self, CATALOGUE};
+use crate::events::{self, CATALOGUE, CATEGORIES};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -86,6 +86,8 @@ pub struct EventCatalogue {
     pub events: Vec<EventInfo>,
     /// How many are listed.
     pub count: usize,
+    /// Every category, for the category argument.
+    pub categories: Vec<String>,
 }
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
@@ -166,6 +168,7 @@ impl CstarServer {
         Json(EventCatalogue {
             count: events.len(),
             events,
+            categories: CATEGORIES.iter().map(|c| c.to_string()).collect(),
         })
     }
 }
