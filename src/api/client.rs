@@ -8,7 +8,6 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
-use tokio::sync::OnceCell;
 
 use super::envelope::{decode_error, decode_list, decode_object, request_id_of};
 use super::error::ApiError;
@@ -66,7 +65,8 @@ pub struct Client {
     http: reqwest::Client,
     config: ClientConfig,
     base_url: String,
-    team_id: OnceCell<String>,
+    /// The team, from the configuration or the first whoami that succeeds.
+    team_id: Mutex<Option<String>>,
     last_rate_limit: Mutex<Option<RateLimit>>,
     unsettled_creates: Mutex<VecDeque<(Vec<u8>, String)>>,
 }
@@ -114,7 +114,7 @@ impl Client {
                 detail: format!("could not build the HTTP client: {e}"),
             })?;
         let base_url = config.base_url.trim_end_matches('/').to_owned();
-        let team_id = OnceCell::new_with(config.team_id.clone());
+        let team_id = Mutex::new(config.team_id.clone());
         Ok(Client {
             http,
             config,
@@ -135,7 +135,7 @@ impl Client {
         };
         Client {
             http: self.http.clone(),
-            team_id: OnceCell::new_with(config.team_id.clone()),
+            team_id: Mutex::new(config.team_id.clone()),
             config,
             base_url: self.base_url.clone(),
             last_rate_limit: Mutex::new(None),
@@ -162,19 +162,23 @@ impl Client {
             .send(Request::read("/api/v1/auth/whoami".to_owned(), None))
             .await?;
         let whoami: WhoAmI = decode(&answer, decode_object)?;
-        let _ = self.team_id.set(whoami.team_id.clone());
+        if let Ok(mut team_id) = self.team_id.lock() {
+            team_id.get_or_insert_with(|| whoami.team_id.clone());
+        }
         Ok(Team {
             whoami,
             rate_limit: self.last_rate_limit(),
         })
     }
 
-    /// The team id from the configuration, or from whoami (asked once).
+    /// The team id from the configuration, or from whoami (asked until one succeeds).
     pub async fn team_id(&self) -> Result<String, ApiError> {
-        self.team_id
-            .get_or_try_init(|| async { self.whoami().await.map(|team| team.whoami.team_id) })
-            .await
-            .cloned()
+        // Not a once-cell: while cStar is unreachable, concurrent first calls
+        // each fail on their own instead of queueing behind each other.
+        if let Some(team_id) = self.team_id.lock().ok().and_then(|cached| cached.clone()) {
+            return Ok(team_id);
+        }
+        self.whoami().await.map(|team| team.whoami.team_id)
     }
 
     pub async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>, ApiError> {

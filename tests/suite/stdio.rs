@@ -655,3 +655,89 @@ async fn doctor_reports_a_healthy_sandbox_and_a_clear_failure_for_a_wrong_key() 
         "{report}"
     );
 }
+
+/// In a network namespace of its own (`unshare -n`, as root), name lookups
+/// fail at once and nothing leaves the machine: an unresolvable base URL.
+#[tokio::test]
+async fn an_unresolvable_base_url_is_a_clear_error_for_every_tool() {
+    let mut command = Command::new("unshare");
+    command
+        .args(["-n", BINARY])
+        .env("CSTAR_API_KEY", SECRET_TEST)
+        .env("CSTAR_BASE_URL", "http://cstar.invalid")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = command.spawn().expect("unshare (util-linux) runs");
+    let started = std::time::Instant::now();
+    let tools = [
+        ("cstar_list_tickets", json!({})),
+        ("cstar_get_ticket", json!({ "ticketId": "tkt_1" })),
+        ("cstar_create_ticket", json!({ "title": "x" })),
+        ("cstar_list_customers", json!({})),
+        ("cstar_get_customer", json!({ "customerId": "cus_1" })),
+        ("cstar_list_articles", json!({})),
+        (
+            "cstar_trigger_webhook",
+            json!({ "event": "ticket.created" }),
+        ),
+        ("cstar_get_status", json!({})),
+    ];
+    let mut lines = vec![
+        initialize("2025-06-18"),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+    ];
+    for (id, (name, arguments)) in tools.iter().enumerate() {
+        lines.push(request(
+            id as i64 + 2,
+            "tools/call",
+            json!({ "name": name, "arguments": arguments }),
+        ));
+    }
+    lines.push(request(
+        100,
+        "tools/call",
+        json!({ "name": "cstar_list_events", "arguments": {} }),
+    ));
+    // Wait for every answer before closing stdin: each call makes 3 attempts.
+    let mut child = child;
+    let mut stdin = child.stdin.take().unwrap();
+    for line in &lines {
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+    }
+    let mut reader = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while stdout.len() < tools.len() + 2 {
+            stdout.push(reader.next_line().await.unwrap().unwrap());
+        }
+    })
+    .await
+    .expect("every call is answered");
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    for (id, (name, _)) in tools.iter().enumerate() {
+        let answer = by_id(&stdout, id as i64 + 2);
+        assert_eq!(answer["result"]["isError"], true, "{name}");
+        let text = answer["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("Could not reach cStar at http://cstar.invalid"),
+            "{name}: {text}"
+        );
+        assert!(text.contains("CSTAR_BASE_URL"), "{name}: {text}");
+    }
+    assert_eq!(
+        by_id(&stdout, 100)["result"]["structuredContent"]["count"],
+        35,
+        "still serving"
+    );
+}
