@@ -740,4 +740,8 @@ async fn an_unresolvable_base_url_is_a_clear_error_for_every_tool() {
         35,
         "still serving"
     );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "failed calls do not queue behind each other"
+    );
 }
