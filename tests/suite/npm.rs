@@ -362,3 +362,44 @@ async fn the_npm_packages_launch_through_npx_without_rust() {
     );
     let _ = std::fs::remove_dir_all(app.parent().unwrap());
 }
+
+#[test]
+fn the_workflows_parse_and_build_every_npm_target() {
+    let read = |path: &str| std::fs::read_to_string(Path::new(ROOT).join(path)).unwrap();
+    let ci: Value =
+        serde_yaml::from_str(&read(".github/workflows/ci.yml")).expect("ci.yml is YAML");
+    let steps = ci["jobs"]["ci"]["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["run"] == "bash .ci/run"),
+        "ci.yml runs .ci/run"
+    );
+    let release_text = read(".github/workflows/release.yml");
+    let release: Value = serde_yaml::from_str(&release_text).expect("release.yml is YAML");
+    let targets: Vec<&str> = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["npm"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "linux-x64",
+            "linux-arm64",
+            "darwin-x64",
+            "darwin-arm64",
+            "win32-x64"
+        ]
+    );
+    let launcher = read("npm/cstar-mcp/package.json");
+    for target in targets {
+        assert!(
+            release_text.contains(&format!("--binary {target}=")),
+            "release.yml packs {target}"
+        );
+        assert!(
+            launcher.contains(&format!("\"cstar-mcp-{target}\"")),
+            "the launcher depends on {target}"
+        );
+    }
+}
