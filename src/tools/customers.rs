@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::CstarServer;
 use super::args::{self, Parameters};
 use super::errors::ToolError;
-use super::views::{CustomerView, Pagination};
+use super::views::{CustomerSummary, CustomerView, Pagination};
 use crate::api::models::{CustomerQuery, CustomerStatus, Sentiment};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -35,7 +35,7 @@ pub struct ListCustomersParams {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CustomerList {
     /// Customer profiles.
-    pub customers: Vec<CustomerView>,
+    pub customers: Vec<CustomerSummary>,
     /// Where this page sits; follow hasMore for more.
     pub pagination: Pagination,
 }
@@ -91,7 +91,7 @@ impl CstarServer {
             .await?;
         let pagination = Pagination::of(&page);
         Ok(Json(CustomerList {
-            customers: page.items.into_iter().map(CustomerView::summary).collect(),
+            customers: page.items.into_iter().map(CustomerSummary::new).collect(),
             pagination,
         }))
     }
@@ -119,7 +119,7 @@ impl CstarServer {
             .call(&context, error_context, client.get_customer(id))
             .await?;
         Ok(Json(CustomerDetail {
-            customer: CustomerView::detail(customer),
+            customer: CustomerView::new(customer),
         }))
     }
 }

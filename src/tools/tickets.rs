@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::CstarServer;
 use super::args::{self, Parameters};
 use super::errors::{CREATE_MAY_HAVE_HAPPENED, ToolError};
-use super::views::{Pagination, TicketView};
+use super::views::{Pagination, TicketSummary, TicketView};
 use crate::api::models::{NewTicket, Priority, TicketQuery, TicketStatus};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -39,7 +39,7 @@ pub struct ListTicketsParams {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketList {
     /// Ticket summaries, newest first, without their messages.
-    pub tickets: Vec<TicketView>,
+    pub tickets: Vec<TicketSummary>,
     /// Where this page sits; follow hasMore for more.
     pub pagination: Pagination,
 }
@@ -127,7 +127,7 @@ impl CstarServer {
             .await?;
         let pagination = Pagination::of(&page);
         Ok(Json(TicketList {
-            tickets: page.items.into_iter().map(TicketView::summary).collect(),
+            tickets: page.items.into_iter().map(TicketSummary::new).collect(),
             pagination,
         }))
     }
@@ -162,7 +162,7 @@ impl CstarServer {
             }
         };
         Ok(Json(TicketDetail {
-            ticket: TicketView::detail(ticket, Some(messages)),
+            ticket: TicketView::new(ticket, Some(messages)),
         }))
     }
 
@@ -226,7 +226,7 @@ impl CstarServer {
             )
             .await?;
         Ok(Json(CreatedTicket {
-            ticket: TicketView::detail(created, None),
+            ticket: TicketView::new(created, None),
         }))
     }
 }

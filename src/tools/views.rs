@@ -35,10 +35,10 @@ impl Pagination {
     }
 }
 
-/// A support ticket.
+/// A support ticket, as a list shows it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct TicketView {
+pub struct TicketSummary {
     /// Ticket id (tkt_...).
     pub id: String,
     /// Subject line, as the customer or agent wrote it.
@@ -73,6 +73,13 @@ pub struct TicketView {
     /// When it was resolved or closed (ISO 8601 UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
+}
+
+/// A support ticket with every field cStar returned and, when read, its thread.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TicketView {
+    #[serde(flatten)]
+    pub summary: TicketSummary,
     /// Further fields cStar returned (SLA deadlines and tiers, metadata).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other: Option<Map<String, Value>>,
@@ -81,33 +88,34 @@ pub struct TicketView {
     pub messages: Option<Vec<MessageView>>,
 }
 
-impl TicketView {
-    /// The list form: no thread, no extra fields.
-    pub fn summary(ticket: Ticket) -> Self {
-        let mut view = TicketView::detail(ticket, None);
-        view.other = None;
-        view
+impl TicketSummary {
+    pub fn new(ticket: Ticket) -> Self {
+        TicketView::new(ticket, None).summary
     }
+}
 
+impl TicketView {
     /// The full form: extra fields and, when given, the thread.
-    pub fn detail(ticket: Ticket, messages: Option<Vec<Message>>) -> Self {
+    pub fn new(ticket: Ticket, messages: Option<Vec<Message>>) -> Self {
         let mut other = ticket.extra;
         other.remove("object");
         other.remove("messages");
         TicketView {
-            id: ticket.id,
-            title: clean(&ticket.title),
-            status: ticket.status,
-            priority: ticket.priority,
-            customer_id: ticket.customer_id,
-            customer_name: clean_opt(ticket.customer_name),
-            assigned_to: ticket.assigned_to,
-            tags: clean_all(ticket.tags),
-            notes: clean_opt(ticket.notes),
-            message_count: ticket.message_count,
-            created_at: ticket.created_at,
-            updated_at: ticket.updated_at,
-            closed_at: ticket.closed_at.or(ticket.resolved_at),
+            summary: TicketSummary {
+                id: ticket.id,
+                title: clean(&ticket.title),
+                status: ticket.status,
+                priority: ticket.priority,
+                customer_id: ticket.customer_id,
+                customer_name: clean_opt(ticket.customer_name),
+                assigned_to: ticket.assigned_to,
+                tags: clean_all(ticket.tags),
+                notes: clean_opt(ticket.notes),
+                message_count: ticket.message_count,
+                created_at: ticket.created_at,
+                updated_at: ticket.updated_at,
+                closed_at: ticket.closed_at.or(ticket.resolved_at),
+            },
             other: (!other.is_empty()).then_some(other),
             messages: messages.map(|thread| thread.into_iter().map(MessageView::from).collect()),
         }
@@ -147,10 +155,10 @@ impl From<Message> for MessageView {
     }
 }
 
-/// A customer profile.
+/// A customer profile, as a list shows it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CustomerView {
+pub struct CustomerSummary {
     /// Customer id (cus_...).
     pub id: String,
     /// Full name.
@@ -181,35 +189,42 @@ pub struct CustomerView {
     /// Last change (ISO 8601 UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+}
+
+/// A customer's full profile, with every field cStar returned.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CustomerView {
+    #[serde(flatten)]
+    pub summary: CustomerSummary,
     /// Further fields cStar returned (metadata and others).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other: Option<Map<String, Value>>,
 }
 
-impl CustomerView {
-    /// The list form, without extra fields.
-    pub fn summary(customer: Customer) -> Self {
-        let mut view = CustomerView::detail(customer);
-        view.other = None;
-        view
+impl CustomerSummary {
+    pub fn new(customer: Customer) -> Self {
+        CustomerView::new(customer).summary
     }
+}
 
-    /// The full profile, with every field cStar returned.
-    pub fn detail(customer: Customer) -> Self {
+impl CustomerView {
+    pub fn new(customer: Customer) -> Self {
         let mut other = customer.extra;
         other.remove("object");
         CustomerView {
-            id: customer.id,
-            name: clean(&customer.name),
-            email: clean_opt(customer.email),
-            status: customer.status,
-            sentiment: customer.sentiment,
-            tags: clean_all(customer.tags),
-            notes: clean_opt(customer.notes),
-            ticket_count: customer.ticket_count,
-            custom_fields: customer.custom_fields,
-            created_at: customer.created_at,
-            updated_at: customer.updated_at,
+            summary: CustomerSummary {
+                id: customer.id,
+                name: clean(&customer.name),
+                email: clean_opt(customer.email),
+                status: customer.status,
+                sentiment: customer.sentiment,
+                tags: clean_all(customer.tags),
+                notes: clean_opt(customer.notes),
+                ticket_count: customer.ticket_count,
+                custom_fields: customer.custom_fields,
+                created_at: customer.created_at,
+                updated_at: customer.updated_at,
+            },
             other: (!other.is_empty()).then_some(other),
         }
     }
