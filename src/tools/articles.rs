@@ -81,21 +81,14 @@ impl CstarServer {
             page,
             page_size,
         };
-        let page = self
-            .call(
-                &context,
-                self.context(None, None),
-                client.list_articles(&query),
-            )
-            .await?;
         let include_content = params.include_content.unwrap_or(false);
-        let pagination = Pagination::of(&page);
+        let (articles, pagination) = self
+            .page(&context, client.list_articles(&query), |article| {
+                ArticleView::new(article, include_content)
+            })
+            .await?;
         Ok(Json(ArticleList {
-            articles: page
-                .items
-                .into_iter()
-                .map(|a| ArticleView::new(a, include_content))
-                .collect(),
+            articles,
             pagination,
         }))
     }

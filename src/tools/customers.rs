@@ -82,16 +82,15 @@ impl CstarServer {
             page,
             page_size,
         };
-        let page = self
-            .call(
+        let (customers, pagination) = self
+            .page(
                 &context,
-                self.context(None, None),
                 client.list_customers(&query),
+                CustomerSummary::new,
             )
             .await?;
-        let pagination = Pagination::of(&page);
         Ok(Json(CustomerList {
-            customers: page.items.into_iter().map(CustomerSummary::new).collect(),
+            customers,
             pagination,
         }))
     }

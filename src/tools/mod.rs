@@ -154,6 +154,18 @@ impl CstarServer {
         }
     }
 
+    /// Runs a list call and turns its page into views and pagination.
+    async fn page<T, V>(
+        &self,
+        request: &RequestContext<RoleServer>,
+        call: impl Future<Output = Result<crate::api::models::Page<T>, ApiError>>,
+        view: impl FnMut(T) -> V,
+    ) -> Result<(Vec<V>, views::Pagination), ToolError> {
+        let page = self.call(request, self.context(None, None), call).await?;
+        let pagination = views::Pagination::of(&page);
+        Ok((page.items.into_iter().map(view).collect(), pagination))
+    }
+
     fn context<'a>(
         &'a self,
         resource: Option<(&'a str, &'a str)>,

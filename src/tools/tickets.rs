@@ -118,16 +118,11 @@ impl CstarServer {
             page,
             page_size,
         };
-        let page = self
-            .call(
-                &context,
-                self.context(None, None),
-                client.list_tickets(&query),
-            )
+        let (tickets, pagination) = self
+            .page(&context, client.list_tickets(&query), TicketSummary::new)
             .await?;
-        let pagination = Pagination::of(&page);
         Ok(Json(TicketList {
-            tickets: page.items.into_iter().map(TicketSummary::new).collect(),
+            tickets,
             pagination,
         }))
     }
