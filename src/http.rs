@@ -25,12 +25,16 @@ use crate::api::Client;
 use crate::api::secret::ApiKey;
 use crate::cli::ServeConfig;
 use crate::serve::{client_config, shutdown_signal, write_stdout};
-use crate::tools::{CstarServer, RequestKey};
+use crate::tools::CstarServer;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The key a request carried, attached to it for the tools.
+#[derive(Clone)]
+struct RequestKey(ApiKey);
 
 #[derive(Clone)]
 struct Gate {
@@ -53,7 +57,14 @@ pub async fn serve_http(config: ServeConfig) -> anyhow::Result<()> {
     let client = Arc::new(Client::new(client_config)?);
     let server = CstarServer::with_filter(client.clone(), &filter)
         .map_err(anyhow::Error::msg)?
-        .with_per_request_keys();
+        .with_per_request_keys(Arc::new(|request| {
+            // rmcp hands the tools the HTTP request's parts.
+            let parts = request.extensions.get::<axum::http::request::Parts>()?;
+            parts
+                .extensions
+                .get::<RequestKey>()
+                .map(|RequestKey(key)| key.clone())
+        }));
 
     let stop = CancellationToken::new();
     let hosts: Vec<String> = LOOPBACK

@@ -31,10 +31,10 @@ use crate::api::{ApiError, Client};
 use errors::{Context, ToolError, describe};
 use exposure::{Exposure, ToolFilter};
 
-/// The API key an MCP request carries in its transport (HTTP
-/// `Authorization`), put in the request's extensions by the transport.
-#[derive(Clone)]
-pub struct RequestKey(pub ApiKey);
+/// Finds the API key that an MCP request carries in its transport (HTTP
+/// `Authorization`), if any. Supplied by the transport, so this module never
+/// looks at HTTP itself.
+pub type KeySource = Arc<dyn Fn(&RequestContext<RoleServer>) -> Option<ApiKey> + Send + Sync>;
 
 /// What the server tells a client about itself at `initialize`.
 const INSTRUCTIONS: &str = "Tools for cStar (cstar.help), a customer-support platform. Start with cstar_get_status to check the key and team. \
@@ -47,7 +47,7 @@ cstar_create_ticket and cstar_trigger_webhook change data and need a secret key.
 pub struct CstarServer {
     client: Arc<Client>,
     /// Serve each request with the key its transport carries (HTTP).
-    per_request_keys: bool,
+    key_source: Option<KeySource>,
     access: Arc<Exposure>,
     tool_router: ToolRouter<CstarServer>,
 }
@@ -57,7 +57,7 @@ impl CstarServer {
     pub fn new(client: Arc<Client>) -> Self {
         CstarServer {
             client,
-            per_request_keys: false,
+            key_source: None,
             access: Arc::default(),
             tool_router: Self::tool_router(),
         }
@@ -86,16 +86,16 @@ impl CstarServer {
         }
         Ok(CstarServer {
             client,
-            per_request_keys: false,
+            key_source: None,
             access: Arc::new(access),
             tool_router: router,
         })
     }
 
-    /// Serves each request with the API key its transport carries, when it
-    /// carries one (the HTTP transport checks that it does).
-    pub fn with_per_request_keys(mut self) -> Self {
-        self.per_request_keys = true;
+    /// Serves each request with the API key `source` finds in it, when it
+    /// finds one (the HTTP transport checks that requests carry one).
+    pub fn with_per_request_keys(mut self, source: KeySource) -> Self {
+        self.key_source = Some(source);
         self
     }
 
@@ -107,15 +107,8 @@ impl CstarServer {
     /// The client for one request: the server's, or one with the key the
     /// request carries.
     fn client_for(&self, request: &RequestContext<RoleServer>) -> Arc<Client> {
-        if !self.per_request_keys {
-            return self.client.clone();
-        }
-        let carried = request
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<RequestKey>());
-        match carried {
-            Some(RequestKey(key)) => Arc::new(self.client.with_key(key.clone())),
+        match self.key_source.as_ref().and_then(|source| source(request)) {
+            Some(key) => Arc::new(self.client.with_key(key)),
             None => self.client.clone(),
         }
     }
