@@ -174,3 +174,12 @@ pub fn text(result: &CallToolResult) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Asserts that `child` exits with code 0 within 5 seconds.
+pub async fn exits_cleanly(child: &mut tokio::process::Child, what: &str) {
+    let status = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: still running 5 s later"))
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{what}");
+}

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
+use super::harness::exits_cleanly;
 use super::stdio::{by_id, initialize, request, session};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_cstar-mcp");
@@ -346,15 +347,11 @@ async fn the_npm_packages_launch_through_npx_without_rust() {
             .unwrap()
             .success()
     );
-    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "SIGTERM reached the binary, which stopped cleanly"
-    );
+    exits_cleanly(
+        &mut child,
+        "SIGTERM reached the binary, which stopped cleanly",
+    )
+    .await;
 
     // A missing platform package is named.
     let platform = app.join("node_modules/cstar-mcp-linux-x64");

@@ -232,11 +232,7 @@ async fn sigterm_is_a_clean_exit() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    exits_cleanly(&mut child, "the server").await;
 }
 
 #[tokio::test]
@@ -406,11 +402,7 @@ async fn a_thousand_calls_in_flight_and_a_5_mb_argument_stay_bounded() {
         "peak RSS {peak} KiB is over the 96 MiB bound"
     );
     drop(stdin);
-    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    exits_cleanly(&mut child, "the server").await;
 }
 
 #[tokio::test]
@@ -507,11 +499,7 @@ async fn a_cancelled_call_is_dropped_and_the_server_keeps_answering() {
     // the HTTP request and its connection when the call was cancelled.
     assert!(tickets[0]["status"].is_null(), "{}", tickets[0]);
     drop(stdin);
-    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    exits_cleanly(&mut child, "the server").await;
 }
 
 #[tokio::test]
@@ -738,11 +726,7 @@ async fn an_unresolvable_base_url_is_a_clear_error_for_every_tool() {
     .await
     .expect("every call is answered");
     drop(stdin);
-    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    exits_cleanly(&mut child, "the server").await;
     for (id, (name, _)) in tools.iter().enumerate() {
         let answer = by_id(&stdout, id as i64 + 2);
         assert_eq!(answer["result"]["isError"], true, "{name}");
