@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::envelope::{decode_error, decode_list, decode_object, request_id_of};
 use super::error::ApiError;
 use super::ids::{IdKind, validate_id};
+use super::lenient;
 use super::models::{
     Article, ArticleQuery, Category, Customer, CustomerQuery, Message, NewTicket, Page, RateLimit,
     Ticket, TicketQuery, TriggerResult, WhoAmI,
@@ -95,9 +96,14 @@ mod erased {
     }
 }
 
+/// The largest answer body read; a larger one is refused, not buffered.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 struct Answer {
     status: StatusCode,
+    /// Redacted and repaired (`lenient`); empty when `oversized`.
     body: Vec<u8>,
+    oversized: bool,
     request_id: Option<String>,
     retry_after: Option<Duration>,
 }
@@ -404,11 +410,13 @@ impl Client {
         let retry_after = header_str(headers, "retry-after")
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response.bytes().await.map_err(transport_failure)?.to_vec();
+        let (body, oversized) = read_capped(response).await?;
+        let body = lenient::clean_body(&body, key.expose()).into_owned();
         let request_id = header_request_id.or_else(|| request_id_of(&body));
         Ok(Answer {
             status,
             body,
+            oversized,
             request_id,
             retry_after,
         })
@@ -454,7 +462,38 @@ fn checked_id(kind: IdKind, param: &str, raw: &str) -> Result<String, ApiError> 
     })
 }
 
+/// The body, read up to `MAX_RESPONSE_BYTES`; past that it is dropped and
+/// the answer marked oversized.
+async fn read_capped(
+    mut response: reqwest::Response,
+) -> Result<(Vec<u8>, bool), (Failure, String)> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+    {
+        return Ok((Vec::new(), true));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_failure)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Ok((Vec::new(), true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
 fn decode<T>(answer: &Answer, decoder: impl Fn(&[u8]) -> Result<T, String>) -> Result<T, ApiError> {
+    if answer.oversized {
+        return Err(ApiError::Decode {
+            status: answer.status.as_u16(),
+            request_id: answer.request_id.clone(),
+            detail: format!(
+                "the answer is larger than the {} MiB this server reads",
+                MAX_RESPONSE_BYTES / (1024 * 1024)
+            ),
+        });
+    }
     decoder(&answer.body).map_err(|detail| ApiError::Decode {
         status: answer.status.as_u16(),
         request_id: answer.request_id.clone(),

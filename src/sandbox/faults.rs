@@ -17,6 +17,10 @@ pub enum FaultKind {
         /// For 429 and 503: the `Retry-After` seconds (default 1).
         #[serde(default, rename = "retryAfter")]
         retry_after: Option<u64>,
+        /// The error's message; `{authorization}` stands for the request's
+        /// `Authorization` header, as a careless upstream might echo it.
+        #[serde(default)]
+        message: Option<String>,
     },
     /// A proxy's HTML 502 page instead of JSON.
     Html502,
@@ -31,6 +35,14 @@ pub enum FaultKind {
     /// Serve the request (a create commits), then close the connection
     /// without sending the answer.
     CommitThenDrop,
+    /// The real answer with invisible text (zero-width, bidi, tag and
+    /// variation-selector characters) added to every string in it, as a
+    /// hostile customer could write it.
+    HiddenText,
+    /// The real answer with a lone UTF-16 surrogate escape (`\ud83d`, what
+    /// JavaScript leaves when it cuts a string mid-emoji) ending every
+    /// string in it.
+    LoneSurrogate,
 }
 
 /// A queued fault, as posted to `POST /_sandbox/faults`.

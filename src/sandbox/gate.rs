@@ -69,10 +69,18 @@ pub async fn gate(
             status,
             code,
             retry_after,
+            message,
         }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let code = code.unwrap_or_else(|| default_code(status.as_u16()).to_owned());
-            let mut failure = ApiFailure::new(status, &code, format!("Injected fault: {}", status));
+            let message = match message {
+                Some(message) => message.replace(
+                    "{authorization}",
+                    &header_text(request.headers(), "authorization").unwrap_or_default(),
+                ),
+                None => format!("Injected fault: {status}"),
+            };
+            let mut failure = ApiFailure::new(status, &code, message);
             if matches!(status.as_u16(), 429 | 503) {
                 failure.retry_after = Some(retry_after.unwrap_or(1));
             }
@@ -99,6 +107,21 @@ pub async fn gate(
                 Some(killer) => killer.kill().await,
                 None => html_502(),
             }
+        }
+        Some(FaultKind::HiddenText) => {
+            let response = serve(&state, &request_id, request, next).await;
+            rewrite_strings(response, |text| text.push_str(HIDDEN_PAYLOAD), |json| json).await
+        }
+        Some(FaultKind::LoneSurrogate) => {
+            let response = serve(&state, &request_id, request, next).await;
+            // A private-use placeholder, swapped for the escape once the
+            // JSON is written (serde_json cannot write a lone surrogate).
+            rewrite_strings(
+                response,
+                |text| text.push('\u{E000}'),
+                |json| json.replace('\u{E000}', "\\ud83d"),
+            )
+            .await
         }
         None => serve(&state, &request_id, request, next).await,
     };
@@ -237,6 +260,44 @@ impl http_body::Body for CutShort {
     }
 }
 
+/// Invisible to a person, readable by a model: zero-width space, a bidi
+/// override, tag characters spelling "IGNORE", a variation-selector run,
+/// the Arabic letter mark and a bidi isolate.
+const HIDDEN_PAYLOAD: &str = "\u{200B}\u{202E}\u{E0049}\u{E0047}\u{E004E}\u{E004F}\u{E0052}\u{E0045}\u{FE0F}\u{FE0F}\u{E0100}\u{061C}\u{2066}";
+
+/// The answer with `change` applied to every string value of its JSON body
+/// (keys and ids stay: people write text, not ids), and `finish` to the
+/// JSON text written from it.
+async fn rewrite_strings(
+    response: Response,
+    change: impl Fn(&mut String) + Copy,
+    finish: impl FnOnce(String) -> String,
+) -> Response {
+    fn walk(value: &mut serde_json::Value, change: impl Fn(&mut String) + Copy) {
+        match value {
+            serde_json::Value::String(text) => change(text),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, change)),
+            serde_json::Value::Object(map) => map
+                .iter_mut()
+                .filter(|(key, _)| !is_id(key))
+                .for_each(|(_, v)| walk(v, change)),
+            _ => {}
+        }
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    walk(&mut json, change);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(finish(json.to_string())))
+}
+
+fn is_id(key: &str) -> bool {
+    key == "id" || key.ends_with("Id") || key.ends_with("_id")
+}
+
 fn fault_name(kind: &FaultKind) -> String {
     match kind {
         FaultKind::Status { status, .. } => format!("status {status}"),
@@ -246,6 +307,8 @@ fn fault_name(kind: &FaultKind) -> String {
         FaultKind::TruncatedBody => "truncated_body".into(),
         FaultKind::Reset => "reset".into(),
         FaultKind::CommitThenDrop => "commit_then_drop".into(),
+        FaultKind::HiddenText => "hidden_text".into(),
+        FaultKind::LoneSurrogate => "lone_surrogate".into(),
     }
 }
 

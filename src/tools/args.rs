@@ -60,6 +60,12 @@ pub fn text(name: &str, value: Option<String>, max: usize) -> Result<Option<Stri
     }
 }
 
+/// A tag filter: as `text`, with hidden characters that results spelled
+/// out (`vip<U+200B>`) turned back into the tag cStar stores.
+pub fn tag(value: Option<String>) -> Result<Option<String>, ToolError> {
+    Ok(text("tag", value, MAX_SHORT)?.map(|tag| super::sanitize::unescape(&tag).into_owned()))
+}
+
 /// Tool arguments, parsed so that an error names the argument at fault
 /// ("argument 'pageSize': invalid type: string \"ten\", expected u32").
 /// It stands in for rmcp's `Parameters`: the schema is `T`'s, and a parse

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::CstarServer;
 use super::args::{self, Parameters};
 use super::errors::ToolError;
+use super::sanitize::clean;
 use super::views::{ArticleView, Pagination};
 use crate::api::Client;
 use crate::api::ids::is_uuid;
@@ -77,7 +78,7 @@ impl CstarServer {
             category,
             is_public: params.is_public,
             search: args::text("search", params.search, args::MAX_SEARCH)?,
-            tag: args::text("tag", params.tag, args::MAX_SHORT)?,
+            tag: args::tag(params.tag)?,
             page,
             page_size,
         };
@@ -109,11 +110,12 @@ impl CstarServer {
         categories
             .iter()
             .find(|c| {
+                // Compared as the model saw them: cleaned of hidden text.
                 c.id == wanted
-                    || c.name.eq_ignore_ascii_case(wanted)
+                    || clean(&c.name).eq_ignore_ascii_case(wanted)
                     || c.slug
                         .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+                        .is_some_and(|s| clean(s).eq_ignore_ascii_case(wanted))
             })
             .map(|c| c.id.clone())
             .ok_or_else(|| {

@@ -78,7 +78,7 @@ impl CstarServer {
             status: params.status,
             sentiment: params.sentiment,
             search: args::text("search", params.search, args::MAX_SEARCH)?,
-            tag: args::text("tag", params.tag, args::MAX_SHORT)?,
+            tag: args::tag(params.tag)?,
             page,
             page_size,
         };

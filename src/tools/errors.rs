@@ -72,17 +72,50 @@ impl ToolError {
             },
         }
     }
+
+    /// rmcp's own wording of a call it could not make (arguments that did
+    /// not parse), given the code and hint of an argument error.
+    pub fn from_rmcp(message: &str) -> Self {
+        let message = message
+            .strip_prefix("failed to deserialize parameters: ")
+            .unwrap_or(message);
+        let hint = "Check the tool's input schema and call again.";
+        ToolError {
+            message: format!("{}. {hint}", shorten(message.trim_end_matches('.'), 300)),
+            body: ErrorBody {
+                code: "invalid_argument".into(),
+                status: None,
+                retryable: false,
+                retry_after_seconds: None,
+                request_id: None,
+                hint: hint.into(),
+            },
+        }
+    }
+
+    /// The `isError` result: the sentence, then the JSON error block.
+    pub fn into_result(self) -> CallToolResult {
+        let body = serde_json::to_string(&serde_json::json!({ "error": self.body }))
+            .unwrap_or_else(|_| "{}".to_owned());
+        CallToolResult::error(vec![
+            ContentBlock::text(self.message),
+            ContentBlock::text(body),
+        ])
+    }
 }
 
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
-        let body = serde_json::to_string(&serde_json::json!({ "error": self.body }))
-            .unwrap_or_else(|_| "{}".to_owned());
-        Ok(CallToolResult::error(vec![
-            ContentBlock::text(self.message),
-            ContentBlock::text(body),
-        ])
-        .into())
+        Ok(self.into_result().into())
+    }
+}
+
+/// At most `max` characters of `text`, marked when cut, so no error echoes
+/// a long input back.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
+        None => text.to_owned(),
     }
 }
 

@@ -11,6 +11,7 @@ mod articles;
 mod customers;
 pub mod errors;
 pub mod exposure;
+mod result;
 pub mod sanitize;
 pub mod schema;
 mod status;
@@ -21,8 +22,11 @@ mod webhooks;
 use std::future::Future;
 use std::sync::Arc;
 
-use rmcp::handler::server::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::ErrorData;
+use rmcp::handler::server::tool::{ToolCallContext, ToolRouter};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig,
+};
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool_handler};
 
@@ -183,6 +187,17 @@ impl CstarServer {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for CstarServer {
+    /// Every tool result leaves through here, so `result::finish` sees all
+    /// of them.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let call = ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await.map(result::finish)
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(
@@ -245,11 +260,9 @@ mod properties {
         }
 
         #[test]
-        fn cleaning_is_idempotent_and_leaves_no_hidden_characters(text in "\\PC{0,40}|[\u{200B}-\u{200F}\u{202A}-\u{202E}\u{E0000}-\u{E007F}a-z]{0,40}") {
-            let cleaned = clean(&text);
-            prop_assert_eq!(clean(&cleaned), cleaned.clone());
-            let hidden = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{E0000}'..='\u{E007F}');
-            prop_assert!(!cleaned.chars().any(hidden));
+        fn cleaning_is_idempotent(text in "\\PC{0,40}|[\u{200B}-\u{200F}\u{202A}-\u{202E}\u{FE00}-\u{FE0F}\u{E0000}-\u{E007F}\u{1F3F4}\u{1F468}a-z\u{0627}-\u{064A}\u{094D}]{0,40}") {
+            let cleaned = clean(&text).into_owned();
+            prop_assert_eq!(clean(&cleaned), cleaned.as_str());
         }
     }
 }

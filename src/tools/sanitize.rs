@@ -1,55 +1,284 @@
-//! Cleans customer-written text before it reaches the model.
+//! Cleans text before it reaches the model, in one place.
 //!
-//! Ticket titles, messages and customer fields are written by anyone. Text
-//! that a person cannot see but a model reads (zero-width characters,
-//! bidirectional overrides, Unicode tag characters) is a known carrier for
-//! prompt injection and display spoofing, so it is removed. Visible text is
-//! left exactly as written.
+//! Ticket titles, messages, customer fields, metadata and even cStar's own
+//! error messages are written by people the agent's user does not control.
+//! Text that a person cannot see but a model reads (zero-width characters,
+//! bidirectional controls, tag characters, variation-selector runs) is a
+//! known carrier for prompt injection and display spoofing. `clean_value`
+//! walks a whole serialized result, so no field can escape it; the server
+//! calls it on every tool result at the MCP boundary.
+//!
+//! What counts as hidden comes from Unicode properties (ICU4X's tables):
+//! `Default_Ignorable_Code_Point`, `Bidi_Control`, general category `Cf`
+//! (except the visible prepended concatenation marks), and controls other
+//! than newline and tab. Some of those characters change how visible text
+//! renders, and are kept where they do:
+//! - ZWJ inside an emoji sequence (👨‍👩‍👧), and ZWJ or ZWNJ between the letters
+//!   of a cursive-joining script (Persian می‌خواهم) or next to a virama
+//!   (Indic conjuncts and half forms);
+//! - one variation selector right after a base that takes it (❤️, 葛󠄀);
+//! - the tag characters of the three subdivision flags (🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+//!
+//! Runs of selectors or joiners, and any that follow a character they
+//! cannot modify, render nothing and are removed. Visible text is left
+//! byte for byte as written.
 
-/// `text` without invisible, bidi-control and tag characters, and without
-/// control characters other than newline and tab.
-pub fn clean(text: &str) -> String {
-    if text.chars().any(is_hidden) {
-        text.chars().filter(|c| !is_hidden(*c)).collect()
-    } else {
-        text.to_owned()
+use std::borrow::Cow;
+
+use icu_properties::props::{
+    BidiControl, CanonicalCombiningClass, DefaultIgnorableCodePoint, Emoji, EmojiModifier,
+    ExtendedPictographic, GeneralCategory, GeneralCategoryGroup, Ideographic, JoiningType,
+    PrependedConcatenationMark,
+};
+use icu_properties::{CodePointMapData, CodePointSetData};
+use serde_json::Value;
+
+const ZWNJ: char = '\u{200C}';
+const ZWJ: char = '\u{200D}';
+const BLACK_FLAG: char = '\u{1F3F4}';
+const CANCEL_TAG: char = '\u{E007F}';
+/// The tag letters of the RGI subdivision flags: England, Scotland, Wales.
+const SUBDIVISION_FLAGS: [&str; 3] = ["gbeng", "gbsct", "gbwls"];
+
+/// `text` without hidden characters; borrowed when nothing was hidden.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_suspect) {
+        return Cow::Borrowed(text);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    // The previous character of the input, when it was kept.
+    let mut previous: Option<char> = None;
+    // The last kept character that is not a combining mark (for joining).
+    let mut base: Option<char> = None;
+    let mut index = 0;
+    while index < chars.len() {
+        let c = chars[index];
+        let next = chars.get(index + 1).copied();
+        if c == BLACK_FLAG
+            && let Some(length) = subdivision_flag_tags(&chars[index + 1..])
+        {
+            out.extend(&chars[index..=index + length]);
+            previous = Some(CANCEL_TAG);
+            base = Some(BLACK_FLAG);
+            index += length + 1;
+            continue;
+        }
+        let keep = !is_suspect(c) || renders(c, previous, base, next);
+        if keep {
+            out.push(c);
+            if !is_mark(c) {
+                base = Some(c);
+            }
+        }
+        previous = keep.then_some(c);
+        index += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// Cleans every string in a serialized result, object keys included, and
+/// drops `null`s, so results match their published schemas. A tag that
+/// cleaning would change is shown with its hidden characters spelled out
+/// (`vip<U+200B>`), which both says so and stays usable as a tag filter
+/// (see `unescape`).
+pub fn clean_value(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let Cow::Owned(cleaned) = clean(text) {
+                *text = cleaned;
+            }
+        }
+        Value::Array(items) => {
+            items.retain(|item| !item.is_null());
+            items.iter_mut().for_each(clean_value);
+        }
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                if item.is_null() {
+                    continue;
+                }
+                if key == "tags"
+                    && let Value::Array(tags) = &mut item
+                {
+                    tags.iter_mut().for_each(spell_out_hidden);
+                }
+                clean_value(&mut item);
+                map.insert(clean(&key).into_owned(), item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
-/// `clean` for owned optional text, which is kept when already clean.
-pub fn clean_opt(text: Option<String>) -> Option<String> {
-    text.map(clean_owned)
+/// A tag filter as the model wrote it, with the `<U+XXXX>` spellings that
+/// `clean_value` showed turned back into the characters they stand for.
+pub fn unescape(text: &str) -> Cow<'_, str> {
+    if !text.contains("<U+") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<U+") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 3..];
+        let decoded = after.find('>').and_then(|end| {
+            let c = u32::from_str_radix(&after[..end], 16)
+                .ok()
+                .and_then(char::from_u32)?;
+            (end <= 6 && is_suspect(c)).then_some((c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("<U+");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
-/// `clean` for each of a list of owned strings.
-pub fn clean_all(texts: Vec<String>) -> Vec<String> {
-    texts.into_iter().map(clean_owned).collect()
+/// Replaces a string's hidden characters with their `<U+XXXX>` spelling.
+fn spell_out_hidden(item: &mut Value) {
+    let Value::String(text) = item else { return };
+    if clean(text) == text.as_str() {
+        return;
+    }
+    let kept = clean(text).into_owned();
+    let mut kept_chars = kept.chars().peekable();
+    let mut out = String::new();
+    for c in text.chars() {
+        if kept_chars.peek() == Some(&c) {
+            kept_chars.next();
+            out.push(c);
+        } else {
+            out.push_str(&format!("<U+{:04X}>", c as u32));
+        }
+    }
+    *text = out;
 }
 
-fn clean_owned(text: String) -> String {
-    if text.chars().any(is_hidden) {
-        clean(&text)
-    } else {
-        text
+/// Characters that may be hidden, depending on where they stand.
+fn is_suspect(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control() && c != '\n' && c != '\t';
+    }
+    c.is_control()
+        || (CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+            || CodePointSetData::new::<BidiControl>().contains(c)
+            || CodePointMapData::<GeneralCategory>::new().get(c) == GeneralCategory::Format)
+            && !CodePointSetData::new::<PrependedConcatenationMark>().contains(c)
+}
+
+/// Whether a suspect character changes how its neighbours render here.
+fn renders(c: char, previous: Option<char>, base: Option<char>, next: Option<char>) -> bool {
+    let Some(previous) = previous else {
+        return false;
+    };
+    match c {
+        ZWJ => emoji_joins(previous, next) || script_joins(previous, base, next),
+        ZWNJ => script_joins(previous, base, next),
+        _ if is_variation_selector(c) => {
+            // One selector, right after the base it modifies.
+            !next.is_some_and(is_variation_selector) && takes_selector(previous, c)
+        }
+        _ => false,
     }
 }
 
-fn is_hidden(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
-        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-        | '\u{2066}'..='\u{2069}' // bidi isolates
-        | '\u{FEFF}'              // zero-width no-break space
-        | '\u{180E}'              // Mongolian vowel separator
-        | '\u{00AD}'              // soft hyphen
-        | '\u{E0000}'..='\u{E007F}' // tag characters
-    ) || (c.is_control() && c != '\n' && c != '\t')
+/// ZWJ between two pictographs (the first may carry a skin tone or VS16).
+fn emoji_joins(previous: char, next: Option<char>) -> bool {
+    let pictographic = |c: char| CodePointSetData::new::<ExtendedPictographic>().contains(c);
+    let emoji_part = |c: char| {
+        pictographic(c) || c == '\u{FE0F}' || CodePointSetData::new::<EmojiModifier>().contains(c)
+    };
+    emoji_part(previous) && next.is_some_and(pictographic)
+}
+
+/// ZWJ or ZWNJ after a virama (Indic conjuncts, half forms, chillus), or
+/// between letters of a cursive-joining script, where they choose the
+/// shapes that render.
+fn script_joins(previous: char, base: Option<char>, next: Option<char>) -> bool {
+    let virama = |c: char| {
+        CodePointMapData::<CanonicalCombiningClass>::new().get(c) == CanonicalCombiningClass::Virama
+    };
+    if virama(previous) {
+        return !next.is_some_and(is_suspect);
+    }
+    let Some(next) = next else {
+        return false;
+    };
+    let letter_or_mark = |c: char| {
+        let category = CodePointMapData::<GeneralCategory>::new().get(c);
+        GeneralCategoryGroup::Letter.contains(category)
+            || GeneralCategoryGroup::Mark.contains(category)
+    };
+    if !letter_or_mark(previous) || !letter_or_mark(next) {
+        return false;
+    }
+    let joins = |c: char| {
+        matches!(
+            CodePointMapData::<JoiningType>::new().get(c),
+            JoiningType::DualJoining
+                | JoiningType::LeftJoining
+                | JoiningType::RightJoining
+                | JoiningType::JoinCausing
+        )
+    };
+    virama(next) || base.is_some_and(joins) && joins(next)
+}
+
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' | '\u{180B}'..='\u{180D}' | '\u{180F}')
+}
+
+/// Whether `selector` right after `base` picks a defined variant: text or
+/// emoji style for an emoji, an ideographic variant for a CJK ideograph, a
+/// standardized variant of a math symbol, or a Mongolian letter form.
+fn takes_selector(base: char, selector: char) -> bool {
+    if is_variation_selector(base) {
+        return false;
+    }
+    match selector {
+        '\u{FE0E}' | '\u{FE0F}' => CodePointSetData::new::<Emoji>().contains(base),
+        '\u{E0100}'..='\u{E01EF}' => CodePointSetData::new::<Ideographic>().contains(base),
+        '\u{FE00}'..='\u{FE0D}' => {
+            CodePointSetData::new::<Ideographic>().contains(base)
+                || CodePointMapData::<GeneralCategory>::new().get(base)
+                    == GeneralCategory::MathSymbol
+        }
+        _ => ('\u{1800}'..='\u{18AF}').contains(&base),
+    }
+}
+
+fn is_mark(c: char) -> bool {
+    GeneralCategoryGroup::Mark.contains(CodePointMapData::<GeneralCategory>::new().get(c))
+}
+
+/// The length of a subdivision flag's tag sequence after the black flag.
+fn subdivision_flag_tags(rest: &[char]) -> Option<usize> {
+    SUBDIVISION_FLAGS.iter().find_map(|letters| {
+        let length = letters.len() + 1;
+        let tags = rest.get(..length)?;
+        let matches = letters
+            .chars()
+            .zip(tags)
+            .all(|(letter, tag)| *tag as u32 == 0xE0000 + letter as u32)
+            && tags[letters.len()] == CANCEL_TAG;
+        matches.then_some(length)
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::*;
+    use serde_json::json;
 
     #[test]
     fn strips_invisible_and_bidi_characters() {
@@ -58,11 +287,98 @@ mod tests {
         assert_eq!(clean("hi\u{E0049}\u{E0047}\u{E004E}"), "hi");
         assert_eq!(clean("a\u{2066}b\u{2069}c\u{FEFF}"), "abc");
         assert_eq!(clean("bell\u{7}"), "bell");
+        assert_eq!(clean("\u{061C}x\u{115F}y\u{3164}"), "xy");
+        assert_eq!(clean("pay\u{200D}ment"), "payment");
     }
 
     #[test]
     fn keeps_visible_text() {
-        let text = "Hello, Zoë! 你好 👋\nLine two\tTabbed — “quotes”";
-        assert_eq!(clean(text), text);
+        let text = "Hello, Zoë! 你好 👋\nLine two\tTabbed — “quotes” ؀١";
+        assert!(matches!(clean(text), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn keeps_what_renders() {
+        for text in [
+            "👨\u{200D}👩\u{200D}👧",
+            "🏳\u{FE0F}\u{200D}🌈",
+            "👩🏽\u{200D}💻",
+            "❤\u{FE0F}\u{200D}🔥",
+            "#\u{FE0F}\u{20E3}",
+            "می\u{200C}خواهم",
+            "क\u{094D}\u{200D}ष",
+            "ക\u{0D4D}\u{200D}",
+            "葛\u{E0100}",
+            "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+        ] {
+            assert_eq!(clean(text), text, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn removes_selector_runs_and_stray_selectors() {
+        let smuggled: String = "😀"
+            .chars()
+            .chain(('\u{E0100}'..='\u{E0120}').take(20))
+            .collect();
+        assert_eq!(clean(&smuggled), "😀");
+        assert_eq!(clean("a\u{FE0F}"), "a");
+        assert_eq!(clean("😀\u{FE0F}\u{FE0F}"), "😀");
+        assert_eq!(clean("\u{1F3F4}\u{E0041}\u{E007F}"), "\u{1F3F4}");
+        assert_eq!(clean("👨\u{200D}\u{200D}👩"), "👨👩");
+    }
+
+    /// The code points of a Unicode class, from regex-syntax's tables: an
+    /// oracle independent of the ICU4X tables that `clean` uses.
+    fn oracle(class: &str) -> Vec<(char, char)> {
+        let hir = regex_syntax::Parser::new().parse(class).unwrap();
+        match hir.kind() {
+            regex_syntax::hir::HirKind::Class(regex_syntax::hir::Class::Unicode(set)) => {
+                set.ranges().iter().map(|r| (r.start(), r.end())).collect()
+            }
+            other => panic!("not a class: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn hidden_means_what_the_unicode_tables_say() {
+        let hidden = oracle(
+            r"[[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}\p{Cf}\p{Cc}]--[\n\t\p{Prepended_Concatenation_Mark}]]",
+        );
+        let is_hidden = |c: char| hidden.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c));
+        let (mut removed, mut kept) = (0, 0);
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            // Between two Latin letters nothing hidden can render.
+            let text = format!("a{c}b");
+            let cleaned = clean(&text);
+            if is_hidden(c) {
+                assert_eq!(cleaned, "ab", "U+{:04X} should be removed", c as u32);
+                removed += 1;
+            } else {
+                assert_eq!(cleaned, text, "U+{:04X} should be kept", c as u32);
+                kept += 1;
+            }
+        }
+        assert!(
+            removed > 4000 && kept > 1_000_000,
+            "{removed} removed, {kept} kept"
+        );
+    }
+
+    #[test]
+    fn walks_every_string_and_spells_out_changed_tags() {
+        let mut value = json!({
+            "title": "a\u{200B}b",
+            "metadata": {"k\u{202E}ey": ["x\u{2060}y", null], "gone": null},
+            "tags": ["vip\u{200B}", "plain"]
+        });
+        clean_value(&mut value);
+        assert_eq!(
+            value,
+            json!({"title": "ab", "metadata": {"key": ["xy"]}, "tags": ["vip<U+200B>", "plain"]})
+        );
+        assert_eq!(unescape("vip<U+200B>"), "vip\u{200B}");
+        assert_eq!(unescape("a<U+0041>"), "a<U+0041>");
+        assert_eq!(unescape("<U+"), "<U+");
     }
 }

@@ -114,7 +114,7 @@ impl CstarServer {
             customer_id: args::text("customerId", params.customer_id, args::MAX_SHORT)?,
             assigned_to: args::text("assignedTo", params.assigned_to, args::MAX_SHORT)?,
             search: args::text("search", params.search, args::MAX_SEARCH)?,
-            tag: args::text("tag", params.tag, args::MAX_SHORT)?,
+            tag: args::tag(params.tag)?,
             page,
             page_size,
         };

@@ -1,13 +1,13 @@
 //! What the tools return: cStar's resources in cStar's camelCase names,
-//! trimmed to what a model needs, with customer-written text cleaned
-//! (`sanitize`). Every optional field is left out rather than sent as
-//! `null`, so results validate against the published output schemas.
+//! trimmed to what a model needs. Every optional field is left out rather
+//! than sent as `null`, so results validate against the published output
+//! schemas. Text is cleaned later, once, on the whole serialized result
+//! (`sanitize::clean_value`).
 
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::sanitize::{clean, clean_all, clean_opt};
 use crate::api::models::{Article, Customer, Message, Page, Ticket};
 
 /// Where a list page sits in the whole result.
@@ -103,14 +103,14 @@ impl TicketView {
         TicketView {
             summary: TicketSummary {
                 id: ticket.id,
-                title: clean(&ticket.title),
+                title: ticket.title,
                 status: ticket.status,
                 priority: ticket.priority,
                 customer_id: ticket.customer_id,
-                customer_name: clean_opt(ticket.customer_name),
+                customer_name: ticket.customer_name,
                 assigned_to: ticket.assigned_to,
-                tags: clean_all(ticket.tags),
-                notes: clean_opt(ticket.notes),
+                tags: ticket.tags,
+                notes: ticket.notes,
                 message_count: ticket.message_count,
                 created_at: ticket.created_at,
                 updated_at: ticket.updated_at,
@@ -147,10 +147,10 @@ impl From<Message> for MessageView {
         MessageView {
             id: message.id,
             sender: message.sender,
-            sender_name: clean_opt(message.sender_name),
+            sender_name: message.sender_name,
             is_internal: message.is_internal,
             created_at: message.created_at,
-            content: clean(&message.content),
+            content: message.content,
         }
     }
 }
@@ -214,12 +214,12 @@ impl CustomerView {
         CustomerView {
             summary: CustomerSummary {
                 id: customer.id,
-                name: clean(&customer.name),
-                email: clean_opt(customer.email),
+                name: customer.name,
+                email: customer.email,
                 status: customer.status,
                 sentiment: customer.sentiment,
-                tags: clean_all(customer.tags),
-                notes: clean_opt(customer.notes),
+                tags: customer.tags,
+                notes: customer.notes,
                 ticket_count: customer.ticket_count,
                 custom_fields: customer.custom_fields,
                 created_at: customer.created_at,
@@ -276,19 +276,19 @@ impl ArticleView {
     pub fn new(article: Article, include_content: bool) -> Self {
         ArticleView {
             id: article.id,
-            title: clean(&article.title),
+            title: article.title,
             slug: article.slug,
-            excerpt: clean_opt(article.excerpt),
+            excerpt: article.excerpt,
             content: if include_content {
-                clean_opt(article.content)
+                article.content
             } else {
                 None
             },
-            category: clean_opt(article.category),
+            category: article.category,
             category_id: article.category_id,
             status: article.status,
             is_public: article.is_public,
-            tags: clean_all(article.tags),
+            tags: article.tags,
             view_count: article.view_count,
             published_at: article.published_at,
             updated_at: article.updated_at,

@@ -4,6 +4,7 @@ mod access;
 mod contract;
 mod faults;
 mod harness;
+mod hostile;
 mod npm;
 mod resilience;
 mod schema_check;

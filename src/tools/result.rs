@@ -1,0 +1,85 @@
+//! The boundary every tool result crosses on its way to the client.
+//!
+//! Whatever a tool returns (a structured result, one of our worded errors,
+//! or rmcp's own argument error) is finished here: every string is cleaned
+//! of hidden text (`sanitize`), and every error carries the same JSON error
+//! block. Tools therefore never clean fields one by one, and a field added
+//! later cannot slip past.
+
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+
+use super::errors::ToolError;
+use super::sanitize::{clean, clean_value};
+
+/// Cleans a finished call's result and gives every error its JSON block.
+pub fn finish(response: CallToolResponse) -> CallToolResponse {
+    let CallToolResponse::Complete(result) = response else {
+        return response;
+    };
+    CallToolResponse::Complete(finish_result(result))
+}
+
+fn finish_result(mut result: CallToolResult) -> CallToolResult {
+    if result.is_error == Some(true) {
+        if result.content.len() == 1 {
+            // rmcp's own failure (arguments that did not parse): word it
+            // like every other error, with the JSON block.
+            let message = text_of(&result.content[0]);
+            return finish_result(ToolError::from_rmcp(&message).into_result());
+        }
+        for block in &mut result.content {
+            if let ContentBlock::Text(text) = block
+                && let std::borrow::Cow::Owned(cleaned) = clean(&text.text)
+            {
+                text.text = cleaned;
+            }
+        }
+        return result;
+    }
+    match result.structured_content.take() {
+        Some(mut value) => {
+            clean_value(&mut value);
+            let mut finished = CallToolResult::structured(value);
+            finished.meta = result.meta;
+            finished
+        }
+        None => result,
+    }
+}
+
+fn text_of(block: &ContentBlock) -> String {
+    block
+        .as_text()
+        .map(|text| text.text.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn structured_results_are_cleaned_in_both_forms() {
+        let result = CallToolResult::structured(json!({"a": {"b": ["x\u{200B}y"]}}));
+        let CallToolResponse::Complete(done) = finish(result.into()) else {
+            panic!("complete");
+        };
+        assert_eq!(done.structured_content, Some(json!({"a": {"b": ["xy"]}})));
+        assert_eq!(text_of(&done.content[0]), r#"{"a":{"b":["xy"]}}"#);
+    }
+
+    #[test]
+    fn argument_errors_get_the_json_block() {
+        let result = CallToolResult::error(vec![ContentBlock::text(
+            "failed to deserialize parameters: argument 'page': invalid type",
+        )]);
+        let CallToolResponse::Complete(done) = finish(result.into()) else {
+            panic!("complete");
+        };
+        assert_eq!(done.content.len(), 2);
+        let body: serde_json::Value = serde_json::from_str(&text_of(&done.content[1])).unwrap();
+        assert_eq!(body["error"]["code"], "invalid_argument");
+        assert!(text_of(&done.content[0]).contains("argument 'page'"));
+    }
+}
