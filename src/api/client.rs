@@ -1,8 +1,7 @@
 //! The HTTP side of the client: auth headers, retries, timeouts, team
 //! discovery and the endpoints the tools use.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -19,6 +18,7 @@ use super::models::{
 };
 use super::retry::{Decision, Failure, RequestKind, RetryPolicy};
 use super::secret::ApiKey;
+use super::unsettled::{UnsettledCreates, fingerprint};
 
 /// cStar's production host.
 pub const DEFAULT_BASE_URL: &str = "https://www.cstar.help";
@@ -69,11 +69,9 @@ pub struct Client {
     /// The team, from the configuration or the first whoami that succeeds.
     team_id: Mutex<Option<String>>,
     last_rate_limit: Mutex<Option<RateLimit>>,
-    unsettled_creates: Mutex<VecDeque<(Vec<u8>, String)>>,
+    /// Shared by every client made with `with_key`: the process's memory.
+    unsettled: Arc<UnsettledCreates>,
 }
-
-/// How many creates with an unknown outcome keep their idempotency key.
-const UNSETTLED_CAPACITY: usize = 256;
 
 struct Request<'a> {
     method: Method,
@@ -127,13 +125,14 @@ impl Client {
             base_url,
             team_id,
             last_rate_limit: Mutex::new(None),
-            unsettled_creates: Mutex::new(VecDeque::new()),
+            unsettled: Arc::default(),
         })
     }
 
-    /// A client for another key that shares this one's connection pool and
-    /// settings, but nothing learned with this key (team, rate limit, unsettled
-    /// creates). Used to serve each HTTP request with its own key.
+    /// A client for another key that shares this one's connection pool,
+    /// settings and memory of unsettled creates (whose entries are per key),
+    /// but nothing else learned with this key (team, rate limit). Used to
+    /// serve each HTTP request with its own key.
     pub fn with_key(&self, api_key: ApiKey) -> Client {
         let config = ClientConfig {
             api_key: Some(api_key),
@@ -145,7 +144,7 @@ impl Client {
             config,
             base_url: self.base_url.clone(),
             last_rate_limit: Mutex::new(None),
-            unsettled_creates: Mutex::new(VecDeque::new()),
+            unsettled: self.unsettled.clone(),
         }
     }
 
@@ -210,50 +209,55 @@ impl Client {
     /// `POST /tickets` with an `Idempotency-Key` that is reused on every
     /// retry of this call, so a lost response never creates a second ticket.
     ///
-    /// When every attempt ends without an answer (timeout or broken
-    /// connection), cStar may still have created the ticket. The key is then
-    /// kept, and the next create with the same body reuses it, so a caller
-    /// that tries again gets the original ticket instead of a duplicate.
-    pub async fn create_ticket(&self, ticket: &NewTicket) -> Result<Ticket, ApiError> {
+    /// With the caller's own `idempotency_key`, that key is sent as it is:
+    /// exactly-once then holds across restarts and replicas. Without one,
+    /// a key is made, and when no answer settles the call (see
+    /// `ApiError::leaves_outcome_unknown`) it is kept in the process's
+    /// `UnsettledCreates`: the next create with the same key, team and body
+    /// reuses it, so a caller that tries again gets the original ticket.
+    pub async fn create_ticket(
+        &self,
+        ticket: &NewTicket,
+        idempotency_key: Option<&str>,
+    ) -> Result<Ticket, ApiError> {
         let path = self.team_path("tickets").await?;
         let body = serde_json::to_vec(ticket).map_err(|e| ApiError::InvalidInput {
             param: "body".to_owned(),
             message: e.to_string(),
         })?;
-        let idempotency_key = self
-            .take_unsettled(&body)
-            .unwrap_or_else(|| format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple()));
+        let unsettled = match idempotency_key {
+            Some(_) => None,
+            None => {
+                let team = self.team_id().await?;
+                Some(fingerprint(self.key()?.expose(), &team, &body))
+            }
+        };
+        let idempotency_key = match (idempotency_key, &unsettled) {
+            (Some(key), _) => key.to_owned(),
+            (None, Some(print)) => self
+                .unsettled
+                .take(print)
+                .unwrap_or_else(|| format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple())),
+            (None, None) => format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple()),
+        };
         let request = Request {
             method: Method::POST,
             path,
             query: None,
-            body: Some(body.clone()),
+            body: Some(body),
             kind: RequestKind::IdempotentWrite,
             idempotency_key: Some(idempotency_key.clone()),
         };
-        let outcome = self.send(request).await;
-        if matches!(
-            outcome,
-            Err(ApiError::Timeout { .. } | ApiError::Network { .. })
-        ) {
-            self.keep_unsettled(body, idempotency_key);
+        let outcome = self
+            .send(request)
+            .await
+            .and_then(|answer| decode(&answer, decode_object));
+        if let (Err(error), Some(print)) = (&outcome, unsettled)
+            && error.leaves_outcome_unknown()
+        {
+            self.unsettled.keep(print, idempotency_key);
         }
-        decode(&outcome?, decode_object)
-    }
-
-    fn take_unsettled(&self, body: &[u8]) -> Option<String> {
-        let mut unsettled = self.unsettled_creates.lock().ok()?;
-        let index = unsettled.iter().position(|(pending, _)| pending == body)?;
-        unsettled.remove(index).map(|(_, key)| key)
-    }
-
-    fn keep_unsettled(&self, body: Vec<u8>, key: String) {
-        if let Ok(mut unsettled) = self.unsettled_creates.lock() {
-            if unsettled.len() == UNSETTLED_CAPACITY {
-                unsettled.pop_front();
-            }
-            unsettled.push_back((body, key));
-        }
+        outcome
     }
 
     pub async fn list_customers(&self, query: &CustomerQuery) -> Result<Page<Customer>, ApiError> {

@@ -47,6 +47,18 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Whether a write that failed this way may still have happened: no
+    /// answer settled it. A definite refusal (4xx other than 408 and 429)
+    /// settles it; a lost or unreadable answer, a 5xx or a 429 (after an
+    /// earlier attempt may have landed) does not.
+    pub fn leaves_outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Timeout { .. } | ApiError::Network { .. } | ApiError::Decode { .. } => true,
+            ApiError::Status(error) => matches!(error.status, 408 | 429) || error.status >= 500,
+            ApiError::MissingKey | ApiError::MalformedKey | ApiError::InvalidInput { .. } => false,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status(error) => Some(error.status),

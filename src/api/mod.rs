@@ -12,6 +12,7 @@ mod lenient;
 pub mod models;
 pub mod retry;
 pub mod secret;
+pub mod unsettled;
 
 pub use client::{API_VERSION, Client, ClientConfig, DEFAULT_BASE_URL, Team};
 pub use error::{ApiError, StatusError};

@@ -60,6 +60,23 @@ pub fn text(name: &str, value: Option<String>, max: usize) -> Result<Option<Stri
     }
 }
 
+/// The longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// Checks a caller's own idempotency key: 1-255 of A-Z a-z 0-9 - _ . :
+pub fn idempotency_key(value: Option<String>) -> Result<Option<String>, ToolError> {
+    let Some(key) = value else { return Ok(None) };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !key.chars().all(allowed) {
+        return Err(ToolError::invalid_argument(
+            "idempotencyKey",
+            "it must be 1-255 characters of A-Z, a-z, 0-9, '-', '_', '.' or ':'",
+            "Use a UUID, or leave it out: the server then makes one per call.",
+        ));
+    }
+    Ok(Some(key))
+}
+
 /// A tag filter: as `text`, with hidden characters that results spelled
 /// out (`vip<U+200B>`) turned back into the tag cStar stores.
 pub fn tag(value: Option<String>) -> Result<Option<String>, ToolError> {

@@ -134,7 +134,7 @@ pub struct Context<'a> {
 }
 
 /// For `cstar_create_ticket`: a retry with the same arguments reuses the key.
-pub const CREATE_MAY_HAVE_HAPPENED: &str = "cStar may have created the ticket before the connection broke. Calling cstar_create_ticket again with the same arguments is safe: it reuses the same idempotency key, so no duplicate is created.";
+pub const CREATE_MAY_HAVE_HAPPENED: &str = "The ticket may already exist: cStar may have created it before this failure. Calling cstar_create_ticket again with the same arguments is safe and returns that ticket instead of creating a second one.";
 
 /// For `cstar_trigger_webhook`: a retry would deliver the event again.
 pub const TRIGGER_MAY_HAVE_HAPPENED: &str = "The event may have been delivered before the connection broke; check the receiver before triggering it again.";
@@ -208,6 +208,13 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
                         None,
                     )
                 }
+                409 if code == "idempotency_key_reused"
+                    && context.unknown_outcome == Some(CREATE_MAY_HAVE_HAPPENED) => (
+                    format!("This idempotencyKey was already used with different arguments (409 {code}{request}). Nothing was created."),
+                    "Use a new idempotencyKey for a different ticket, or repeat the original arguments exactly to get the ticket created with this key.".to_owned(),
+                    false,
+                    None,
+                ),
                 409 => (
                     format!("cStar reported a conflict (409 {code}{request}): {}", status.message),
                     "Nothing was changed by this call. Check whether the first attempt already succeeded before calling again.".to_owned(),
@@ -263,10 +270,8 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             None,
         ),
     };
-    let hint = match (error, context.unknown_outcome) {
-        (ApiError::Timeout { .. } | ApiError::Network { .. }, Some(warning)) => {
-            format!("{warning} {hint}")
-        }
+    let hint = match context.unknown_outcome {
+        Some(warning) if error.leaves_outcome_unknown() => format!("{warning} {hint}"),
         _ => hint,
     };
     ToolError {
@@ -394,13 +399,13 @@ mod tests {
         assert!(
             described
                 .message
-                .contains("again with the same arguments is safe"),
+                .contains("again with the same arguments is safe and returns that ticket"),
             "{}",
             described.message
         );
         let described = describe(&status(400, "parameter_invalid", None), create);
         assert!(
-            !described.message.contains("may have created"),
+            !described.message.contains("may already exist"),
             "{}",
             described.message
         );

@@ -77,6 +77,8 @@ pub struct CreateTicketParams {
     pub notes: Option<String>,
     /// First message of the thread, as written by the customer.
     pub initial_message: Option<String>,
+    /// Your own idempotency key (1-255 of A-Z a-z 0-9 - _ . :). The same key returns the same ticket for 24 h, across restarts; reusing it with other arguments is an error.
+    pub idempotency_key: Option<String>,
 }
 
 /// The ticket that was created.
@@ -161,7 +163,7 @@ impl CstarServer {
         }))
     }
 
-    /// Create a support ticket. Only title is required; link a customer by customerId or name one with customerName, and optionally set priority, status, tags, internal notes and the first message. Returns the created ticket. Safe to retry on failure: a lost response never creates a duplicate.
+    /// Create a support ticket. Only title is required; link a customer by customerId or name one with customerName, and optionally set priority, status, tags, internal notes and the first message. Returns the created ticket. Safe to retry with the same arguments: it never creates a duplicate.
     #[tool(
         name = "cstar_create_ticket",
         title = "Create a ticket",
@@ -213,11 +215,12 @@ impl CstarServer {
             notes: args::text("notes", params.notes, args::MAX_LONG)?,
             initial_message: args::text("initialMessage", params.initial_message, args::MAX_LONG)?,
         };
+        let idempotency_key = args::idempotency_key(params.idempotency_key)?;
         let created = self
             .call(
                 &context,
                 self.write_context(CREATE_MAY_HAVE_HAPPENED),
-                client.create_ticket(&ticket),
+                client.create_ticket(&ticket, idempotency_key.as_deref()),
             )
             .await?;
         Ok(Json(CreatedTicket {

@@ -1,39 +1,13 @@
 //! What an agent may do (read-only mode, tool filters, publishable keys),
 //! and the shared streamable-HTTP server with a key per request.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 use super::harness::*;
 use super::stdio::{by_id, initialize, request, session};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_cstar-mcp");
-
-fn binary(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .args(args)
-        .env_remove("CSTAR_API_KEY")
-        .env_remove("CSTAR_SECRET_KEY")
-        .env_remove("CSTAR_READ_ONLY")
-        .env_remove("CSTAR_TOOLS")
-        .env_remove("CSTAR_EXCLUDE_TOOLS")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
 
 /// The tool names listed, and the answer to a call of `cstar_create_ticket`.
 async fn listed_and_create(args: &[&str], env: &[(&str, &str)]) -> (Vec<String>, Value, Value) {
@@ -192,31 +166,6 @@ async fn an_unknown_tool_name_stops_startup_listing_the_valid_ones() {
         stderr.contains("'cstar_delete_ticket'") && stderr.contains("cstar_list_tickets"),
         "{stderr}"
     );
-}
-
-/// Starts `serve --http 127.0.0.1:0` against `base_url`; returns the child and the MCP URL.
-async fn http_server(base_url: &str, extra: &[&str]) -> (Child, String) {
-    let mut args = vec!["serve", "--http", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let mut child = binary(&args, &[("CSTAR_BASE_URL", base_url)])
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = line.strip_prefix("listening on ").expect(&line).to_owned();
-    (child, url)
-}
-
-async fn http_client(url: &str, key: &str) -> McpClient {
-    let config =
-        StreamableHttpClientTransportConfig::with_uri(url.to_owned()).auth_header(key.to_owned());
-    ().serve(StreamableHttpClientTransport::from_config(config))
-        .await
-        .expect("HTTP MCP handshake")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -298,13 +298,16 @@ async fn create_ticket_returns_201_with_defaults_and_links_the_customer() {
         .items[0]
         .clone();
     let created = client
-        .create_ticket(&NewTicket {
-            title: "Printer on fire".into(),
-            customer_id: Some(customer.id.clone()),
-            tags: vec!["hardware".into()],
-            initial_message: Some("It is really on fire.".into()),
-            ..Default::default()
-        })
+        .create_ticket(
+            &NewTicket {
+                title: "Printer on fire".into(),
+                customer_id: Some(customer.id.clone()),
+                tags: vec!["hardware".into()],
+                initial_message: Some("It is really on fire.".into()),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap();
     assert!(created.id.starts_with("tkt_"));
@@ -479,10 +482,13 @@ async fn publishable_keys_read_but_never_write() {
     let client = client(&sandbox, PUBLISHABLE_TEST);
     assert!(client.list_tickets(&TicketQuery::default()).await.is_ok());
     let error = client
-        .create_ticket(&NewTicket {
-            title: "x".into(),
-            ..Default::default()
-        })
+        .create_ticket(
+            &NewTicket {
+                title: "x".into(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(status_of(error), (403, "publishable_key_write".into()));
@@ -727,10 +733,13 @@ async fn live_and_test_data_never_mix() {
     let test = client(&sandbox, SECRET_TEST);
     let live = client(&sandbox, SECRET_LIVE);
     let created = test
-        .create_ticket(&NewTicket {
-            title: "Test only".into(),
-            ..Default::default()
-        })
+        .create_ticket(
+            &NewTicket {
+                title: "Test only".into(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -769,10 +778,13 @@ async fn reset_restores_the_seed_data() {
         .items[0]
         .clone();
     client
-        .create_ticket(&NewTicket {
-            title: "Gone after reset".into(),
-            ..Default::default()
-        })
+        .create_ticket(
+            &NewTicket {
+                title: "Gone after reset".into(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap();
     control(&sandbox, "reset", json!({})).await;

@@ -214,10 +214,13 @@ async fn a_lost_create_answer_still_makes_exactly_one_ticket() {
     )
     .await;
     let created = client
-        .create_ticket(&NewTicket {
-            title: "Exactly once".into(),
-            ..Default::default()
-        })
+        .create_ticket(
+            &NewTicket {
+                title: "Exactly once".into(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap();
     let posts: Vec<_> = requests(&sandbox)

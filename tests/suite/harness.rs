@@ -183,3 +183,54 @@ pub async fn exits_cleanly(child: &mut tokio::process::Child, what: &str) {
         .unwrap();
     assert_eq!(status.code(), Some(0), "{what}");
 }
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_cstar-mcp");
+
+/// The real binary with `args`, no cStar settings from this environment
+/// but `env`, and piped standard streams.
+pub fn binary(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(BINARY);
+    command
+        .args(args)
+        .env_remove("CSTAR_API_KEY")
+        .env_remove("CSTAR_SECRET_KEY")
+        .env_remove("CSTAR_READ_ONLY")
+        .env_remove("CSTAR_TOOLS")
+        .env_remove("CSTAR_EXCLUDE_TOOLS")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Starts `serve --http 127.0.0.1:0` against `base_url`; returns the child and the MCP URL.
+pub async fn http_server(base_url: &str, extra: &[&str]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut args = vec!["serve", "--http", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut child = binary(&args, &[("CSTAR_BASE_URL", base_url)])
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = line.strip_prefix("listening on ").expect(&line).to_owned();
+    (child, url)
+}
+
+/// An MCP client over streamable HTTP that sends `key` as its bearer token.
+pub async fn http_client(url: &str, key: &str) -> McpClient {
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let config =
+        StreamableHttpClientTransportConfig::with_uri(url.to_owned()).auth_header(key.to_owned());
+    ().serve(StreamableHttpClientTransport::from_config(config))
+        .await
+        .expect("HTTP MCP handshake")
+}

@@ -2,6 +2,7 @@
 
 mod access;
 mod contract;
+mod exactly_once;
 mod faults;
 mod harness;
 mod hostile;

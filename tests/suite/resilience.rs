@@ -33,7 +33,7 @@ fn faults() -> Vec<(&'static str, Option<Value>, &'static [&'static str])> {
         ("401", Some(status(401)), &["401", "CSTAR_API_KEY"]),
         ("403", Some(status(403)), &["403"]),
         ("404", Some(status(404)), &["404"]),
-        ("409", Some(status(409)), &["conflict (409"]),
+        ("409", Some(status(409)), &["409", "Nothing"]),
         (
             "429",
             Some(json!({ "fault": "status", "status": 429, "retryAfter": 120 })),
