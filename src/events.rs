@@ -189,7 +189,10 @@ pub fn find(name: &str) -> Option<&'static EventType> {
 
 /// The valid names closest to `name`, best first, for "did you mean".
 pub fn closest(name: &str, count: usize) -> Vec<&'static str> {
-    let wanted = name.trim().to_ascii_lowercase();
+    // Event names are short: comparing more than a prefix buys nothing and
+    // would make the cost grow with the input.
+    let wanted: String = name.trim().chars().take(MAX_COMPARED).collect();
+    let wanted = wanted.to_ascii_lowercase();
     let mut scored: Vec<(usize, &'static str)> = CATALOGUE
         .iter()
         .map(|event| (edit_distance(&wanted, event.name), event.name))
@@ -201,6 +204,9 @@ pub fn closest(name: &str, count: usize) -> Vec<&'static str> {
         .map(|(_, name)| name)
         .collect()
 }
+
+/// How much of a name `closest` compares.
+const MAX_COMPARED: usize = 64;
 
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

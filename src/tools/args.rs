@@ -9,12 +9,18 @@ use rmcp::handler::server::common::FromContextPart;
 use rmcp::handler::server::tool::ToolCallContext;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::errors::ToolError;
 
 /// The most items one page may hold (cStar's own limit).
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// Longest id: prefixed ids and UUIDs are 36 characters.
+pub const MAX_ID: usize = 100;
+/// Longest event type name.
+pub const MAX_EVENT: usize = 64;
+/// Most tags on a new ticket.
+pub const MAX_TAGS: usize = 50;
 /// Longest search text.
 pub const MAX_SEARCH: usize = 200;
 /// Longest short text: ids, names, tags, titles.
@@ -44,20 +50,102 @@ pub fn paging(
     }
 }
 
-/// Checks an optional text's length and drops it when blank.
-pub fn text(name: &str, value: Option<String>, max: usize) -> Result<Option<String>, ToolError> {
-    match value {
-        Some(text) if text.trim().is_empty() => Ok(None),
-        Some(text) if text.chars().count() > max => Err(ToolError::invalid_argument(
-            name,
-            format!(
-                "{} characters is more than the {max} allowed",
-                text.chars().count()
-            ),
-            "Shorten it and call again.",
-        )),
-        other => Ok(other.map(|t| t.trim().to_owned())),
+/// The longest prefix of a bad value that an error quotes.
+const QUOTED: usize = 40;
+
+/// Checks the arguments against the limits their schema publishes
+/// (`maxLength`, `maxItems`, `enum`) before anything else is done with
+/// them, so an oversized argument costs no more than reading its length.
+/// Errors quote at most a short prefix of the value.
+pub fn check_limits(
+    schema: &Map<String, Value>,
+    arguments: Option<&Map<String, Value>>,
+) -> Result<(), ToolError> {
+    let (Some(Value::Object(properties)), Some(arguments)) = (schema.get("properties"), arguments)
+    else {
+        return Ok(());
+    };
+    for (name, value) in arguments {
+        let Some(Value::Object(property)) = properties.get(name) else {
+            let known: Vec<&str> = properties.keys().map(String::as_str).collect();
+            return Err(ToolError::invalid_argument(
+                &quote(name),
+                "this tool has no such argument",
+                match known.is_empty() {
+                    true => "Call it with no arguments.".to_owned(),
+                    false => format!("Its arguments are: {}.", known.join(", ")),
+                },
+            ));
+        };
+        check_value(name, property, value)?;
+        if let (Value::Array(items), Some(Value::Object(item))) = (value, property.get("items")) {
+            if let Some(max) = property.get("maxItems").and_then(Value::as_u64)
+                && items.len() as u64 > max
+            {
+                return Err(ToolError::invalid_argument(
+                    name,
+                    format!("{} items is more than the {max} allowed", items.len()),
+                    "Send fewer and call again.",
+                ));
+            }
+            for value in items {
+                check_value(name, item, value)?;
+            }
+        }
     }
+    Ok(())
+}
+
+fn check_value(name: &str, property: &Map<String, Value>, value: &Value) -> Result<(), ToolError> {
+    let Value::String(text) = value else {
+        return Ok(());
+    };
+    if let Some(max) = property.get("maxLength").and_then(Value::as_u64) {
+        let max = max as usize;
+        // A string of at most `max` bytes has at most `max` characters.
+        if text.len() > max && text.chars().nth(max).is_some() {
+            return Err(ToolError::invalid_argument(
+                name,
+                format!(
+                    "'{}' is longer than the {max} characters allowed",
+                    quote(text)
+                ),
+                "Shorten it and call again.",
+            ));
+        }
+    }
+    if let Some(Value::Array(allowed)) = property.get("enum")
+        && !allowed.iter().any(|v| v.as_str() == Some(text))
+    {
+        let allowed: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+        return Err(ToolError::invalid_argument(
+            name,
+            format!("'{}' is not one of {}", quote(text), allowed.join(", ")),
+            "Use one of the listed values.",
+        ));
+    }
+    Ok(())
+}
+
+/// A short, single-line prefix of a value for an error message.
+pub fn quote(text: &str) -> String {
+    let mut quoted: String = text
+        .chars()
+        .take(QUOTED)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(QUOTED).is_some() {
+        quoted.push('…');
+    }
+    quoted
+}
+
+/// An optional text, trimmed; `None` when blank. Its length was checked
+/// against the schema by `check_limits`.
+pub fn text(value: Option<String>) -> Option<String> {
+    value
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty())
 }
 
 /// The longest idempotency key accepted.
@@ -79,8 +167,8 @@ pub fn idempotency_key(value: Option<String>) -> Result<Option<String>, ToolErro
 
 /// A tag filter: as `text`, with hidden characters that results spelled
 /// out (`vip<U+200B>`) turned back into the tag cStar stores.
-pub fn tag(value: Option<String>) -> Result<Option<String>, ToolError> {
-    Ok(text("tag", value, MAX_SHORT)?.map(|tag| super::sanitize::unescape(&tag).into_owned()))
+pub fn tag(value: Option<String>) -> Option<String> {
+    text(value).map(|tag| super::sanitize::unescape(&tag).into_owned())
 }
 
 /// Tool arguments, parsed so that an error names the argument at fault
@@ -139,12 +227,33 @@ mod tests {
     }
 
     #[test]
-    fn text_bounds() {
-        assert_eq!(text("search", Some("  ".into()), 10).unwrap(), None);
-        assert_eq!(
-            text("search", Some(" a ".into()), 10).unwrap(),
-            Some("a".into())
+    fn blank_text_is_absent() {
+        assert_eq!(text(Some("  ".into())), None);
+        assert_eq!(text(Some(" a ".into())), Some("a".into()));
+    }
+
+    #[test]
+    fn limits_come_from_the_schema_and_quote_a_prefix() {
+        let schema = serde_json::json!({ "properties": {
+            "search": { "type": "string", "maxLength": 5 },
+            "status": { "type": "string", "enum": ["open", "closed"], "maxLength": 6 },
+            "tags": { "type": "array", "maxItems": 2, "items": { "type": "string", "maxLength": 3 } }
+        }});
+        let schema = schema.as_object().unwrap();
+        let check = |args: Value| check_limits(schema, args.as_object());
+        assert!(check(serde_json::json!({ "search": "ééééé", "tags": ["abc"] })).is_ok());
+        let long = "x".repeat(1_000_000);
+        let error = check(serde_json::json!({ "status": long })).unwrap_err();
+        assert!(error.message.len() < 300, "{}", error.message);
+        assert!(error.message.contains("'status'"));
+        assert!(
+            check(serde_json::json!({ "status": "opne" }))
+                .unwrap_err()
+                .message
+                .contains("open, closed")
         );
-        assert!(text("search", Some("x".repeat(11)), 10).is_err());
+        assert!(check(serde_json::json!({ "tags": ["a", "b", "c"] })).is_err());
+        assert!(check(serde_json::json!({ "tags": ["abcd"] })).is_err());
+        assert!(check(serde_json::json!({ "search": "abcdef" })).is_err());
     }
 }

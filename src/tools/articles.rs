@@ -21,12 +21,15 @@ pub struct ListArticlesParams {
     /// Only articles with this status.
     pub status: Option<ArticleStatus>,
     /// Only articles in this category, by name (e.g. Billing), slug or id.
+    #[schemars(length(max = args::MAX_SHORT))]
     pub category: Option<String>,
     /// Only public (true) or only internal (false) articles.
     pub is_public: Option<bool>,
     /// Words to find in titles and bodies.
+    #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
     /// Only articles with this exact tag.
+    #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Include each article's full Markdown body (default false: excerpts only).
     pub include_content: Option<bool>,
@@ -67,7 +70,7 @@ impl CstarServer {
     ) -> Result<Json<ArticleList>, ToolError> {
         let client = self.client_for(&context);
         let (page, page_size) = args::paging(params.page, params.page_size)?;
-        let category = match args::text("category", params.category, args::MAX_SHORT)? {
+        let category = match args::text(params.category) {
             Some(category) if !is_uuid(&category) => {
                 Some(self.category_id(&context, &client, &category).await?)
             }
@@ -77,8 +80,8 @@ impl CstarServer {
             status: params.status,
             category,
             is_public: params.is_public,
-            search: args::text("search", params.search, args::MAX_SEARCH)?,
-            tag: args::tag(params.tag)?,
+            search: args::text(params.search),
+            tag: args::tag(params.tag),
             page,
             page_size,
         };

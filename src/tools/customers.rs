@@ -20,8 +20,10 @@ pub struct ListCustomersParams {
     /// Only customers with this sentiment (happy counts as positive; frustrated and angry as negative).
     pub sentiment: Option<Sentiment>,
     /// Text to find in names or email addresses.
+    #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
     /// Only customers with this exact tag.
+    #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Page number, from 1 (default 1).
     #[schemars(range(min = 1))]
@@ -44,6 +46,7 @@ pub struct CustomerList {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetCustomerParams {
     /// The customer's id: cus_... or its UUID.
+    #[schemars(length(max = args::MAX_ID))]
     pub customer_id: String,
 }
 
@@ -77,8 +80,8 @@ impl CstarServer {
         let query = CustomerQuery {
             status: params.status,
             sentiment: params.sentiment,
-            search: args::text("search", params.search, args::MAX_SEARCH)?,
-            tag: args::tag(params.tag)?,
+            search: args::text(params.search),
+            tag: args::tag(params.tag),
             page,
             page_size,
         };

@@ -125,7 +125,9 @@ impl CstarServer {
             + Self::webhook_tools()
             + Self::status_tools();
         for route in router.map.values_mut() {
-            route.attr.input_schema = Arc::new(schema::portable(&route.attr.input_schema));
+            let mut input = schema::portable(&route.attr.input_schema);
+            schema::bound_enums(&mut input);
+            route.attr.input_schema = Arc::new(input);
             if let Some(output) = &route.attr.output_schema {
                 route.attr.output_schema = Some(Arc::new(schema::portable(output)));
             }
@@ -194,6 +196,11 @@ impl ServerHandler for CstarServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        if let Some(tool) = self.tool_router.get(&request.name)
+            && let Err(error) = args::check_limits(&tool.input_schema, request.arguments.as_ref())
+        {
+            return Ok(result::finish(error.into_result().into()));
+        }
         let call = ToolCallContext::new(self, request, context);
         self.tool_router.call(call).await.map(result::finish)
     }

@@ -182,6 +182,30 @@ fn simplify(map: &mut Map<String, Value>) {
     }
 }
 
+/// Gives each string enum among an input schema's properties a `maxLength`
+/// (its longest value), so every string argument publishes its limit.
+pub fn bound_enums(schema: &mut Map<String, Value>) {
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    for property in properties.values_mut() {
+        let Value::Object(property) = property else {
+            continue;
+        };
+        let longest = match property.get("enum") {
+            Some(Value::Array(values)) => values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|v| v.chars().count())
+                .max(),
+            _ => None,
+        };
+        if let Some(longest) = longest {
+            property.insert("maxLength".into(), Value::from(longest));
+        }
+    }
+}
+
 /// Why a schema is outside the portable subset, if it is.
 pub fn violations(schema: &Value) -> Vec<String> {
     let mut found = Vec::new();

@@ -20,12 +20,16 @@ pub struct ListTicketsParams {
     /// Only tickets with this priority.
     pub priority: Option<Priority>,
     /// Only tickets of this customer (cus_... id or UUID).
+    #[schemars(length(max = args::MAX_ID))]
     pub customer_id: Option<String>,
     /// Only tickets assigned to this agent id.
+    #[schemars(length(max = args::MAX_ID))]
     pub assigned_to: Option<String>,
     /// Words to find in titles, customer names and messages.
+    #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
     /// Only tickets with this exact tag.
+    #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Page number, from 1 (default 1).
     #[schemars(range(min = 1))]
@@ -48,6 +52,7 @@ pub struct TicketList {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetTicketParams {
     /// The ticket's id: tkt_... or its UUID.
+    #[schemars(length(max = args::MAX_ID))]
     pub ticket_id: String,
 }
 
@@ -62,22 +67,29 @@ pub struct TicketDetail {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTicketParams {
     /// Subject line (required, non-empty).
+    #[schemars(length(max = args::MAX_SHORT))]
     pub title: String,
     /// Priority (default normal).
     pub priority: Option<Priority>,
     /// Initial status (default new).
     pub status: Option<TicketStatus>,
     /// Existing customer to link (cus_... id or UUID).
+    #[schemars(length(max = args::MAX_ID))]
     pub customer_id: Option<String>,
     /// Customer display name, when no customerId is given.
+    #[schemars(length(max = args::MAX_SHORT))]
     pub customer_name: Option<String>,
     /// Tags to set.
+    #[schemars(length(max = args::MAX_TAGS), inner(length(max = args::MAX_SHORT)))]
     pub tags: Option<Vec<String>>,
     /// Internal notes, never shown to the customer.
+    #[schemars(length(max = args::MAX_LONG))]
     pub notes: Option<String>,
     /// First message of the thread, as written by the customer.
+    #[schemars(length(max = args::MAX_LONG))]
     pub initial_message: Option<String>,
     /// Your own idempotency key (1-255 of A-Z a-z 0-9 - _ . :). The same key returns the same ticket for 24 h, across restarts; reusing it with other arguments is an error.
+    #[schemars(length(max = args::MAX_IDEMPOTENCY_KEY))]
     pub idempotency_key: Option<String>,
 }
 
@@ -113,10 +125,10 @@ impl CstarServer {
         let query = TicketQuery {
             status: params.status,
             priority: params.priority,
-            customer_id: args::text("customerId", params.customer_id, args::MAX_SHORT)?,
-            assigned_to: args::text("assignedTo", params.assigned_to, args::MAX_SHORT)?,
-            search: args::text("search", params.search, args::MAX_SEARCH)?,
-            tag: args::tag(params.tag)?,
+            customer_id: args::text(params.customer_id),
+            assigned_to: args::text(params.assigned_to),
+            search: args::text(params.search),
+            tag: args::tag(params.tag),
             page,
             page_size,
         };
@@ -180,14 +192,14 @@ impl CstarServer {
         context: RequestContext<RoleServer>,
     ) -> Result<Json<CreatedTicket>, ToolError> {
         let client = self.client_for(&context);
-        let title = args::text("title", Some(params.title), args::MAX_SHORT)?.ok_or_else(|| {
+        let title = args::text(Some(params.title)).ok_or_else(|| {
             ToolError::invalid_argument(
                 "title",
                 "it is empty",
                 "Give the ticket a short subject line.",
             )
         })?;
-        let customer_id = args::text("customerId", params.customer_id, args::MAX_SHORT)?;
+        let customer_id = args::text(params.customer_id);
         if let Some(id) = &customer_id {
             crate::api::ids::validate_id(crate::api::ids::IdKind::Customer, id).map_err(
                 |invalid| {
@@ -199,21 +211,21 @@ impl CstarServer {
                 },
             )?;
         }
-        let mut tags = Vec::new();
-        for tag in params.tags.unwrap_or_default() {
-            if let Some(tag) = args::text("tags", Some(tag), args::MAX_SHORT)? {
-                tags.push(tag);
-            }
-        }
+        let tags: Vec<String> = params
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|tag| args::text(Some(tag)))
+            .collect();
         let ticket = NewTicket {
             title,
             priority: params.priority,
             status: params.status,
             customer_id,
-            customer_name: args::text("customerName", params.customer_name, args::MAX_SHORT)?,
+            customer_name: args::text(params.customer_name),
             tags,
-            notes: args::text("notes", params.notes, args::MAX_LONG)?,
-            initial_message: args::text("initialMessage", params.initial_message, args::MAX_LONG)?,
+            notes: args::text(params.notes),
+            initial_message: args::text(params.initial_message),
         };
         let idempotency_key = args::idempotency_key(params.idempotency_key)?;
         let created = self

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::CstarServer;
-use super::args::Parameters;
+use super::args::{self, Parameters};
 use super::errors::{TRIGGER_MAY_HAVE_HAPPENED, ToolError};
 use crate::events::{self, CATALOGUE, CATEGORIES};
 
@@ -15,6 +15,7 @@ use crate::events::{self, CATALOGUE, CATEGORIES};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TriggerWebhookParams {
     /// The event type to fire, e.g. ticket.created (see cstar_list_events).
+    #[schemars(length(max = args::MAX_EVENT))]
     pub event: String,
 }
 
@@ -111,14 +112,9 @@ impl CstarServer {
         let client = self.client_for(&context);
         let wanted = params.event.trim();
         if events::find(wanted).is_none() {
-            let shown: String = wanted
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(60)
-                .collect();
             return Err(ToolError::invalid_argument(
                 "event",
-                format!("'{shown}' is not a cStar event type"),
+                format!("'{}' is not a cStar event type", args::quote(wanted)),
                 format!(
                     "Closest valid types: {}. cstar_list_events lists all 35.",
                     events::closest(wanted, 3).join(", ")

@@ -302,7 +302,7 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
         (
             "cstar_list_tickets",
             json!({ "status": "exploded" }),
-            &["argument 'status'", "exploded", "expected one of `new`"],
+            &["argument 'status'", "exploded", "not one of new, open"],
         ),
         (
             "cstar_list_tickets",
@@ -332,7 +332,11 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
         (
             "cstar_list_events",
             json!({ "category": "bosses" }),
-            &["argument 'category'", "bosses", "expected one of `tickets`"],
+            &[
+                "argument 'category'",
+                "bosses",
+                "not one of tickets, customers",
+            ],
         ),
     ];
     for (tool, arguments, needles) in cases {
@@ -345,8 +349,66 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
             );
         }
     }
-    assert_eq!(count_requests(&sandbox, "GET", "/tickets").await, 0);
-    assert_eq!(count_requests(&sandbox, "POST", "").await, 0);
+    let sent = requests(&sandbox).await;
+    assert!(sent.is_empty(), "nothing may reach cStar: {sent:#?}");
+}
+
+#[test]
+fn every_string_argument_publishes_a_max_length() {
+    let mut checked = 0;
+    for tool in tools_json() {
+        let name = tool["name"].as_str().unwrap();
+        let properties = tool["inputSchema"]["properties"].as_object();
+        for (argument, schema) in properties.into_iter().flatten() {
+            let strings = match schema["type"].as_str() {
+                Some("string") => schema,
+                Some("array") => {
+                    assert!(schema["maxItems"].is_u64(), "{name}.{argument}: maxItems");
+                    &schema["items"]
+                }
+                _ => continue,
+            };
+            assert!(
+                strings["maxLength"].is_u64(),
+                "{name}.{argument}: no maxLength in {schema}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} string arguments");
+}
+
+#[tokio::test]
+async fn oversized_arguments_are_refused_first_and_never_echoed() {
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let huge = "x".repeat(1024 * 1024);
+    let cases = [
+        ("cstar_list_tickets", json!({ "status": huge })),
+        ("cstar_list_tickets", json!({ "search": huge })),
+        ("cstar_get_ticket", json!({ "ticketId": huge })),
+        ("cstar_trigger_webhook", json!({ "event": huge })),
+        ("cstar_list_articles", json!({ "category": huge })),
+        (
+            "cstar_create_ticket",
+            json!({ "title": "x", "tags": vec!["t"; 10_000] }),
+        ),
+        (
+            "cstar_create_ticket",
+            json!({ "title": "x", "notes": huge }),
+        ),
+        ("cstar_list_events", json!({ "category": huge })),
+        ("cstar_list_tickets", json!({ huge.clone(): 1 })),
+    ];
+    for (tool, arguments) in cases {
+        let result = call(&client, tool, arguments).await;
+        let text = error_text(&result);
+        assert!(text.len() < 1_000, "{tool}: {} bytes echoed", text.len());
+        assert!(text.contains("Invalid argument"), "{tool}: {text}");
+        assert_eq!(error_body(&result)["code"], "invalid_argument", "{tool}");
+    }
+    let sent = requests(&sandbox).await;
+    assert!(sent.is_empty(), "nothing may reach cStar: {sent:#?}");
 }
 
 #[tokio::test]
