@@ -12,5 +12,6 @@ pub mod events;
 pub mod http;
 pub mod sandbox;
 pub mod serve;
+pub mod stdio;
 pub mod time;
 pub mod tools;

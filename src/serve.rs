@@ -36,7 +36,7 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
     // Listen for signals before the handshake, so an early SIGTERM is clean too.
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let running = tokio::select! {
-        served = server.serve(rmcp::transport::io::stdio_pipes()) => match served {
+        served = server.serve(stdio_transport()) => match served {
             Ok(running) => running,
             Err(error) => {
                 // stdin closed before the handshake finished: a normal way to stop.
@@ -58,6 +58,14 @@ pub async fn serve_stdio(config: ServeConfig) -> anyhow::Result<()> {
         () = &mut shutdown => tracing::info!("signal received, stopping"),
     }
     Ok(())
+}
+
+/// stdin and stdout as a JSON-RPC line transport (non-blocking pipes where
+/// the platform allows, so a signal stops the server at once).
+fn stdio_transport()
+-> crate::stdio::LineTransport<rmcp::transport::io::StdioReader, rmcp::transport::io::StdioWriter> {
+    let (reader, writer) = rmcp::transport::io::stdio_pipes();
+    crate::stdio::LineTransport::new(reader, writer)
 }
 
 /// The client settings, starting an in-process sandbox for `--sandbox`.

@@ -8,7 +8,7 @@ mod client;
 pub mod envelope;
 pub mod error;
 pub mod ids;
-mod lenient;
+pub mod lenient;
 pub mod models;
 pub mod retry;
 pub mod secret;

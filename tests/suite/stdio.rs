@@ -200,6 +200,65 @@ async fn garbage_and_unknown_methods_do_not_stop_the_server() {
 }
 
 #[tokio::test]
+async fn every_unreadable_line_gets_a_json_rpc_answer_and_serving_goes_on() {
+    let mut child = command(&["--sandbox"]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let lines: Vec<Vec<u8>> = vec![
+        initialize("2025-06-18").to_string().into_bytes(),
+        br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_vec(),
+        b"this is not json".to_vec(),
+        b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"x\":\"\xff\xfe\"}".to_vec(),
+        br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"cstar_list_tickets","arguments":{"search":"caf\ud83d"}}}"#.to_vec(),
+        deep.into_bytes(),
+        br#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":"oops"}"#.to_vec(),
+        br#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"cstar_list_events","arguments":{}}}"#.to_vec(),
+    ];
+    for line in &lines {
+        stdin.write_all(line).await.unwrap();
+        stdin.write_all(b"\n").await.unwrap();
+    }
+    stdin.flush().await.unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut answers = Vec::new();
+    while answers.len() < 7 {
+        let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("only these answers came: {answers:#?}"))
+            .unwrap()
+            .unwrap();
+        answers.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    let with_id = |id: Value| answers.iter().filter(move |a| a["id"] == id);
+    let parse_errors: Vec<&Value> = with_id(Value::Null).collect();
+    assert_eq!(
+        parse_errors.len(),
+        2,
+        "garbage and deep nesting: {answers:#?}"
+    );
+    for answer in parse_errors {
+        assert_eq!(answer["error"]["code"], -32700);
+    }
+    let ping = with_id(json!(2)).next().unwrap();
+    assert!(
+        ping["result"].is_object(),
+        "invalid UTF-8 is read leniently: {ping}"
+    );
+    let search = with_id(json!(3)).next().unwrap();
+    assert!(
+        search["result"]["structuredContent"]["tickets"].is_array(),
+        "{search}"
+    );
+    assert_eq!(with_id(json!(4)).next().unwrap()["error"]["code"], -32600);
+    assert_eq!(
+        with_id(json!(5)).next().unwrap()["result"]["structuredContent"]["count"],
+        35
+    );
+    drop(stdin);
+    exits_cleanly(&mut child, "after stdin closes").await;
+}
+
+#[tokio::test]
 async fn stdin_closed_before_initialize_is_a_clean_exit() {
     let child = command(&[]).spawn().unwrap();
     let (lines, stderr, code) = session(child, &[]).await;
