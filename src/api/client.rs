@@ -18,6 +18,7 @@ use super::models::{
 };
 use super::retry::{Decision, Failure, RequestKind, RetryPolicy};
 use super::secret::ApiKey;
+use super::teams::TeamDirectory;
 use super::unsettled::{UnsettledCreates, fingerprint};
 
 /// cStar's production host.
@@ -66,11 +67,10 @@ pub struct Client {
     http: reqwest::Client,
     config: ClientConfig,
     base_url: String,
-    /// The team, from the configuration or the first whoami that succeeds.
-    team_id: Mutex<Option<String>>,
     last_rate_limit: Mutex<Option<RateLimit>>,
     /// Shared by every client made with `with_key`: the process's memory.
     unsettled: Arc<UnsettledCreates>,
+    teams: Arc<TeamDirectory>,
 }
 
 struct Request<'a> {
@@ -118,21 +118,20 @@ impl Client {
                 detail: format!("could not build the HTTP client: {e}"),
             })?;
         let base_url = config.base_url.trim_end_matches('/').to_owned();
-        let team_id = Mutex::new(config.team_id.clone());
         Ok(Client {
             http,
             config,
             base_url,
-            team_id,
             last_rate_limit: Mutex::new(None),
             unsettled: Arc::default(),
+            teams: Arc::default(),
         })
     }
 
     /// A client for another key that shares this one's connection pool,
-    /// settings and memory of unsettled creates (whose entries are per key),
-    /// but nothing else learned with this key (team, rate limit). Used to
-    /// serve each HTTP request with its own key.
+    /// settings, team directory and memory of unsettled creates (both keep
+    /// entries per key), but not the last rate limit seen. Used to serve
+    /// each HTTP request with its own key.
     pub fn with_key(&self, api_key: ApiKey) -> Client {
         let config = ClientConfig {
             api_key: Some(api_key),
@@ -140,11 +139,11 @@ impl Client {
         };
         Client {
             http: self.http.clone(),
-            team_id: Mutex::new(config.team_id.clone()),
             config,
             base_url: self.base_url.clone(),
             last_rate_limit: Mutex::new(None),
             unsettled: self.unsettled.clone(),
+            teams: self.teams.clone(),
         }
     }
 
@@ -167,23 +166,33 @@ impl Client {
             .send(Request::read("/api/v1/auth/whoami".to_owned(), None))
             .await?;
         let whoami: WhoAmI = decode(&answer, decode_object)?;
-        if let Ok(mut team_id) = self.team_id.lock() {
-            team_id.get_or_insert_with(|| whoami.team_id.clone());
-        }
+        self.teams.remember(self.key()?.digest(), whoami.clone());
         Ok(Team {
             whoami,
             rate_limit: self.last_rate_limit(),
         })
     }
 
-    /// The team id from the configuration, or from whoami (asked until one succeeds).
+    /// The team id from the configuration, or from the key's team.
     pub async fn team_id(&self) -> Result<String, ApiError> {
-        // Not a once-cell: while cStar is unreachable, concurrent first calls
-        // each fail on their own instead of queueing behind each other.
-        if let Some(team_id) = self.team_id.lock().ok().and_then(|cached| cached.clone()) {
-            return Ok(team_id);
+        match &self.config.team_id {
+            Some(team_id) => Ok(team_id.clone()),
+            None => self.team().await.map(|whoami| whoami.team_id),
         }
-        self.whoami().await.map(|team| team.whoami.team_id)
+    }
+
+    /// The key's team as whoami describes it, asked once per key and
+    /// process (`TeamDirectory`): concurrent first calls share one request.
+    pub async fn team(&self) -> Result<WhoAmI, ApiError> {
+        let digest = self.key()?.digest();
+        self.teams
+            .resolve(digest, || async {
+                let answer = self
+                    .send(Request::read("/api/v1/auth/whoami".to_owned(), None))
+                    .await?;
+                decode(&answer, decode_object)
+            })
+            .await
     }
 
     pub async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>, ApiError> {

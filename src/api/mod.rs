@@ -12,6 +12,7 @@ pub mod lenient;
 pub mod models;
 pub mod retry;
 pub mod secret;
+pub mod teams;
 pub mod unsettled;
 
 pub use client::{API_VERSION, Client, ClientConfig, DEFAULT_BASE_URL, Team};

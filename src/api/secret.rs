@@ -84,6 +84,13 @@ impl ApiKey {
     }
 
     /// The raw key, for the `Authorization` header and nothing else.
+    /// A SHA-256 digest of the key, to find what is remembered about it
+    /// without keeping the key itself.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(self.expose().as_bytes()).into()
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
