@@ -173,7 +173,7 @@ async fn authenticate(State(gate): State<Gate>, request: Request, next: Next) ->
         return (StatusCode::PAYLOAD_TOO_LARGE, Json(json!({ "error": { "code": "body_too_large", "message": format!("Request bodies are limited to {MAX_BODY_BYTES} bytes.") } }))).into_response();
     };
     if is_initialize(&bytes)
-        && let Err(error) = gate.client.with_key(key.clone()).whoami().await
+        && let Err(error) = gate.client.with_key(Some(key.clone())).whoami().await
         && matches!(error.status(), Some(401 | 403))
     {
         return unauthorized(

@@ -132,9 +132,9 @@ impl Client {
     /// settings, team directory and memory of unsettled creates (both keep
     /// entries per key), but not the last rate limit seen. Used to serve
     /// each HTTP request with its own key.
-    pub fn with_key(&self, api_key: ApiKey) -> Client {
+    pub fn with_key(&self, api_key: Option<ApiKey>) -> Client {
         let config = ClientConfig {
-            api_key: Some(api_key),
+            api_key,
             ..self.config.clone()
         };
         Client {

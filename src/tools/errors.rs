@@ -131,7 +131,36 @@ pub struct Context<'a> {
     /// For a write: what to tell the model when the outcome is unknown
     /// (no answer arrived, so cStar may or may not have done it).
     pub unknown_outcome: Option<&'a str>,
+    /// Where the key comes from, so a hint says where to fix it.
+    pub key_place: KeyPlace,
 }
+
+/// Where the server gets the API key from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyPlace {
+    /// The server's environment (stdio): fixed by setting CSTAR_API_KEY.
+    #[default]
+    Environment,
+    /// Each request's `Authorization` header (HTTP): fixed by the caller.
+    Header,
+}
+
+impl KeyPlace {
+    /// How to give the server a different key.
+    fn send_key(self, which: &str) -> String {
+        match self {
+            KeyPlace::Environment => format!(
+                "Set CSTAR_API_KEY in this MCP server's env to {which}, then restart the server."
+            ),
+            KeyPlace::Header => format!(
+                "Send {which} in this request's Authorization header ('Bearer sk_live_...')."
+            ),
+        }
+    }
+}
+
+/// What cStar's keys look like, as `ApiKey::kind` accepts them.
+const KEY_SHAPE: &str = "Keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_' (cStar issues 32).";
 
 /// For `cstar_create_ticket`: a retry with the same arguments reuses the key.
 pub const CREATE_MAY_HAVE_HAPPENED: &str = "The ticket may already exist: cStar may have created it before this failure. Calling cstar_create_ticket again with the same arguments is safe and returns that ticket instead of creating a second one.";
@@ -148,13 +177,22 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
     let (message, hint, retryable, retry_after) = match error {
         ApiError::MissingKey => (
             "No cStar API key is configured.".to_owned(),
-            "Set CSTAR_API_KEY in this MCP server's env (a sk_live_/sk_test_ secret key, or a pk_ publishable key for read-only use), then restart the server. To try the demo data instead, start the server with --sandbox.".to_owned(),
+            match context.key_place {
+                KeyPlace::Environment => format!(
+                    "{} To try the demo data instead, start the server with --sandbox.",
+                    context.key_place.send_key("a sk_live_/sk_test_ secret key (or a pk_ publishable key for read-only use)")
+                ),
+                KeyPlace::Header => context.key_place.send_key("a cStar API key"),
+            },
             false,
             None,
         ),
         ApiError::MalformedKey => (
-            "The configured cStar API key is not in cStar's format.".to_owned(),
-            "Keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 32 letters, digits, '-' or '_'. Check CSTAR_API_KEY (Settings > API Keys in the cStar dashboard).".to_owned(),
+            "The cStar API key is not in cStar's format.".to_owned(),
+            format!(
+                "{KEY_SHAPE} {} Keys are under Settings > API Keys in the cStar dashboard.",
+                context.key_place.send_key("a key of that form")
+            ),
             false,
             None,
         ),
@@ -177,19 +215,28 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             match status.status {
                 401 => (
                     format!("cStar rejected the API key (401 {code}{request}): {}", status.message),
-                    "Set a valid key in CSTAR_API_KEY and restart the server; keys are under Settings > API Keys in the cStar dashboard.".to_owned(),
+                    format!(
+                        "{} Keys are under Settings > API Keys in the cStar dashboard.",
+                        context.key_place.send_key("a valid key")
+                    ),
                     false,
                     None,
                 ),
                 403 if code == "publishable_key_write" => (
                     format!("This action needs a secret key, but the configured key is publishable (read-only) (403{request})."),
-                    "Set CSTAR_API_KEY to an sk_live_ or sk_test_ key to create tickets or trigger webhooks.".to_owned(),
+                    format!(
+                        "Creating tickets and triggering webhooks need a secret key. {}",
+                        context.key_place.send_key("an sk_live_ or sk_test_ key")
+                    ),
                     false,
                     None,
                 ),
                 403 => (
                     format!("cStar refused access (403 {code}{request}): {}", status.message),
-                    "The key lacks permission for this. Use a secret key of the right team (check CSTAR_TEAM_ID, or unset it to use the key's own team).".to_owned(),
+                    match context.key_place {
+                        KeyPlace::Environment => "The key lacks permission for this. Use a secret key of the right team (check CSTAR_TEAM_ID, or unset it to use the key's own team).".to_owned(),
+                        KeyPlace::Header => "The key lacks permission for this. Use a secret key of the team this server serves.".to_owned(),
+                    },
                     false,
                     None,
                 ),
@@ -313,6 +360,7 @@ mod tests {
             list_tool: Some("cstar_list_tickets"),
             base_url: "https://www.cstar.help",
             unknown_outcome: None,
+            key_place: KeyPlace::Environment,
         };
         let cases: Vec<(ApiError, &[&str], bool)> = vec![
             (
@@ -409,6 +457,35 @@ mod tests {
             "{}",
             described.message
         );
+    }
+
+    #[test]
+    fn over_http_key_hints_speak_of_the_header_only() {
+        let header = Context {
+            key_place: KeyPlace::Header,
+            ..Context::default()
+        };
+        let cases = [
+            (ApiError::MissingKey, "Authorization header"),
+            (ApiError::MalformedKey, "Authorization header"),
+            (status(401, "invalid_api_key", None), "Authorization header"),
+            (
+                status(403, "publishable_key_write", None),
+                "Authorization header",
+            ),
+            (
+                status(403, "team_access_denied", None),
+                "team this server serves",
+            ),
+        ];
+        for (error, needle) in cases {
+            let message = describe(&error, header).message;
+            assert!(message.contains(needle), "{message}");
+            assert!(
+                !message.contains("CSTAR_") && !message.contains("restart"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::CstarServer;
 use super::args::Parameters;
 use super::errors::ToolError;
 use crate::api::API_VERSION;
-use crate::api::secret::KeyType;
+use crate::api::secret::ApiKey;
 use crate::time::iso8601;
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -150,7 +150,7 @@ impl CstarServer {
                 reset_at: limit.reset.map(iso8601),
                 window_seconds: limit.window_seconds,
             }),
-            access: self.access_info(key_kind.map(|k| k.key_type)),
+            access: self.access_info(client.api_key()),
             base_url: client.base_url().to_owned(),
             api_version: API_VERSION.to_owned(),
             server: ServerInfo {
@@ -162,15 +162,14 @@ impl CstarServer {
 }
 
 impl CstarServer {
-    fn access_info(&self, key_type: Option<KeyType>) -> AccessInfo {
-        let reason = self.access.read_only_reason.clone().or_else(|| {
-            (key_type == Some(KeyType::Publishable))
-                .then(|| "the API key is publishable (pk_), which can only read".to_owned())
-        });
+    /// What a request made with `key` may do: the same decision that
+    /// filters its `tools/list`.
+    fn access_info(&self, key: Option<&ApiKey>) -> AccessInfo {
+        let exposure = self.exposure_for(key);
         AccessInfo {
-            read_only: reason.is_some(),
-            reason,
-            hidden_tools: self.access.hidden.clone(),
+            read_only: exposure.read_only_reason.is_some(),
+            reason: exposure.read_only_reason,
+            hidden_tools: exposure.hidden,
         }
     }
 }
