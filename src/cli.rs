@@ -45,6 +45,35 @@ pub struct ServeConfig {
     pub allowed_hosts: Vec<String>,
     /// Over HTTP, serve requests without a bearer key with the configured key.
     pub server_key: bool,
+    /// Over HTTP: how long a client may take, and how much it may hold.
+    pub limits: HttpLimits,
+}
+
+/// What one HTTP client may take from a shared server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HttpLimits {
+    /// From a connection's first byte to the end of a request's headers.
+    pub header_timeout: Duration,
+    /// From the end of the headers to the end of the body.
+    pub body_timeout: Duration,
+    /// Open connections at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Requests in progress per API key; more are answered 429.
+    pub max_per_key: usize,
+    /// Runtime worker threads (0: one per core).
+    pub workers: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_per_key: 32,
+            workers: 0,
+        }
+    }
 }
 
 pub const HELP: &str = "\
@@ -73,6 +102,11 @@ OPTIONS:
                         key as 'Authorization: Bearer <key>'
     --allowed-hosts H,I Host names accepted over HTTP besides loopback [env: CSTAR_ALLOWED_HOSTS]
     --server-key        over HTTP, serve requests without a bearer key with CSTAR_API_KEY
+    --request-timeout S over HTTP, seconds a client may take to send headers, and again
+                        to send the body [default: 10]
+    --max-connections N over HTTP, open connections at once; more get 503 [default: 1024]
+    --max-per-key N     over HTTP, requests in progress per API key; more get 429 [default: 32]
+    --workers N         over HTTP, runtime threads [default: one per core]
     --port N            (sandbox command) port to listen on; 0 picks a free one [default: 8787]
     -h, --help          print this help
     -V, --version       print the version
@@ -110,6 +144,8 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     let mut http: Option<String> = None;
     let mut allowed_hosts: Option<String> = None;
     let mut server_key = false;
+    let mut limits = HttpLimits::default();
+    let mut http_tuning = false;
     let mut index = 0;
     while index < rest.len() {
         let arg = rest[index].as_str();
@@ -148,6 +184,35 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
             "--http" => http = Some(value(flag)?),
             "--allowed-hosts" => allowed_hosts = Some(value(flag)?),
             "--server-key" => server_key = true,
+            "--request-timeout" => {
+                let raw = value(flag)?;
+                let seconds = raw
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0 && *s <= 600.0)
+                    .ok_or_else(|| {
+                        format!("--request-timeout takes seconds between 0 and 600, not '{raw}'")
+                    })?;
+                limits.header_timeout = Duration::from_secs_f64(seconds);
+                limits.body_timeout = Duration::from_secs_f64(seconds);
+                http_tuning = true;
+            }
+            "--max-connections" | "--max-per-key" | "--workers" => {
+                let raw = value(flag)?;
+                let number = raw
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or_else(|| format!("{flag} takes a whole number from 1, not '{raw}'"))?;
+                match flag {
+                    "--max-connections" => limits.max_connections = number,
+                    "--max-per-key" => limits.max_per_key = number,
+                    _ => limits.workers = number,
+                }
+                http_tuning = true;
+            }
             other => return Err(format!("unknown argument '{other}' (see --help)")),
         }
         index += 1;
@@ -218,6 +283,9 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     if server_key && http.is_none() {
         return Err("--server-key applies to --http only".into());
     }
+    if http_tuning && http.is_none() {
+        return Err("--request-timeout, --max-connections, --max-per-key and --workers apply to --http only".into());
+    }
     let config = ServeConfig {
         api_key,
         team_id: team_id
@@ -231,6 +299,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         http,
         allowed_hosts: list(allowed_hosts.or_else(|| env("CSTAR_ALLOWED_HOSTS"))),
         server_key,
+        limits,
     };
     Ok(if doctor {
         Command::Doctor(config)

@@ -19,13 +19,7 @@ fn main() -> ExitCode {
         _ => std::env::var("RUST_LOG").ok(),
     };
     init_logging(log_level.as_deref());
-    // One thread: an MCP session is one pipe, and the benchmark shows a
-    // single-threaded runtime starts faster, uses less memory and CPU per
-    // call, and still serves more calls per second (BENCHMARKS.md).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_for(&command).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cstar-mcp: could not start the async runtime: {error}");
@@ -53,6 +47,24 @@ fn main() -> ExitCode {
             eprintln!("cstar-mcp: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// One thread for a stdio session: it is one pipe, and the benchmark shows
+/// a single-threaded runtime starts faster, uses less memory and CPU per
+/// call, and still serves more calls per second (BENCHMARKS.md). The
+/// shared HTTP server runs on every core, so one slow request never
+/// holds up the others.
+fn runtime_for(command: &Command) -> tokio::runtime::Builder {
+    match command {
+        Command::Serve(config) if config.http.is_some() => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if config.limits.workers > 0 {
+                builder.worker_threads(config.limits.workers);
+            }
+            builder
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
     }
 }
 

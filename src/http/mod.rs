@@ -1,0 +1,116 @@
+//! MCP over streamable HTTP (`--http ADDR`): one shared server for many
+//! agents. Stateless, so replicas need no shared state behind a load
+//! balancer. Each request carries its own cStar key in `Authorization:
+//! Bearer` and is served with it alone; a server-wide key is used only
+//! with `--server-key`.
+//!
+//! - `gate`: what every `/mcp` request passes (CORS, key, per-key limit,
+//!   body deadline and size, JSON check);
+//! - `listener`: the accept loop (connection cap, header deadline,
+//!   graceful stop);
+//! - `origins`: accepted `Host` and `Origin` values.
+//!
+//! rmcp's service checks `Host` and `Origin` and speaks MCP. `/healthz`
+//! answers without a key; any other path is a 404.
+
+mod gate;
+mod listener;
+mod origins;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::Client;
+use crate::cli::ServeConfig;
+use crate::serve::{client_config, shutdown_signal, write_stdout};
+use crate::tools::CstarServer;
+pub use gate::MAX_BODY_BYTES;
+use gate::{Gate, InFlight, RequestKey};
+use origins::AllowedHosts;
+
+/// Serves until SIGINT or SIGTERM, then finishes the calls in flight.
+pub async fn serve_http(config: ServeConfig) -> anyhow::Result<()> {
+    let Some(addr) = config.http else {
+        anyhow::bail!("serve_http needs --http ADDR");
+    };
+    let filter = config.filter.clone();
+    let hosts = AllowedHosts::new(&config.allowed_hosts);
+    let limits = config.limits;
+    let use_server_key = config.server_key || config.sandbox;
+    if use_server_key && config.api_key.is_none() && !config.sandbox {
+        anyhow::bail!("--server-key needs a key in CSTAR_API_KEY (or --api-key)");
+    }
+    let (_sandbox, client_config) = client_config(config).await?;
+    let server_key = use_server_key
+        .then(|| client_config.api_key.clone())
+        .flatten();
+    let client = Arc::new(Client::new(client_config)?);
+    let server = CstarServer::with_filter(client.clone(), &filter)
+        .map_err(anyhow::Error::msg)?
+        .with_per_request_keys(Arc::new(|request| {
+            // rmcp hands the tools the HTTP request's parts.
+            let parts = request.extensions.get::<axum::http::request::Parts>()?;
+            parts
+                .extensions
+                .get::<RequestKey>()
+                .map(|RequestKey(key)| key.clone())
+        }));
+
+    let stop = CancellationToken::new();
+    let mcp_config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_allowed_hosts(hosts.hosts())
+        .with_allowed_origins(hosts.origins())
+        .with_max_request_body_bytes(MAX_BODY_BYTES)
+        .with_cancellation_token(stop.child_token());
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(NeverSessionManager::default()),
+        mcp_config,
+    );
+    let gate = Gate {
+        client,
+        server_key,
+        hosts,
+        limits,
+        in_flight: Arc::new(InFlight::default()),
+    };
+    let app = Router::new()
+        .route_service("/mcp", service)
+        .route_layer(axum::middleware::from_fn_with_state(gate, gate::gate))
+        .route("/healthz", get(healthz))
+        .fallback(not_found);
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    write_stdout(&format!("listening on http://{bound}/mcp\n"))?;
+    tracing::info!(%bound, "serving MCP over streamable HTTP");
+    listener::serve(listener, app, limits, shutdown_signal()).await;
+    stop.cancel();
+    Ok(())
+}
+
+async fn healthz() -> Response {
+    Json(json!({ "status": "ok", "name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION") })).into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": { "code": "not_found", "message": "MCP is served at /mcp; /healthz reports health." } })),
+    )
+        .into_response()
+}
