@@ -70,7 +70,7 @@ impl Default for HttpLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             max_connections: 1024,
-            max_per_key: 32,
+            max_per_key: 64,
             workers: 0,
         }
     }
@@ -105,7 +105,7 @@ OPTIONS:
     --request-timeout S over HTTP, seconds a client may take to send headers, and again
                         to send the body [default: 10]
     --max-connections N over HTTP, open connections at once; more get 503 [default: 1024]
-    --max-per-key N     over HTTP, requests in progress per API key; more get 429 [default: 32]
+    --max-per-key N     over HTTP, requests in progress per API key; more get 429 [default: 64]
     --workers N         over HTTP, runtime threads [default: one per core]
     --port N            (sandbox command) port to listen on; 0 picks a free one [default: 8787]
     -h, --help          print this help

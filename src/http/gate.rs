@@ -114,7 +114,7 @@ async fn admit(
     if key.kind().is_none() {
         return unauthorized(
             "invalid_key_format",
-            "The bearer token is not a cStar API key: keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_'.",
+            "The bearer token is not a cStar API key: keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_'. Check the key in the Authorization header.",
         );
     }
     if let Err(error) = gate.client.with_key(Some(key.clone())).team().await

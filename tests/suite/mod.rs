@@ -6,6 +6,7 @@ mod exactly_once;
 mod faults;
 mod harness;
 mod hostile;
+mod http_edges;
 mod npm;
 mod resilience;
 mod schema_check;

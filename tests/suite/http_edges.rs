@@ -1,0 +1,392 @@
+//! The shared HTTP server at its edges: every request authenticated, what
+//! each key may do decided per request, protocol faults answered as HTTP
+//! and JSON-RPC expect, and no client able to stall or starve another.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::harness::*;
+
+const LATEST: &str = "2025-11-25";
+
+/// A raw JSON-RPC POST to `url`, with `key` as a bearer (scheme as given).
+async fn post(url: &str, authorization: Option<&str>, body: &str) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", LATEST)
+        .body(body.to_owned());
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    request.send().await.unwrap()
+}
+
+fn tools_list() -> String {
+    json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} }).to_string()
+}
+
+async fn tool_names(url: &str, key: &str) -> Vec<String> {
+    let client = http_client(url, key).await;
+    client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|tool| tool.name.to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_is_authenticated_not_only_initialize() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &[]).await;
+    for authorization in [
+        None,
+        Some(format!("Bearer {UNKNOWN_KEY}")),
+        Some("Bearer sk_test_short".to_owned()),
+        Some("Basic dXNlcjpwYXNz".to_owned()),
+    ] {
+        let response = post(&url, authorization.as_deref(), &tools_list()).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{authorization:?}"
+        );
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+        assert!(challenge.starts_with("Bearer"), "{challenge}");
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("Authorization") && !message.contains("CSTAR_API_KEY"),
+            "{message}"
+        );
+    }
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let response = post(
+            &url,
+            Some(&format!("{scheme} {SECRET_TEST}")),
+            &tools_list(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_request_may_do_follows_its_own_key() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &[]).await;
+    assert_eq!(tool_names(&url, SECRET_TEST).await.len(), 9);
+    let reads = tool_names(&url, PUBLISHABLE_TEST).await;
+    assert_eq!(reads.len(), 7, "{reads:?}");
+    assert!(!reads.iter().any(|name| name == "cstar_create_ticket"));
+    let reader = http_client(&url, PUBLISHABLE_TEST).await;
+    let status = ok(&call(&reader, "cstar_get_status", json!({})).await);
+    assert_eq!(status["access"]["readOnly"], true);
+    let hidden = status["access"]["hiddenTools"].as_array().unwrap();
+    assert_eq!(
+        hidden,
+        &vec![json!("cstar_create_ticket"), json!("cstar_trigger_webhook")]
+    );
+    let writer = http_client(&url, SECRET_TEST).await;
+    let status = ok(&call(&writer, "cstar_get_status", json!({})).await);
+    assert_eq!(status["access"]["readOnly"], false);
+    assert_eq!(status["access"]["hiddenTools"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_faults_get_the_answers_http_and_json_rpc_expect() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(
+        &sandbox.base_url(),
+        &["--allowed-hosts", "mcp.example.com:8443"],
+    )
+    .await;
+    let bearer = format!("Bearer {SECRET_TEST}");
+    let http = reqwest::Client::new();
+
+    let garbage = post(&url, Some(&bearer), "this is not json").await;
+    assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
+    let body: Value = garbage.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32700);
+    assert_eq!(body["id"], Value::Null);
+
+    let any = http
+        .post(&url)
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .header("accept", "*/*")
+        .header("mcp-protocol-version", LATEST)
+        .body(tools_list())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(any.status(), StatusCode::OK, "Accept: */*");
+
+    let surrogate = post(
+        &url,
+        Some(&bearer),
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"cstar_list_tickets","arguments":{"search":"caf\ud83d"}}}"#,
+    )
+    .await;
+    assert_eq!(surrogate.status(), StatusCode::OK);
+    let body: Value = surrogate.json().await.unwrap();
+    assert!(
+        body["result"]["structuredContent"]["tickets"].is_array(),
+        "{body}"
+    );
+
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "http://localhost:6274")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "http://localhost:6274"
+    );
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("authorization") && allowed.contains("mcp-protocol-version"));
+    let foreign = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+
+    let root = url.trim_end_matches("/mcp");
+    for path in ["/", "/mcp/extra", "/admin"] {
+        let response = http.get(format!("{root}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    let proxied = http
+        .post(&url)
+        .header("authorization", &bearer)
+        .header("host", "mcp.example.com:8443")
+        .header("origin", "https://mcp.example.com:8443")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", LATEST)
+        .body(tools_list())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        proxied.status(),
+        StatusCode::OK,
+        "host:port in --allowed-hosts"
+    );
+    assert_eq!(
+        proxied.headers()["access-control-allow-origin"],
+        "https://mcp.example.com:8443"
+    );
+}
+
+/// Sends headers announcing a body, then `sent` bytes of it, and returns
+/// how long the server took to answer and close.
+async fn slow_body(url: &str, sent: &[u8]) -> (Duration, String) {
+    let address = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer {SECRET_TEST}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ncontent-length: 1000\r\n\r\n"
+    );
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(sent).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await;
+    (
+        started.elapsed(),
+        String::from_utf8_lossy(&answer).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_client_can_stall_or_starve_the_others() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &["--request-timeout", "1"]).await;
+    let secret = http_client(&url, SECRET_TEST).await;
+    let globex = http_client(&url, GLOBEX_TEST).await;
+    let reader = http_client(&url, PUBLISHABLE_TEST).await;
+    // Warm up, then measure calm calls.
+    ok(&call(&secret, "cstar_list_tickets", json!({})).await);
+    ok(&call(&globex, "cstar_list_tickets", json!({})).await);
+    ok(&call(&reader, "cstar_list_articles", json!({})).await);
+    let calm_started = Instant::now();
+    for _ in 0..10 {
+        ok(&call(&globex, "cstar_list_tickets", json!({})).await);
+    }
+    let calm = calm_started.elapsed();
+
+    let url_for_attackers = url.clone();
+    let attackers = tokio::spawn(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let url = url_for_attackers.clone();
+            tasks.spawn(async move { slow_body(&url, b"{\"jsonrpc\":").await });
+        }
+        let huge = "x".repeat(900 * 1024);
+        for _ in 0..10 {
+            let url = url_for_attackers.clone();
+            let body = json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                "params": { "name": "cstar_trigger_webhook", "arguments": { "event": huge } } })
+            .to_string();
+            tasks.spawn(async move {
+                let response = post(&url, Some(&format!("Bearer {SECRET_LIVE}")), &body).await;
+                (
+                    Duration::ZERO,
+                    format!("{} {}", response.status(), response.text().await.unwrap()),
+                )
+            });
+        }
+        for _ in 0..10 {
+            let url = url_for_attackers.clone();
+            tasks.spawn(async move {
+                let response =
+                    post(&url, Some(&format!("Bearer {UNKNOWN_KEY}")), &tools_list()).await;
+                (Duration::ZERO, response.status().to_string())
+            });
+        }
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = tasks.join_next().await {
+            outcomes.push(outcome.unwrap());
+        }
+        outcomes
+    });
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let busy_started = Instant::now();
+    for _ in 0..10 {
+        let page = ok(&call(&globex, "cstar_list_tickets", json!({})).await);
+        assert!(page["tickets"][0]["id"].is_string());
+        let status = ok(&call(&reader, "cstar_get_status", json!({})).await);
+        assert_eq!(status["access"]["readOnly"], true);
+    }
+    let busy = busy_started.elapsed();
+    let outcomes = attackers.await.unwrap();
+
+    let slow: Vec<&(Duration, String)> = outcomes
+        .iter()
+        .filter(|(took, _)| *took > Duration::ZERO)
+        .collect();
+    assert_eq!(slow.len(), 20);
+    for (took, answer) in &slow {
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(*took < Duration::from_secs(10), "closed after {took:?}");
+    }
+    let oversized = outcomes
+        .iter()
+        .filter(|(_, a)| a.contains("longer than the 64"))
+        .count();
+    assert_eq!(oversized, 10, "{outcomes:?}");
+    let rejected = outcomes
+        .iter()
+        .filter(|(_, a)| a.starts_with("401"))
+        .count();
+    assert_eq!(rejected, 10);
+    // Twice as many calls (two clients) under attack, against ten calm ones.
+    println!("10 calm calls: {calm:?}; 20 calls under attack: {busy:?}");
+    assert!(
+        busy < calm * 20 + Duration::from_secs(2),
+        "well-behaved calls slowed from {calm:?} to {busy:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_first_calls_make_one_whoami() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &["--max-per-key", "100"]).await;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let url = url.clone();
+        calls.spawn(async move {
+            let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": { "name": "cstar_list_tickets", "arguments": {} } })
+            .to_string();
+            post(&url, Some(&format!("Bearer {SECRET_TEST}")), &body)
+                .await
+                .status()
+        });
+    }
+    while let Some(status) = calls.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(count_requests(&sandbox, "GET", "/auth/whoami").await, 1);
+    assert_eq!(count_requests(&sandbox, "GET", "/tickets").await, 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_and_requests_per_key_are_capped() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(
+        &sandbox.base_url(),
+        &["--max-connections", "6", "--max-per-key", "2"],
+    )
+    .await;
+    let address = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..6 {
+        idle.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), extra.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    fault(
+        &sandbox,
+        json!({ "path": "*/tickets", "fault": "delay", "ms": 1500, "times": 2 }),
+    )
+    .await;
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": { "name": "cstar_list_tickets", "arguments": {} } })
+    .to_string();
+    let bearer = format!("Bearer {SECRET_TEST}");
+    let slow: Vec<_> = (0..2)
+        .map(|_| {
+            let (url, body, bearer) = (url.clone(), body.clone(), bearer.clone());
+            tokio::spawn(async move { post(&url, Some(&bearer), &body).await.status() })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let third = post(&url, Some(&bearer), &body).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(third.headers()["retry-after"], "1");
+    let other_key = post(&url, Some(&format!("Bearer {GLOBEX_TEST}")), &tools_list()).await;
+    assert_eq!(
+        other_key.status(),
+        StatusCode::OK,
+        "other keys are not held up"
+    );
+    for call in slow {
+        assert_eq!(call.await.unwrap(), StatusCode::OK);
+    }
+}
