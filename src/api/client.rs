@@ -94,6 +94,9 @@ mod erased {
     }
 }
 
+/// How many pages of categories a name lookup reads.
+const MAX_CATEGORY_PAGES: u32 = 20;
+
 /// The largest answer body read; a larger one is refused, not buffered.
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -288,10 +291,31 @@ impl Client {
         decode(&answer, decode_list)
     }
 
+    /// Every category, following pages until cStar says there are no more
+    /// (at most `MAX_CATEGORY_PAGES` of 100).
     pub async fn list_categories(&self) -> Result<Vec<Category>, ApiError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct PageQuery {
+            page: u32,
+            page_size: u32,
+        }
         let path = self.team_path("categories").await?;
-        let answer = self.send(Request::read(path, None)).await?;
-        decode(&answer, decode_list).map(|page: Page<Category>| page.items)
+        let mut categories = Vec::new();
+        for page in 1..=MAX_CATEGORY_PAGES {
+            let query = PageQuery {
+                page,
+                page_size: 100,
+            };
+            let answer = self.send(Request::read(path.clone(), Some(&query))).await?;
+            let found: Page<Category> = decode(&answer, decode_list)?;
+            let more = found.has_more && !found.items.is_empty();
+            categories.extend(found.items);
+            if !more {
+                break;
+            }
+        }
+        Ok(categories)
     }
 
     /// `POST /webhooks/trigger-test`: fires a synthetic event. Never retried

@@ -66,9 +66,10 @@ pub fn decode_list<T: DeserializeOwned>(body: &[u8]) -> Result<Page<T>, String> 
         .unwrap_or(count.max(1) as u32)
         .max(1);
     let total = pagination.and_then(|p| p.total).unwrap_or(count);
+    // Without the flag, an empty page is the end, whatever else was left out.
     let has_more = pagination
         .and_then(|p| p.has_more)
-        .unwrap_or(u64::from(page) * u64::from(page_size) < total);
+        .unwrap_or(count > 0 && u64::from(page) * u64::from(page_size) < total);
     Ok(Page {
         items,
         page,
@@ -182,6 +183,14 @@ mod tests {
             page.items[0].extra.get("object"),
             Some(&Value::from("ticket"))
         );
+    }
+
+    #[test]
+    fn an_empty_page_without_page_size_is_the_end() {
+        let body = br#"{"success":true,"data":[],"pagination":{"page":5,"total":42}}"#;
+        let page = decode_list::<Ticket>(body).unwrap();
+        assert!(!page.has_more);
+        assert_eq!(page.total, 42);
     }
 
     #[test]

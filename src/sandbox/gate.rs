@@ -58,6 +58,8 @@ pub async fn gate(
             path: request.uri().path().to_owned(),
             query: request.uri().query().map(str::to_owned),
             idempotency_key: header_text(request.headers(), "idempotency-key"),
+            cstar_version: header_text(request.headers(), "cstar-version"),
+            user_agent: header_text(request.headers(), "user-agent"),
             status: None,
             fault: fault.as_ref().map(fault_name),
         });

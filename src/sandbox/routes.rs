@@ -186,10 +186,12 @@ pub async fn list_articles(call: Call, Path(team): Team, Query(params): Params) 
     })())
 }
 
-/// All categories, with `meta.pagination` as the categories page documents.
+/// Categories in pages, with `meta.pagination` as the categories page
+/// documents.
 pub async fn list_categories(call: Call, Path(team): Team, Query(params): Params) -> Response {
     call.finish((|| {
         call.in_team(&team)?;
+        let (page, page_size) = paging(&params)?;
         let is_public = bool_param(&params, "isPublic")?;
         Ok(call.read(|data| {
             let categories: Vec<_> = data
@@ -197,7 +199,7 @@ pub async fn list_categories(call: Call, Path(team): Team, Query(params): Params
                 .iter()
                 .filter(|c| is_public.is_none_or(|p| c.is_public == p))
                 .collect();
-            call.page(&categories, 1, categories.len().max(1) as u32)
+            call.page(&categories, page, page_size)
         }))
     })())
 }

@@ -105,6 +105,9 @@ pub struct LoggedRequest {
     pub path: String,
     pub query: Option<String>,
     pub idempotency_key: Option<String>,
+    /// The `CStar-Version` the caller asked for.
+    pub cstar_version: Option<String>,
+    pub user_agent: Option<String>,
     pub status: Option<u16>,
     pub fault: Option<String>,
 }

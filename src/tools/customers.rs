@@ -17,7 +17,7 @@ use crate::api::models::{CustomerQuery, CustomerStatus, Sentiment};
 pub struct ListCustomersParams {
     /// Only active or only inactive customers.
     pub status: Option<CustomerStatus>,
-    /// Only customers with this sentiment (happy counts as positive; frustrated and angry as negative).
+    /// Only customers with this sentiment, sent to cStar as given. Accounts use positive/neutral/negative or happy/neutral/frustrated/angry: use the words their customers show.
     pub sentiment: Option<Sentiment>,
     /// Text to find in names or email addresses.
     #[schemars(length(max = args::MAX_SEARCH))]

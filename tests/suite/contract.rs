@@ -48,11 +48,55 @@ async fn team_is_discovered_once_and_requests_carry_documented_headers() {
     assert_eq!(count_requests(&sandbox, "GET", "/auth/whoami").await, 1);
     assert_eq!(count_requests(&sandbox, "GET", "/tickets").await, 3);
     let log = requests(&sandbox).await;
+    assert_eq!(log.len(), 4);
+    for entry in &log {
+        assert_eq!(entry["cstarVersion"], "2026-03-01", "{entry}");
+        let agent = entry["userAgent"].as_str().unwrap_or_default();
+        assert_eq!(
+            agent,
+            concat!("cstar-mcp/", env!("CARGO_PKG_VERSION")),
+            "{entry}"
+        );
+    }
+    let serialized = serde_json::to_string(&log).unwrap();
     assert!(
-        log.iter()
-            .all(|r| r.to_string().find("sandboxDemo").is_none()),
+        !serialized.contains(SECRET_TEST) && !serialized.contains(&SECRET_TEST[8..]),
         "the log holds no key"
     );
+}
+
+#[tokio::test]
+async fn category_lookups_follow_every_page() {
+    use axum::extract::Query;
+    use axum::routing::get;
+    use std::collections::HashMap;
+    // A canned upstream whose categories come two pages of one.
+    let app = axum::Router::new().route(
+        "/api/v1/teams/{team}/categories",
+        get(|Query(query): Query<HashMap<String, String>>| async move {
+            let page: u32 = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let (name, more) = if page == 1 {
+                ("Billing", true)
+            } else {
+                ("Shipping", false)
+            };
+            axum::Json(json!({ "success": true,
+                "data": [{ "id": format!("cat_{page}"), "name": name }],
+                "pagination": { "page": page, "pageSize": 1, "total": 2, "hasMore": more } }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = fast_config(&base, Some(SECRET_TEST));
+    config.team_id = Some(TEAM_ID.to_owned());
+    let categories = Client::new(config)
+        .unwrap()
+        .list_categories()
+        .await
+        .unwrap();
+    let names: Vec<&str> = categories.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Billing", "Shipping"]);
 }
 
 #[tokio::test]
@@ -66,7 +110,7 @@ async fn tickets_paginate_with_has_more() {
     );
     assert_eq!(first.items.len(), 20);
     assert!(
-        first.items.iter().all(|t| t.messages.is_none()),
+        every(&first.items, |t| t.messages.is_none()),
         "lists carry no threads"
     );
     let last = client
@@ -109,11 +153,8 @@ async fn ticket_filters_narrow_the_list() {
     };
     let page = client.list_tickets(&query).await.unwrap();
     assert!(page.total > 0 && page.total < 200);
-    assert!(
-        page.items
-            .iter()
-            .all(|t| t.status == "open" && t.priority == "urgent")
-    );
+    assert!(every(&page.items, |t| t.status == "open"
+        && t.priority == "urgent"));
 
     let some = client
         .list_tickets(&TicketQuery::default())
@@ -143,11 +184,8 @@ async fn ticket_filters_narrow_the_list() {
             .await
             .unwrap();
         assert!(page.total >= 1);
-        assert!(
-            page.items
-                .iter()
-                .all(|t| t.customer_id.as_deref() == Some(customer.as_str()))
-        );
+        assert!(every(&page.items, |t| t.customer_id.as_deref()
+            == Some(customer.as_str())));
     }
 
     let tag = some.tags[0].clone();
@@ -159,7 +197,7 @@ async fn ticket_filters_narrow_the_list() {
         })
         .await
         .unwrap();
-    assert!(page.items.iter().all(|t| t.tags.contains(&tag)));
+    assert!(every(&page.items, |t| t.tags.contains(&tag)));
 
     let page = client
         .list_tickets(&TicketQuery {
@@ -659,11 +697,7 @@ async fn articles_filter_by_category_name_or_id_and_visibility() {
             .await
             .unwrap();
         assert_eq!(page.total, 5);
-        assert!(
-            page.items
-                .iter()
-                .all(|a| a.category.as_deref() == Some("Billing"))
-        );
+        assert!(every(&page.items, |a| a.category.as_deref() == Some("Billing")));
     }
     let internal = client
         .list_articles(&ArticleQuery {
@@ -673,7 +707,7 @@ async fn articles_filter_by_category_name_or_id_and_visibility() {
         })
         .await
         .unwrap();
-    assert!(internal.items.iter().all(|a| a.is_public == Some(false)));
+    assert!(every(&internal.items, |a| a.is_public == Some(false)));
     let drafts = client
         .list_articles(&ArticleQuery {
             status: Some(ArticleStatus::Draft),

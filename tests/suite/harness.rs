@@ -234,3 +234,9 @@ pub async fn http_client(url: &str, key: &str) -> McpClient {
         .await
         .expect("HTTP MCP handshake")
 }
+
+/// True when `items` is not empty and every item passes: an `all` over an
+/// empty list would pass without testing anything.
+pub fn every<T>(items: &[T], test: impl FnMut(&T) -> bool) -> bool {
+    !items.is_empty() && items.iter().all(test)
+}
