@@ -61,15 +61,13 @@ pub fn decode_list<T: DeserializeOwned>(body: &[u8]) -> Result<Page<T>, String> 
     let items = envelope.data;
     let count = items.len() as u64;
     let page = pagination.and_then(|p| p.page).unwrap_or(1).max(1);
-    let page_size = pagination
-        .and_then(|p| p.page_size)
-        .unwrap_or(count.max(1) as u32)
-        .max(1);
+    let given_page_size = pagination.and_then(|p| p.page_size);
+    let page_size = given_page_size.unwrap_or(count.max(1) as u32).max(1);
     let total = pagination.and_then(|p| p.total).unwrap_or(count);
-    // Without the flag, an empty page is the end, whatever else was left out.
-    let has_more = pagination
-        .and_then(|p| p.has_more)
-        .unwrap_or(count > 0 && u64::from(page) * u64::from(page_size) < total);
+    // Without the flag or the page size, an empty page is the end.
+    let has_more = pagination.and_then(|p| p.has_more).unwrap_or(
+        (count > 0 || given_page_size.is_some()) && u64::from(page) * u64::from(page_size) < total,
+    );
     Ok(Page {
         items,
         page,
