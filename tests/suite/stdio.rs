@@ -602,7 +602,8 @@ async fn stdin_closed_mid_call_exits_within_five_seconds() {
 async fn the_key_never_appears_in_any_output_even_at_trace_level() {
     let sandbox = start_sandbox().await;
     let faults = [
-        json!({ "fault": "status", "status": 401 }),
+        json!({ "fault": "status", "status": 401, "message": "Bad header: {authorization}" }),
+        json!({ "fault": "status", "status": 400, "message": "Echo: {authorization}" }),
         json!({ "fault": "status", "status": 429, "retryAfter": 1 }),
         json!({ "fault": "status", "status": 503 }),
         json!({ "fault": "html502" }),
@@ -650,6 +651,10 @@ async fn the_key_never_appears_in_any_output_even_at_trace_level() {
     let stdout = stdout.join("\n");
     let token = SECRET_TEST.trim_start_matches("sk_test_");
     assert!(stderr.contains("TRACE"), "trace logs were written");
+    assert!(
+        stdout.contains("[redacted]"),
+        "an echoed key is shown redacted: {stdout}"
+    );
     assert!(!stdout.contains(token), "the key is in stdout");
     assert!(!stderr.contains(token), "the key is in stderr");
     assert!(
