@@ -36,15 +36,13 @@ fn finish_result(mut result: CallToolResult) -> CallToolResult {
         }
         return result;
     }
-    match result.structured_content.take() {
-        Some(mut value) => {
-            clean_value(&mut value);
-            let mut finished = CallToolResult::structured(value);
-            finished.meta = result.meta;
-            finished
-        }
-        None => result,
+    // The text twin is written again only when cleaning changed something.
+    if let Some(value) = result.structured_content.as_mut()
+        && clean_value(value)
+    {
+        result.content = vec![ContentBlock::text(value.to_string())];
     }
+    result
 }
 
 fn text_of(block: &ContentBlock) -> String {

@@ -78,37 +78,57 @@ pub fn clean(text: &str) -> Cow<'_, str> {
 }
 
 /// Cleans every string in a serialized result, object keys included, and
-/// drops `null`s, so results match their published schemas. A tag that
+/// drops `null`s, so results match their published schemas. True when
+/// anything changed. A tag that
 /// cleaning would change is shown with its hidden characters spelled out
 /// (`vip<U+200B>`), which both says so and stays usable as a tag filter
 /// (see `unescape`).
-pub fn clean_value(value: &mut Value) {
+pub fn clean_value(value: &mut Value) -> bool {
     match value {
-        Value::String(text) => {
-            if let Cow::Owned(cleaned) = clean(text) {
+        Value::String(text) => match clean(text) {
+            Cow::Owned(cleaned) => {
                 *text = cleaned;
+                true
             }
-        }
+            Cow::Borrowed(_) => false,
+        },
         Value::Array(items) => {
+            let before = items.len();
             items.retain(|item| !item.is_null());
-            items.iter_mut().for_each(clean_value);
+            let mut changed = items.len() != before;
+            for item in items.iter_mut() {
+                changed |= clean_value(item);
+            }
+            changed
         }
         Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (key, mut item) in entries {
-                if item.is_null() {
-                    continue;
-                }
+            let before = map.len();
+            map.retain(|_, item| !item.is_null());
+            let mut changed = map.len() != before;
+            for (key, item) in map.iter_mut() {
                 if key == "tags"
-                    && let Value::Array(tags) = &mut item
+                    && let Value::Array(tags) = item
                 {
-                    tags.iter_mut().for_each(spell_out_hidden);
+                    for tag in tags.iter_mut() {
+                        changed |= spell_out_hidden(tag);
+                    }
                 }
-                clean_value(&mut item);
-                map.insert(clean(&key).into_owned(), item);
+                changed |= clean_value(item);
             }
+            let hidden_in_keys: Vec<String> = map
+                .keys()
+                .filter(|key| matches!(clean(key), Cow::Owned(_)))
+                .cloned()
+                .collect();
+            for key in hidden_in_keys {
+                if let Some(item) = map.remove(&key) {
+                    map.insert(clean(&key).into_owned(), item);
+                }
+                changed = true;
+            }
+            changed
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -144,11 +164,14 @@ pub fn unescape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Replaces a string's hidden characters with their `<U+XXXX>` spelling.
-fn spell_out_hidden(item: &mut Value) {
-    let Value::String(text) = item else { return };
-    if clean(text) == text.as_str() {
-        return;
+/// Replaces a string's hidden characters with their `<U+XXXX>` spelling;
+/// true when there were any.
+fn spell_out_hidden(item: &mut Value) -> bool {
+    let Value::String(text) = item else {
+        return false;
+    };
+    if matches!(clean(text), Cow::Borrowed(_)) {
+        return false;
     }
     let kept = clean(text).into_owned();
     let mut kept_chars = kept.chars().peekable();
@@ -162,6 +185,7 @@ fn spell_out_hidden(item: &mut Value) {
         }
     }
     *text = out;
+    true
 }
 
 /// Characters that may be hidden, depending on where they stand.
@@ -372,7 +396,7 @@ mod tests {
             "metadata": {"k\u{202E}ey": ["x\u{2060}y", null], "gone": null},
             "tags": ["vip\u{200B}", "plain"]
         });
-        clean_value(&mut value);
+        assert!(clean_value(&mut value));
         assert_eq!(
             value,
             json!({"title": "ab", "metadata": {"key": ["xy"]}, "tags": ["vip<U+200B>", "plain"]})
