@@ -155,7 +155,7 @@ async fn a_long_retry_after_is_reported_not_waited() {
         (status.status, status.retry_after),
         (429, Some(Duration::from_secs(120)))
     );
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(count_requests(&sandbox, "GET", "/tickets").await, 1);
 }
 

@@ -74,9 +74,9 @@ fn faults() -> Vec<(&'static str, Option<Value>, &'static [&'static str])> {
     ]
 }
 
-/// The longest a failing call may take with the test client settings:
-/// 3 attempts of 0.8 s, plus backoff.
-const CALL_BOUND: Duration = Duration::from_secs(4);
+/// A generous bound on a failing call with the test client settings (3
+/// attempts of 0.8 s plus backoff, about 2.5 s), for a loaded 2-core machine.
+const CALL_BOUND: Duration = Duration::from_secs(8);
 
 async fn fill_ids(client: &McpClient, arguments: &Value) -> Value {
     let mut text = arguments.to_string();

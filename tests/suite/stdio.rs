@@ -541,7 +541,7 @@ async fn a_cancelled_call_is_dropped_and_the_server_keeps_answering() {
         );
     }
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_millis(2500),
         "the next call is not held up"
     );
     // Past the upstream delay, the cancelled call has still not answered.
