@@ -50,7 +50,7 @@ pub fn classify(line: &[u8]) -> Line {
     if let Ok(message) = serde_json::from_slice(line) {
         return Line::Message(Box::new(message));
     }
-    let repaired = lenient::clean_body(line, "");
+    let repaired = lenient::clean_body(line.to_vec(), "");
     let value: Value = match serde_json::from_slice(&repaired) {
         Ok(value) => value,
         Err(error) => return reply(Value::Null, -32700, format!("Parse error: {error}")),

@@ -1,7 +1,7 @@
 //! The HTTP side of the client: auth headers, retries, timeouts, team
 //! discovery and the endpoints the tools use.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -71,6 +71,8 @@ pub struct Client {
     /// Shared by every client made with `with_key`: the process's memory.
     unsettled: Arc<UnsettledCreates>,
     teams: Arc<TeamDirectory>,
+    /// This client's team once known, so later calls skip the directory.
+    team_id: OnceLock<String>,
 }
 
 struct Request<'a> {
@@ -128,6 +130,7 @@ impl Client {
             last_rate_limit: Mutex::new(None),
             unsettled: Arc::default(),
             teams: Arc::default(),
+            team_id: OnceLock::new(),
         })
     }
 
@@ -147,6 +150,7 @@ impl Client {
             last_rate_limit: Mutex::new(None),
             unsettled: self.unsettled.clone(),
             teams: self.teams.clone(),
+            team_id: OnceLock::new(),
         }
     }
 
@@ -178,10 +182,11 @@ impl Client {
 
     /// The team id from the configuration, or from the key's team.
     pub async fn team_id(&self) -> Result<String, ApiError> {
-        match &self.config.team_id {
-            Some(team_id) => Ok(team_id.clone()),
-            None => self.team().await.map(|whoami| whoami.team_id),
+        if let Some(team_id) = self.config.team_id.as_ref().or(self.team_id.get()) {
+            return Ok(team_id.clone());
         }
+        let team_id = self.team().await?.team_id;
+        Ok(self.team_id.get_or_init(|| team_id).clone())
     }
 
     /// The key's team as whoami describes it, asked once per key and
@@ -448,7 +453,7 @@ impl Client {
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let (body, oversized) = read_capped(response).await?;
-        let body = lenient::clean_body(&body, key.expose()).into_owned();
+        let body = lenient::clean_body(body, key.expose());
         let request_id = header_request_id.or_else(|| request_id_of(&body));
         Ok(Answer {
             status,

@@ -174,20 +174,21 @@ async fn admit(
                 }
                 Ok(Ok(bytes)) => bytes,
             };
-        let repaired = lenient::clean_body(&bytes, "");
-        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
-            return parse_error(&error);
-        }
+        let body = if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            Body::from(bytes)
+        } else {
+            let repaired = lenient::clean_body(bytes.to_vec(), "");
+            if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
+                return parse_error(&error);
+            }
+            Body::from(repaired)
+        };
         if !parts.headers.contains_key(header::CONTENT_TYPE) {
             parts.headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
         }
-        let body = match repaired {
-            std::borrow::Cow::Borrowed(_) => Body::from(bytes),
-            std::borrow::Cow::Owned(repaired) => Body::from(repaired),
-        };
         request = Request::from_parts(parts, body);
     }
     request.extensions_mut().insert(RequestKey(key));

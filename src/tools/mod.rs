@@ -57,6 +57,8 @@ pub struct CstarServer {
     filter: Arc<ToolFilter>,
     /// Every tool as (name, readOnlyHint), for `exposure::decide`.
     catalogue: Arc<Vec<(String, bool)>>,
+    /// The decision for the server's own key, made once.
+    own_exposure: Arc<Exposure>,
     tool_router: ToolRouter<CstarServer>,
 }
 
@@ -82,13 +84,16 @@ impl CstarServer {
             })
             .collect();
         exposure::decide(&catalogue, filter, false)?;
-        Ok(CstarServer {
+        let mut server = CstarServer {
             client,
             key_source: None,
             filter: Arc::new(filter.clone()),
             catalogue: Arc::new(catalogue),
+            own_exposure: Arc::default(),
             tool_router,
-        })
+        };
+        server.own_exposure = Arc::new(server.decide_exposure(server.client.api_key()));
+        Ok(server)
     }
 
     /// Serves each request with the API key `source` finds in it. A request
@@ -117,6 +122,13 @@ impl CstarServer {
 
     /// What a request made with `key` may see and call.
     fn exposure_for(&self, key: Option<&ApiKey>) -> Exposure {
+        if self.key_source.is_none() {
+            return (*self.own_exposure).clone();
+        }
+        self.decide_exposure(key)
+    }
+
+    fn decide_exposure(&self, key: Option<&ApiKey>) -> Exposure {
         let publishable = key
             .and_then(ApiKey::kind)
             .is_some_and(|kind| kind.key_type == KeyType::Publishable);
