@@ -174,7 +174,11 @@ async fn admit(
                 }
                 Ok(Ok(bytes)) => bytes,
             };
-        let body = if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+        // Skipping a string does not decode it: text that may need repair
+        // (not UTF-8, or with \u escapes) goes through `lenient` first.
+        let plain =
+            std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
+        let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
             Body::from(bytes)
         } else {
             let repaired = lenient::clean_body(bytes.to_vec(), "");
