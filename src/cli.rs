@@ -18,6 +18,8 @@ pub enum Command {
     /// Run the sandbox standalone.
     Sandbox {
         port: u16,
+        /// Local endpoints that receive every webhook event.
+        forward_to: Vec<String>,
     },
     /// Check the setup and print a report.
     Doctor(ServeConfig),
@@ -34,6 +36,8 @@ pub struct ServeConfig {
     pub timeout: Duration,
     /// Start an in-process sandbox and use its demo key.
     pub sandbox: bool,
+    /// With `sandbox`: local endpoints that receive every webhook event.
+    pub forward_to: Vec<String>,
     /// The log filter; logs always go to stderr.
     pub log_level: Option<String>,
     /// Which tools to expose.
@@ -108,6 +112,8 @@ OPTIONS:
     --max-per-key N     over HTTP, requests in progress per API key; more get 429 [default: 64]
     --workers N         over HTTP, runtime threads [default: one per core]
     --port N            (sandbox command) port to listen on; 0 picks a free one [default: 8787]
+    --forward-to URL    (sandbox, or with --sandbox) deliver every webhook event, signed, to
+                        this loopback URL, e.g. http://127.0.0.1:3000/webhooks; repeatable
     -h, --help          print this help
     -V, --version       print the version
 
@@ -146,6 +152,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     let mut server_key = false;
     let mut limits = HttpLimits::default();
     let mut http_tuning = false;
+    let mut forward_to: Vec<String> = Vec::new();
     let mut index = 0;
     while index < rest.len() {
         let arg = rest[index].as_str();
@@ -184,6 +191,15 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
             "--http" => http = Some(value(flag)?),
             "--allowed-hosts" => allowed_hosts = Some(value(flag)?),
             "--server-key" => server_key = true,
+            "--forward-to" => {
+                let url = value(flag)?;
+                if !crate::sandbox::is_loopback(&url) {
+                    return Err(format!(
+                        "--forward-to takes a loopback URL such as http://127.0.0.1:3000/webhooks (the sandbox delivers nowhere else), not '{url}'"
+                    ));
+                }
+                forward_to.push(url);
+            }
             "--request-timeout" => {
                 let raw = value(flag)?;
                 let seconds = raw
@@ -220,7 +236,11 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     if sandbox_command {
         return Ok(Command::Sandbox {
             port: port.unwrap_or(8787),
+            forward_to,
         });
+    }
+    if !forward_to.is_empty() && !sandbox {
+        return Err("--forward-to needs the sandbox: cstar-mcp --sandbox --forward-to URL, or cstar-mcp sandbox --forward-to URL".into());
     }
     if port.is_some() {
         return Err("--port belongs to the sandbox command: cstar-mcp sandbox --port N".into());
@@ -294,6 +314,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         base_url: base_url.trim().trim_end_matches('/').to_owned(),
         timeout,
         sandbox,
+        forward_to,
         log_level: log_level.or_else(|| env("RUST_LOG")),
         filter,
         http,
@@ -407,12 +428,46 @@ mod tests {
         assert!(serve("--sandbox", &[]).sandbox);
         assert_eq!(
             parse(&args("sandbox --port 0"), |_| None),
-            Ok(Command::Sandbox { port: 0 })
+            Ok(Command::Sandbox {
+                port: 0,
+                forward_to: vec![]
+            })
         );
         assert_eq!(
             parse(&args("sandbox"), |_| None),
-            Ok(Command::Sandbox { port: 8787 })
+            Ok(Command::Sandbox {
+                port: 8787,
+                forward_to: vec![]
+            })
         );
+    }
+
+    #[test]
+    fn forward_to_is_repeatable_loopback_and_needs_the_sandbox() {
+        let hooks = "http://127.0.0.1:3000/hooks";
+        assert_eq!(
+            parse(
+                &args(&format!(
+                    "sandbox --forward-to {hooks} --forward-to http://localhost:4000/"
+                )),
+                |_| None
+            ),
+            Ok(Command::Sandbox {
+                port: 8787,
+                forward_to: vec![hooks.to_owned(), "http://localhost:4000/".to_owned()]
+            })
+        );
+        assert_eq!(
+            serve(&format!("--sandbox --forward-to {hooks}"), &[]).forward_to,
+            [hooks]
+        );
+        let elsewhere = parse(
+            &args("sandbox --forward-to https://hooks.example.com/x"),
+            |_| None,
+        );
+        assert!(elsewhere.unwrap_err().contains("loopback"));
+        let without_sandbox = parse(&args(&format!("--forward-to {hooks}")), |_| None);
+        assert!(without_sandbox.unwrap_err().contains("--sandbox"));
     }
 
     #[test]

@@ -35,7 +35,9 @@ fn main() -> ExitCode {
             println!("cstar-mcp {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Command::Sandbox { port } => runtime.block_on(serve::run_sandbox(port)),
+        Command::Sandbox { port, forward_to } => {
+            runtime.block_on(serve::run_sandbox(port, &forward_to))
+        }
         Command::Doctor(config) => runtime.block_on(serve::run_doctor(config)),
         Command::Serve(config) => runtime.block_on(serve::serve_stdio(config)),
     };

@@ -78,10 +78,19 @@ pub(crate) async fn client_config(
     if !config.sandbox {
         return Ok((None, client_config));
     }
-    let running = sandbox::start(0)
+    let running = sandbox::start_forwarding(0, &config.forward_to)
         .await
         .context("could not start the sandbox")?;
     tracing::info!(url = %running.base_url(), "sandbox started with demo data");
+    // stdout carries MCP here: the forwarding lines go to stderr.
+    let mut lines = String::new();
+    for url in &config.forward_to {
+        lines.push_str(&forwarding_line(url));
+    }
+    if !lines.is_empty() {
+        use std::io::Write;
+        let _ = std::io::stderr().write_all(lines.as_bytes());
+    }
     client_config.base_url = running.base_url();
     client_config.api_key = Some(ApiKey::new(sandbox::DEMO_SECRET_TEST_KEY));
     Ok((Some(running), client_config))
@@ -100,8 +109,8 @@ pub async fn run_doctor(config: ServeConfig) -> anyhow::Result<()> {
 
 /// Runs the sandbox standalone. Its own output goes to stdout: this
 /// command does not speak MCP.
-pub async fn run_sandbox(port: u16) -> anyhow::Result<()> {
-    let running = sandbox::start(port)
+pub async fn run_sandbox(port: u16, forward_to: &[String]) -> anyhow::Result<()> {
+    let running = sandbox::start_forwarding(port, forward_to)
         .await
         .with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;
     let mut banner = format!("listening on {}\n", running.base_url());
@@ -114,13 +123,25 @@ pub async fn run_sandbox(port: u16) -> anyhow::Result<()> {
     for key in sandbox::DEMO_KEYS {
         banner.push_str(&format!("  {}  {}\n", key.key, key.label));
     }
-    banner.push_str("control API: /_sandbox/faults, /_sandbox/rate-limit, /_sandbox/reset, /_sandbox/requests\n");
+    for url in forward_to {
+        banner.push_str(&forwarding_line(url));
+    }
+    banner.push_str("control API: /_sandbox/faults, /_sandbox/rate-limit, /_sandbox/reset, /_sandbox/requests, /_sandbox/deliveries, /_sandbox/webhook-schedule\n");
     write_stdout(&banner)?;
     tokio::select! {
         () = running.wait() => {}
         () = shutdown_signal() => {}
     }
     Ok(())
+}
+
+/// What the sandbox prints for each `--forward-to` endpoint.
+fn forwarding_line(url: &str) -> String {
+    let forward = sandbox::Forward::new(url);
+    format!(
+        "forwarding webhooks to {} (signing secret {})\n",
+        forward.url, forward.secret
+    )
 }
 
 pub(crate) fn write_stdout(text: &str) -> anyhow::Result<()> {

@@ -249,6 +249,24 @@ pub struct WhoAmI {
     pub key_type: Option<String>,
     #[serde(default)]
     pub environment: Option<String>,
+    /// Only the sandbox sends this: where it forwards webhook events.
+    #[serde(default)]
+    pub sandbox: Option<SandboxInfo>,
+}
+
+/// What the sandbox says about itself in whoami.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SandboxInfo {
+    #[serde(default)]
+    pub forwarding: Vec<Forwarding>,
+}
+
+/// A local endpoint the sandbox forwards every event to.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Forwarding {
+    pub url: String,
+    pub signing_secret: String,
 }
 
 /// The answer to a test trigger.
@@ -262,6 +280,28 @@ pub struct TriggerResult {
     pub delivered_to: u64,
     #[serde(default)]
     pub environment: Option<String>,
+    /// The sandbox's account of each endpoint's first attempt; real cStar
+    /// sends none.
+    #[serde(default)]
+    pub deliveries: Option<Vec<DeliveryAttempt>>,
+}
+
+/// How one endpoint answered a delivery (the sandbox reports these).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryAttempt {
+    #[serde(default)]
+    pub webhook_id: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    #[serde(default)]
+    pub pending: bool,
 }
 
 /// The rate-limit headers of a response.

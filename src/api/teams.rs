@@ -152,6 +152,7 @@ mod tests {
             team_slug: None,
             key_type: None,
             environment: None,
+            sandbox: None,
         }
     }
 

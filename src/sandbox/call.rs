@@ -98,6 +98,23 @@ impl Call {
         }
     }
 
+    /// Changes the caller's data set.
+    pub fn write<R>(&self, write: impl FnOnce(&mut Dataset) -> R) -> Result<R, ApiFailure> {
+        let mut inner = self.state.lock();
+        let key = self.caller.key;
+        inner
+            .environments
+            .get_mut(&(key.team, key.environment))
+            .map(write)
+            .ok_or_else(|| {
+                ApiFailure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "No data set",
+                )
+            })
+    }
+
     /// `{ success, data, meta }` with this request's id.
     pub fn object(&self, status: StatusCode, data: impl Serialize) -> Response {
         wire::object(status, &self.request_id, data)

@@ -1,7 +1,9 @@
 //! The control API under `/_sandbox/`, for tests and integrators: queue
-//! faults, shrink the rate limit, reset the data, read the request log.
+//! faults, shrink the rate limit, reset the data, read the request log,
+//! read webhook deliveries and set their retry schedule.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -70,10 +72,10 @@ pub async fn set_rate_limit(
     Json(json!({ "limit": body.limit, "windowSeconds": body.window_seconds })).into_response()
 }
 
-/// `POST /_sandbox/reset`: seed data back, faults, log, limits and stored
-/// idempotent answers cleared.
+/// `POST /_sandbox/reset`: seed data back, faults, log, limits, stored
+/// idempotent answers, deliveries and the delivery schedule cleared.
 pub async fn reset(State(state): State<Arc<SandboxState>>) -> Response {
-    state.lock().reset();
+    state.reset();
     Json(json!({ "reset": true })).into_response()
 }
 
@@ -81,4 +83,51 @@ pub async fn reset(State(state): State<Arc<SandboxState>>) -> Response {
 /// 10,000). It never holds the API key.
 pub async fn requests(State(state): State<Arc<SandboxState>>) -> Response {
     Json(json!({ "requests": state.lock().log })).into_response()
+}
+
+/// `GET /_sandbox/deliveries`: every webhook delivery attempt, oldest first
+/// (the last 10,000): event, webhook, URL, attempt, status or error, time.
+/// Never the signing secret.
+pub async fn deliveries(State(state): State<Arc<SandboxState>>) -> Response {
+    Json(json!({
+        "deliveries": state.deliverer.records(),
+        "forwarding": state.forwards.iter().map(|f| json!({ "url": f.url, "webhookId": f.webhook_id })).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleBody {
+    retry_delays_ms: Option<Vec<u64>>,
+    response_budget_ms: Option<u64>,
+}
+
+/// `GET /_sandbox/webhook-schedule`: the retry delays and response budget.
+pub async fn schedule(State(state): State<Arc<SandboxState>>) -> Response {
+    Json(state.deliverer.schedule()).into_response()
+}
+
+/// `POST /_sandbox/webhook-schedule`: `{ "retryDelaysMs": [100, 200],
+/// "responseBudgetMs": 500 }`; either may be left out. At most 10 retries.
+pub async fn set_schedule(
+    State(state): State<Arc<SandboxState>>,
+    Json(body): Json<ScheduleBody>,
+) -> Response {
+    let mut schedule = state.deliverer.schedule();
+    if let Some(delays) = body.retry_delays_ms {
+        if delays.len() > 10 {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": "at most 10 retry delays" })),
+            )
+                .into_response();
+        }
+        schedule.retry_delays = delays.into_iter().map(Duration::from_millis).collect();
+    }
+    if let Some(budget) = body.response_budget_ms {
+        schedule.response_budget = Duration::from_millis(budget.max(1));
+    }
+    state.deliverer.set_schedule(schedule.clone());
+    Json(schedule).into_response()
 }

@@ -7,13 +7,17 @@
 //! keys, limits, idempotency and the request log, `gate` runs around every
 //! request (faults, auth, rate limit), `call` is what each endpoint starts
 //! from, `params` and `draft` check query strings and bodies, `routes` are
-//! the endpoints, `control` is the `/_sandbox/` API and `server` accepts
+//! the endpoints, `webhooks` the webhook endpoints and event emission,
+//! `delivery` sends signed webhook deliveries, `event_data` writes their
+//! payloads, `control` is the `/_sandbox/` API and `server` accepts
 //! connections.
 
 mod call;
 mod control;
 mod dataset;
+mod delivery;
 mod draft;
+mod event_data;
 mod faults;
 mod gate;
 mod params;
@@ -22,6 +26,7 @@ mod routes;
 mod seed;
 mod server;
 mod state;
+mod webhooks;
 mod wire;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -30,10 +35,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
+pub use delivery::is_loopback;
 pub use faults::{FaultKind, FaultRule};
 pub use seed::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
 pub use server::RunningSandbox;
-pub use state::{DEMO_KEYS, DEMO_SECRET_TEST_KEY, DemoKey};
+pub use state::{DEMO_KEYS, DEMO_SECRET_TEST_KEY, DemoKey, Forward};
 
 use state::SandboxState;
 
@@ -61,10 +67,19 @@ fn app(state: Arc<SandboxState>) -> Router {
         )
         .route(&format!("{team}/articles"), get(routes::list_articles))
         .route(&format!("{team}/categories"), get(routes::list_categories))
-        .route(&format!("{team}/webhooks"), get(routes::list_webhooks))
+        .route(
+            &format!("{team}/webhooks"),
+            get(webhooks::list_webhooks).post(webhooks::create_webhook),
+        )
         .route(
             &format!("{team}/webhooks/trigger-test"),
-            post(routes::trigger_test),
+            post(webhooks::trigger_test),
+        )
+        .route(
+            &format!("{team}/webhooks/{{webhook}}"),
+            get(webhooks::get_webhook)
+                .patch(webhooks::update_webhook)
+                .delete(webhooks::delete_webhook),
         )
         .fallback(routes::unknown_route)
         .layer(axum::middleware::from_fn_with_state(
@@ -80,12 +95,24 @@ fn app(state: Arc<SandboxState>) -> Router {
         )
         .route("/_sandbox/rate-limit", post(control::set_rate_limit))
         .route("/_sandbox/reset", post(control::reset))
-        .route("/_sandbox/requests", get(control::requests));
+        .route("/_sandbox/requests", get(control::requests))
+        .route("/_sandbox/deliveries", get(control::deliveries))
+        .route(
+            "/_sandbox/webhook-schedule",
+            get(control::schedule).post(control::set_schedule),
+        );
     control.merge(api).with_state(state)
 }
 
 /// Starts the sandbox on `127.0.0.1:port` (`0` picks a free port).
 pub async fn start(port: u16) -> std::io::Result<RunningSandbox> {
+    start_forwarding(port, &[]).await
+}
+
+/// Starts the sandbox with local endpoints that receive every event
+/// (`--forward-to`), each with a signing secret fixed by its URL.
+pub async fn start_forwarding(port: u16, forward_to: &[String]) -> std::io::Result<RunningSandbox> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    server::start(addr, app(Arc::new(SandboxState::new()))).await
+    let forwards = forward_to.iter().map(|url| Forward::new(url)).collect();
+    server::start(addr, app(Arc::new(SandboxState::new(forwards)))).await
 }

@@ -140,6 +140,9 @@ pub struct WebhookRecord {
     pub url: String,
     pub events: Vec<String>,
     pub is_active: bool,
+    /// The signing secret: cStar returns it from create only.
+    #[serde(skip)]
+    pub secret: String,
     pub created_at: String,
     pub updated_at: String,
 }

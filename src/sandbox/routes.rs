@@ -10,15 +10,15 @@ use serde_json::{Value, json};
 
 use super::call::Call;
 use super::dataset::{ArticleFilter, CustomerFilter, TicketFilter};
-use super::draft::{json_object, ticket_draft};
+use super::draft::ticket_draft;
+use super::event_data;
 use super::params::{
     ARTICLE_STATUSES, CUSTOMER_STATUSES, PRIORITIES, SENTIMENTS, TICKET_STATUSES, bool_param,
     enum_param, paging, text_param,
 };
 use super::state::StoredAnswer;
 use super::wire::{self, ApiFailure, RequestId};
-use crate::events;
-use crate::time::{iso8601, unix_now, unix_now_millis};
+use crate::time::{iso8601, unix_now};
 
 type Params = Query<HashMap<String, String>>;
 type Team = Path<String>;
@@ -34,6 +34,10 @@ pub async fn whoami(call: Call) -> Response {
             "teamSlug": key.team.slug,
             "keyType": key.key_type.as_str(),
             "environment": key.environment.as_str(),
+            // Not cStar's: tells a sandbox user where events are forwarded.
+            "sandbox": { "forwarding": call.state.forwards.iter()
+                .map(|f| json!({ "url": f.url, "signingSecret": f.secret }))
+                .collect::<Vec<_>>() },
         }),
     )
 }
@@ -90,7 +94,8 @@ pub async fn create_ticket(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    call.finish((|| {
+    // The answer, and the new ticket's event data (none for a replay).
+    let outcome = (|| {
         call.in_team(&team)?;
         call.require_secret(true)?;
         let key = call.caller.key;
@@ -108,7 +113,7 @@ pub async fn create_ticket(
                 ));
             }
             let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-            return Ok(wire::json_response(status, &stored.body));
+            return Ok((wire::json_response(status, &stored.body), None));
         }
         let no_data = || {
             ApiFailure::new(
@@ -125,6 +130,7 @@ pub async fn create_ticket(
         let ticket =
             dataset.create_ticket(draft, uuid::Uuid::new_v4().as_u128(), iso8601(unix_now()));
         let answer = wire::object_body(&call.request_id, &ticket);
+        let event = event_data::ticket(&ticket, dataset, &key.team);
         if let Some(scope) = scope {
             let stored = StoredAnswer {
                 fingerprint: body.to_vec(),
@@ -133,8 +139,20 @@ pub async fn create_ticket(
             };
             inner.store_answer(scope, stored);
         }
-        Ok(wire::json_response(StatusCode::CREATED, &answer))
-    })())
+        Ok((
+            wire::json_response(StatusCode::CREATED, &answer),
+            Some(event),
+        ))
+    })();
+    match outcome {
+        Ok((response, event)) => {
+            if let Some(data) = event {
+                call.emit("ticket.created", data);
+            }
+            response
+        }
+        Err(failure) => call.finish(Err(failure)),
+    }
 }
 
 pub async fn list_customers(call: Call, Path(team): Team, Query(params): Params) -> Response {
@@ -201,59 +219,6 @@ pub async fn list_categories(call: Call, Path(team): Team, Query(params): Params
                 .collect();
             call.page(&categories, page, page_size)
         }))
-    })())
-}
-
-pub async fn list_webhooks(call: Call, Path(team): Team) -> Response {
-    call.finish(
-        call.in_team(&team)
-            .and_then(|()| call.require_secret(false))
-            .map(|()| call.read(|data| call.list(&data.webhooks))),
-    )
-}
-
-/// Fires a synthetic event at every active webhook subscribed to it.
-pub async fn trigger_test(call: Call, Path(team): Team, body: Bytes) -> Response {
-    call.finish((|| {
-        call.in_team(&team)?;
-        call.require_secret(true)?;
-        let event = match json_object(&body)?.remove("event") {
-            None | Some(Value::Null) => {
-                let missing = ApiFailure::new(
-                    StatusCode::BAD_REQUEST,
-                    "parameter_missing",
-                    "The 'event' field is required.",
-                );
-                return Err(missing.with_param("event"));
-            }
-            Some(Value::String(event)) if events::find(&event).is_some() => event,
-            Some(other) => {
-                let unknown =
-                    format!("Unknown event type {other}. See the webhook event catalogue.");
-                return Err(ApiFailure::invalid("event", unknown));
-            }
-        };
-        let delivered_to = call.read(|data| {
-            data.webhooks
-                .iter()
-                .filter(|w| w.is_active && w.subscribed_to(&event))
-                .count()
-        });
-        let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-        let event_id = format!(
-            "evt_{}_{}_{suffix}",
-            event.replace('.', "_"),
-            unix_now_millis()
-        );
-        Ok(call.object(
-            StatusCode::OK,
-            json!({
-                "event": event,
-                "eventId": event_id,
-                "deliveredTo": delivered_to,
-                "environment": call.caller.key.environment.as_str(),
-            }),
-        ))
     })())
 }
 

@@ -686,6 +686,9 @@ fn webhooks(rng: &mut Rng) -> Vec<WebhookRecord> {
             url: url.to_string(),
             events: events.iter().map(|e| e.to_string()).collect(),
             is_active: *active,
+            // Never revealed (only create returns a secret), so not drawn from
+            // the seed: the demo data stays as it was.
+            secret: format!("whsec_{}", uuid::Uuid::new_v4().simple()),
             created_at: iso8601(EPOCH - 86_400 * 90),
             updated_at: iso8601(EPOCH - 86_400 * 30),
         })

@@ -3,15 +3,17 @@
 //! request log. One mutex guards it all; no lock is held across an await.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 
 use super::dataset::Dataset;
+use super::delivery::Deliverer;
 use super::faults::FaultRule;
+use super::records::WebhookRecord;
 use super::seed::{self, ACME, GLOBEX, Team};
 use crate::api::secret::{Environment, KEY_PREFIXES, KeyType};
-use crate::time::unix_now;
+use crate::time::{iso8601, unix_now};
 
 /// A demo key the sandbox accepts.
 #[derive(Debug, Clone, Copy)]
@@ -78,11 +80,10 @@ pub enum AuthFailure {
 /// Checks an `Authorization` header value.
 pub fn authenticate(header: Option<&str>) -> Result<Caller, AuthFailure> {
     let header = header.ok_or(AuthFailure::Missing)?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .ok_or(AuthFailure::Missing)?
-        .trim();
+    let token = match header.trim().split_once(char::is_whitespace) {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => return Err(AuthFailure::Missing),
+    };
     if !KEY_PREFIXES
         .iter()
         .any(|(prefix, _, _)| token.starts_with(prefix))
@@ -161,13 +162,60 @@ pub struct Inner {
 /// Shared sandbox state.
 pub struct SandboxState {
     inner: Mutex<Inner>,
+    /// Sends webhook deliveries and logs their attempts.
+    pub deliverer: Arc<Deliverer>,
+    /// Local endpoints subscribed to every event (`--forward-to`); they
+    /// survive a reset.
+    pub forwards: Vec<Forward>,
+}
+
+/// A `--forward-to` endpoint and its fixed signing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forward {
+    pub url: String,
+    pub secret: String,
+    /// Its webhook id in every team's data.
+    #[serde(rename = "webhookId")]
+    pub webhook_id: String,
+}
+
+impl Forward {
+    pub fn new(url: &str) -> Self {
+        Forward {
+            url: url.to_owned(),
+            webhook_id: super::delivery::webhook_id_for(url),
+            secret: super::delivery::secret_for(url),
+        }
+    }
+
+    fn webhook(&self) -> WebhookRecord {
+        WebhookRecord {
+            id: self.webhook_id.clone(),
+            name: format!("Forward to {}", self.url),
+            url: self.url.clone(),
+            events: vec!["*".to_owned()],
+            is_active: true,
+            secret: self.secret.clone(),
+            created_at: iso8601(unix_now()),
+            updated_at: iso8601(unix_now()),
+        }
+    }
 }
 
 impl SandboxState {
-    pub fn new() -> Self {
+    pub fn new(forwards: Vec<Forward>) -> Self {
         SandboxState {
-            inner: Mutex::new(Inner::fresh()),
+            inner: Mutex::new(Inner::fresh(&forwards)),
+            deliverer: Arc::default(),
+            forwards,
         }
+    }
+
+    /// Back to the seed data (with the forward endpoints), with no faults,
+    /// log, limits, stored answers or delivery log.
+    pub fn reset(&self) {
+        *self.lock() = Inner::fresh(&self.forwards);
+        self.deliverer.reset();
     }
 
     /// Locks the state; a poisoned lock is recovered, since every update
@@ -181,18 +229,23 @@ impl SandboxState {
 
 impl Default for SandboxState {
     fn default() -> Self {
-        Self::new()
+        Self::new(Vec::new())
     }
 }
 
 impl Inner {
-    fn fresh() -> Self {
-        let environments = HashMap::from([
+    fn fresh(forwards: &[Forward]) -> Self {
+        let mut environments = HashMap::from([
             ((ACME, Environment::Test), seed::dataset(ACME, 0x7E57)),
             ((ACME, Environment::Live), seed::dataset(ACME, 0x11FE)),
             ((GLOBEX, Environment::Test), seed::dataset(GLOBEX, 0x6108)),
             ((GLOBEX, Environment::Live), seed::dataset(GLOBEX, 0x610B)),
         ]);
+        for dataset in environments.values_mut() {
+            dataset
+                .webhooks
+                .extend(forwards.iter().map(Forward::webhook));
+        }
         Inner {
             environments,
             faults: Vec::new(),
@@ -204,11 +257,6 @@ impl Inner {
             sequence: 0,
             fault_rng: seed::Rng::new(0xFA17),
         }
-    }
-
-    /// Back to the seed data, with no faults, log, limits or stored answers.
-    pub fn reset(&mut self) {
-        *self = Inner::fresh();
     }
 
     pub fn next_sequence(&mut self) -> u64 {

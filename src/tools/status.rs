@@ -102,6 +102,26 @@ pub struct Status {
     pub api_version: String,
     /// This MCP server.
     pub server: ServerInfo,
+    /// Only against the sandbox: where it forwards webhook events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxStatus>,
+}
+
+/// What the sandbox does with webhook events.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SandboxStatus {
+    /// Local endpoints that receive every event, signed.
+    pub forwarding: Vec<ForwardingInfo>,
+}
+
+/// A local webhook endpoint and the secret its deliveries are signed with.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardingInfo {
+    /// The local endpoint.
+    pub url: String,
+    /// Verify X-Signature with this (HMAC-SHA256 over "{t}.{raw body}").
+    pub signing_secret: String,
 }
 
 #[tool_router(router = status_tools, vis = "pub(super)")]
@@ -157,6 +177,16 @@ impl CstarServer {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
             },
+            sandbox: team.whoami.sandbox.map(|sandbox| SandboxStatus {
+                forwarding: sandbox
+                    .forwarding
+                    .into_iter()
+                    .map(|forward| ForwardingInfo {
+                        url: forward.url,
+                        signing_secret: forward.signing_secret,
+                    })
+                    .collect(),
+            }),
         }))
     }
 }

@@ -33,6 +33,33 @@ pub struct TriggeredEvent {
     /// live or test: which environment's webhooks received it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// Against the sandbox only: how each endpoint answered its first attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<Vec<DeliveryView>>,
+}
+
+/// One endpoint's first delivery attempt, as the sandbox saw it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    /// The webhook (whk_...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
+    /// Where it was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The receiver's HTTP status: 2xx accepted; 401 often means a bad signature check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Why no status came back (refused, timed out, not a loopback URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Milliseconds the receiver took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// True when the receiver had not answered yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// An event category.
@@ -93,7 +120,7 @@ pub struct EventCatalogue {
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Fire a synthetic webhook event (e.g. ticket.created) to every active webhook subscribed to it, to test a receiver. Returns the event id and how many webhooks it was delivered to. Needs a secret key. The event must be in cstar_list_events.
+    /// Fire a synthetic webhook event (e.g. ticket.created) to every active webhook subscribed to it, to test a receiver. Returns the event id and how many webhooks it went to; against the sandbox, also each endpoint's HTTP status or error. Needs a secret key; the event must be in cstar_list_events.
     #[tool(
         name = "cstar_trigger_webhook",
         title = "Trigger a test webhook event",
@@ -133,6 +160,19 @@ impl CstarServer {
             event_id: result.event_id,
             delivered_to: result.delivered_to,
             environment: result.environment,
+            deliveries: result.deliveries.map(|attempts| {
+                attempts
+                    .into_iter()
+                    .map(|attempt| DeliveryView {
+                        webhook_id: attempt.webhook_id,
+                        url: attempt.url,
+                        status: attempt.status,
+                        error: attempt.error,
+                        duration_ms: attempt.duration_ms,
+                        pending: attempt.pending,
+                    })
+                    .collect()
+            }),
         }))
     }
 
