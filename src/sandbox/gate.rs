@@ -54,6 +54,7 @@ pub async fn gate(
         );
         inner.record(LoggedRequest {
             sequence,
+            request_id: request_id.0.clone(),
             method: request.method().to_string(),
             path: request.uri().path().to_owned(),
             query: request.uri().query().map(str::to_owned),

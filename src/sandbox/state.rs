@@ -102,6 +102,8 @@ pub fn authenticate(header: Option<&str>) -> Result<Caller, AuthFailure> {
 #[serde(rename_all = "camelCase")]
 pub struct LoggedRequest {
     pub sequence: u64,
+    /// The id cStar's answer carries (`x-cstar-request-id`).
+    pub request_id: String,
     pub method: String,
     pub path: String,
     pub query: Option<String>,

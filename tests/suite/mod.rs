@@ -12,3 +12,4 @@ mod resilience;
 mod schema_check;
 mod stdio;
 mod tools;
+mod webhooks;
