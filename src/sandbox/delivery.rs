@@ -18,7 +18,8 @@
 //! placeholders) is logged as not delivered, saying why. Deliveries run on
 //! their own tasks: they never hold up the API call that caused them, and
 //! a slow receiver slows nothing else. Every attempt is logged
-//! (`/_sandbox/deliveries`), never with the secret.
+//! (`/_sandbox/deliveries`), never with the secret. A reset stops the
+//! deliveries under way.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 use crate::time::{iso8601, unix_now};
 
@@ -137,6 +139,8 @@ pub struct Deliverer {
     http: reqwest::Client,
     schedule: Mutex<Schedule>,
     log: Mutex<VecDeque<DeliveryRecord>>,
+    /// Cancelled by a reset: deliveries under way stop there.
+    epoch: Mutex<CancellationToken>,
 }
 
 impl Default for Deliverer {
@@ -149,6 +153,7 @@ impl Default for Deliverer {
             http,
             schedule: Mutex::default(),
             log: Mutex::default(),
+            epoch: Mutex::default(),
         }
     }
 }
@@ -173,8 +178,10 @@ impl Deliverer {
         locked(&self.log).iter().cloned().collect()
     }
 
-    /// Forgets the attempts and restores the default schedule.
+    /// Stops deliveries under way, forgets the attempts and restores the
+    /// default schedule.
     pub fn reset(&self) {
+        std::mem::take(&mut *locked(&self.epoch)).cancel();
         locked(&self.log).clear();
         self.set_schedule(Schedule::default());
     }
@@ -226,8 +233,12 @@ impl Deliverer {
                 } else {
                     let deliverer = self.clone();
                     let (event, body) = (event.clone(), body.clone());
+                    let epoch = locked(&self.epoch).clone();
                     tokio::spawn(async move {
-                        deliverer.deliver(&event, &endpoint, &body, first).await;
+                        tokio::select! {
+                            () = epoch.cancelled() => {}
+                            () = deliverer.deliver(&event, &endpoint, &body, first) => {}
+                        }
                     });
                 }
                 receiver

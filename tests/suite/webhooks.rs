@@ -313,10 +313,25 @@ async fn a_receiver_that_never_answers_is_given_up_on_after_the_schedule() {
         .await
         .unwrap();
     set_schedule(&sandbox, &[50, 50], 200).await;
-    let triggered = client(&sandbox, SECRET_TEST)
-        .trigger_test_event("survey.submitted")
-        .await
-        .unwrap();
+    let api = client(&sandbox, SECRET_TEST);
+    let started = std::time::Instant::now();
+    for i in 0..5 {
+        let ticket = NewTicket {
+            title: format!("While the receiver hangs {i}"),
+            ..Default::default()
+        };
+        api.create_ticket(&ticket, None).await.unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "deliveries never hold up the calls that caused them: {:?}",
+        started.elapsed()
+    );
+    receiver.wait_for(5).await;
+    receiver.received.lock().unwrap().clear();
+    control(&sandbox, "reset", json!({})).await;
+    set_schedule(&sandbox, &[50, 50], 200).await;
+    let triggered = api.trigger_test_event("survey.submitted").await.unwrap();
     assert_eq!(
         triggered.delivered_to, 2,
         "Analytics (*) and the forward endpoint"
