@@ -31,12 +31,12 @@ pub struct ListArticlesParams {
     /// Only articles with this exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
-    /// Include each article's full Markdown body (default false: excerpts only).
+    /// Include full Markdown bodies (default false: excerpts).
     pub include_content: Option<bool>,
-    /// Page number, from 1 (default 1).
+    /// Page, from 1.
     #[schemars(range(min = 1))]
     pub page: Option<u32>,
-    /// Articles per page, 1-100 (default 20).
+    /// Per page, 1-100 (default 20).
     #[schemars(range(min = 1, max = 100))]
     pub page_size: Option<u32>,
 }
@@ -44,15 +44,14 @@ pub struct ListArticlesParams {
 /// One page of knowledge-base articles.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ArticleList {
-    /// Articles; content only when includeContent was true.
+    // Articles; content only when includeContent was true.
     pub articles: Vec<ArticleView>,
-    /// Where this page sits; follow hasMore for more.
     pub pagination: Pagination,
 }
 
 #[tool_router(router = article_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List or search knowledge-base articles by status, category (name or id), visibility, tag or search text. Returns titles, excerpts, categories and pagination; set includeContent for full Markdown bodies. Use it to find help articles to cite in replies.
+    /// List or search knowledge-base articles by status, category (name or id), visibility, tag or search text. Returns titles, excerpts and pagination; includeContent adds the Markdown bodies. Use it to find articles to cite in replies.
     #[tool(
         name = "cstar_list_articles",
         title = "List knowledge-base articles",

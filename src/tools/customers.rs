@@ -17,7 +17,7 @@ use crate::api::models::{CustomerQuery, CustomerStatus, Sentiment};
 pub struct ListCustomersParams {
     /// Only active or only inactive customers.
     pub status: Option<CustomerStatus>,
-    /// Only customers with this sentiment, sent to cStar as given. Accounts use positive/neutral/negative or happy/neutral/frustrated/angry: use the words their customers show.
+    /// Only this sentiment, sent as given: accounts use positive/negative or happy/frustrated/angry.
     pub sentiment: Option<Sentiment>,
     /// Text to find in names or email addresses.
     #[schemars(length(max = args::MAX_SEARCH))]
@@ -25,10 +25,10 @@ pub struct ListCustomersParams {
     /// Only customers with this exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
-    /// Page number, from 1 (default 1).
+    /// Page, from 1.
     #[schemars(range(min = 1))]
     pub page: Option<u32>,
-    /// Customers per page, 1-100 (default 20).
+    /// Per page, 1-100 (default 20).
     #[schemars(range(min = 1, max = 100))]
     pub page_size: Option<u32>,
 }
@@ -36,9 +36,7 @@ pub struct ListCustomersParams {
 /// One page of customers.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CustomerList {
-    /// Customer profiles.
     pub customers: Vec<CustomerSummary>,
-    /// Where this page sits; follow hasMore for more.
     pub pagination: Pagination,
 }
 
@@ -53,13 +51,12 @@ pub struct GetCustomerParams {
 /// One customer's full profile.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CustomerDetail {
-    /// The customer, with every field cStar returned.
     pub customer: CustomerView,
 }
 
 #[tool_router(router = customer_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List customers, filtered by status, sentiment, tag, or search text over name and email. Returns profiles (id, name, email, status, sentiment, tags, ticket count) and pagination; follow hasMore with page.
+    /// List customers, filtered by status, sentiment, tag, or search text over name and email. Returns profiles and pagination; follow hasMore with page.
     #[tool(
         name = "cstar_list_customers",
         title = "List customers",
@@ -98,7 +95,7 @@ impl CstarServer {
         }))
     }
 
-    /// Read one customer's full profile: contact details, status, sentiment, tags, notes, custom fields and ticket count. Use cstar_list_tickets with customerId for their tickets.
+    /// Read one customer's full profile: contact details, status, sentiment, tags, notes, custom fields and ticket count. cstar_list_tickets with customerId lists their tickets.
     #[tool(
         name = "cstar_get_customer",
         title = "Get a customer",

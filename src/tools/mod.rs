@@ -154,9 +154,15 @@ impl CstarServer {
         for route in router.map.values_mut() {
             let mut input = schema::portable(&route.attr.input_schema);
             schema::bound_enums(&mut input);
+            // Unknown names are refused when the call arrives (`args`).
+            input.remove("additionalProperties");
             route.attr.input_schema = Arc::new(input);
             if let Some(output) = &route.attr.output_schema {
-                route.attr.output_schema = Some(Arc::new(schema::portable(output)));
+                let mut slim = serde_json::Value::Object(schema::portable(output));
+                schema::slim_output(&mut slim, true);
+                if let serde_json::Value::Object(slim) = slim {
+                    route.attr.output_schema = Some(Arc::new(slim));
+                }
             }
         }
         router

@@ -182,6 +182,39 @@ fn simplify(map: &mut Map<String, Value>) {
     }
 }
 
+/// Trims an output schema to what a validating client needs: no
+/// description at the root, on list items or on nested objects (the tool's
+/// description and the fields say it), no `minimum: 0` on counts. Field descriptions that carry
+/// meaning stay; fields whose name says it all have none in the source.
+pub fn slim_output(value: &mut Value, root: bool) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    if root {
+        map.remove("description");
+    }
+    if map.get("minimum").and_then(Value::as_u64) == Some(0) {
+        map.remove("minimum");
+    }
+    if let Some(items) = map.get_mut("items") {
+        if let Value::Object(items) = items {
+            items.remove("description");
+        }
+        slim_output(items, false);
+    }
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        for property in properties.values_mut() {
+            // A nested object is described by its own fields.
+            if let Value::Object(nested) = property
+                && nested.contains_key("properties")
+            {
+                nested.remove("description");
+            }
+            slim_output(property, false);
+        }
+    }
+}
+
 /// Gives each string enum among an input schema's properties a `maxLength`
 /// (its longest value), so every string argument publishes its limit.
 pub fn bound_enums(schema: &mut Map<String, Value>) {
@@ -206,14 +239,16 @@ pub fn bound_enums(schema: &mut Map<String, Value>) {
     }
 }
 
-/// Why a schema is outside the portable subset, if it is.
-pub fn violations(schema: &Value) -> Vec<String> {
+/// Why a schema is outside the portable subset, if it is. With `described`,
+/// every property must also carry a description (input schemas, which the
+/// model reads).
+pub fn violations(schema: &Value, described: bool) -> Vec<String> {
     let mut found = Vec::new();
-    check(schema, "$", true, &mut found);
+    check(schema, "$", true, described, &mut found);
     found
 }
 
-fn check(value: &Value, path: &str, is_schema: bool, found: &mut Vec<String>) {
+fn check(value: &Value, path: &str, is_schema: bool, described: bool, found: &mut Vec<String>) {
     let Some(map) = value.as_object() else {
         return;
     };
@@ -252,21 +287,22 @@ fn check(value: &Value, path: &str, is_schema: bool, found: &mut Vec<String>) {
     if let Some(Value::Object(properties)) = map.get("properties") {
         for (name, property) in properties {
             let here = format!("{path}.{name}");
-            if property
-                .get("description")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
+            if described
+                && property
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
             {
                 found.push(format!("{here}: no description"));
             }
-            check(property, &here, true, found);
+            check(property, &here, true, described, found);
         }
     }
     if let Some(items) = map.get("items") {
-        check(items, &format!("{path}[]"), true, found);
+        check(items, &format!("{path}[]"), true, described, found);
     }
     if let Some(additional @ Value::Object(_)) = map.get("additionalProperties") {
-        check(additional, &format!("{path}{{}}"), true, found);
+        check(additional, &format!("{path}{{}}"), true, described, found);
     }
 }
 
@@ -302,16 +338,16 @@ mod tests {
             })
         );
         assert!(
-            violations(&portable).is_empty(),
+            violations(&portable, true).is_empty(),
             "{:?}",
-            violations(&portable)
+            violations(&portable, true)
         );
     }
 
     #[test]
     fn finds_violations() {
         let bad = json!({ "type": "object", "properties": { "x": { "$ref": "#/$defs/X" }, "y": { "type": ["string", "null"], "description": "y" } } });
-        let found = violations(&bad);
+        let found = violations(&bad, true);
         assert!(
             found.iter().any(|v| v.contains("no required array"))
                 || found.iter().any(|v| v.contains("required"))

@@ -21,12 +21,9 @@ pub struct GetStatusParams {}
 /// The team behind the key.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TeamInfo {
-    /// Team id (UUID).
     pub id: String,
-    /// Team name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Team slug.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
 }
@@ -34,13 +31,13 @@ pub struct TeamInfo {
 /// The key in use; never the key itself.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct KeyInfo {
-    /// secret (read and write) or publishable (read-only).
+    // secret (read and write) or publishable (read-only).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub key_type: Option<String>,
-    /// live or test data.
+    // live or test data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
-    /// The key's public prefix, e.g. sk_test_.
+    // The key's public prefix, e.g. sk_test_.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
 }
@@ -49,14 +46,10 @@ pub struct KeyInfo {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimitInfo {
-    /// Requests allowed per window.
     pub limit: u64,
-    /// Requests left in this window.
     pub remaining: u64,
-    /// When the window resets (ISO 8601 UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reset_at: Option<String>,
-    /// Window length in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_seconds: Option<u64>,
 }
@@ -65,21 +58,19 @@ pub struct RateLimitInfo {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessInfo {
-    /// True when only read-only tools can be used.
+    // True when only read-only tools can be used.
     pub read_only: bool,
-    /// Why the server is read-only, when it is.
+    // Why the server is read-only, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Tools hidden by the configuration (--read-only, --tools, --exclude-tools) or the key.
+    // Tools hidden by the configuration (--read-only, --tools, --exclude-tools) or the key.
     pub hidden_tools: Vec<String>,
 }
 
 /// This server's name and version.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ServerInfo {
-    /// Server name.
     pub name: String,
-    /// Server version.
     pub version: String,
 }
 
@@ -87,22 +78,17 @@ pub struct ServerInfo {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
-    /// The team the key belongs to.
     pub team: TeamInfo,
-    /// The key's type and environment.
     pub key: KeyInfo,
-    /// What is left of the rate limit, when cStar reported it.
+    // What is left of the rate limit, when cStar reported it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitInfo>,
-    /// What the agent may do through this server.
     pub access: AccessInfo,
-    /// The cStar API base URL in use.
     pub base_url: String,
-    /// The cStar API version requested (CStar-Version).
+    // The cStar API version requested (CStar-Version).
     pub api_version: String,
-    /// This MCP server.
     pub server: ServerInfo,
-    /// Only against the sandbox: where it forwards webhook events.
+    // Only against the sandbox: where it forwards webhook events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxStatus>,
 }
@@ -110,7 +96,7 @@ pub struct Status {
 /// What the sandbox does with webhook events.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SandboxStatus {
-    /// Local endpoints that receive every event, signed.
+    // Local endpoints that receive every event, signed.
     pub forwarding: Vec<ForwardingInfo>,
 }
 
@@ -118,15 +104,14 @@ pub struct SandboxStatus {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ForwardingInfo {
-    /// The local endpoint.
     pub url: String,
-    /// Verify X-Signature with this (HMAC-SHA256 over "{t}.{raw body}").
+    // Verify X-Signature with this (HMAC-SHA256 over "{t}.{raw body}").
     pub signing_secret: String,
 }
 
 #[tool_router(router = status_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Check the connection to cStar: the team (id, name, slug), the key's type and environment (never the key), the remaining rate-limit budget, the base URL and API version. Call it first when other tools fail with authentication errors.
+    /// Check the connection to cStar: the team, the key's type and environment (never the key), the rate-limit budget left and what this key may do. Call it first when other tools fail with authentication errors.
     #[tool(
         name = "cstar_get_status",
         title = "Get connection status",

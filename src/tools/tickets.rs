@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::CstarServer;
 use super::args::{self, Parameters};
 use super::errors::{CREATE_MAY_HAVE_HAPPENED, ToolError};
-use super::views::{Pagination, TicketSummary, TicketView};
+use super::views::{Pagination, StoredTicket, TicketSummary, TicketView};
 use crate::api::models::{NewTicket, Priority, TicketQuery, TicketStatus};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -31,10 +31,10 @@ pub struct ListTicketsParams {
     /// Only tickets with this exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
-    /// Page number, from 1 (default 1).
+    /// Page, from 1.
     #[schemars(range(min = 1))]
     pub page: Option<u32>,
-    /// Tickets per page, 1-100 (default 20).
+    /// Per page, 1-100 (default 20).
     #[schemars(range(min = 1, max = 100))]
     pub page_size: Option<u32>,
 }
@@ -42,9 +42,8 @@ pub struct ListTicketsParams {
 /// One page of tickets.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketList {
-    /// Ticket summaries, newest first, without their messages.
+    // Ticket summaries, newest first, without their messages.
     pub tickets: Vec<TicketSummary>,
-    /// Where this page sits; follow hasMore for more.
     pub pagination: Pagination,
 }
 
@@ -59,7 +58,6 @@ pub struct GetTicketParams {
 /// A ticket with its whole thread.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketDetail {
-    /// The ticket, with messages oldest first.
     pub ticket: TicketView,
 }
 
@@ -88,7 +86,7 @@ pub struct CreateTicketParams {
     /// First message of the thread, as written by the customer.
     #[schemars(length(max = args::MAX_LONG))]
     pub initial_message: Option<String>,
-    /// Your own idempotency key (1-255 of A-Z a-z 0-9 - _ . :). The same key returns the same ticket for 24 h, across restarts; reusing it with other arguments is an error.
+    /// Your idempotency key (A-Za-z0-9-_.:): the same key returns the same ticket for 24 h.
     #[schemars(length(max = args::MAX_IDEMPOTENCY_KEY))]
     pub idempotency_key: Option<String>,
 }
@@ -96,15 +94,14 @@ pub struct CreateTicketParams {
 /// The ticket that was created.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CreatedTicket {
-    /// The new ticket as cStar stored it.
-    pub ticket: TicketView,
+    pub ticket: StoredTicket,
 }
 
 const LIST_TOOL: &str = "cstar_list_tickets";
 
 #[tool_router(router = ticket_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List support tickets, newest first, filtered by status, priority, customer, assignee, tag or search text. Returns ticket summaries (no messages) and pagination; follow hasMore with page. Use cstar_get_ticket for a ticket's conversation.
+    /// List support tickets, newest first, filtered by status, priority, customer, assignee, tag or search text. Returns summaries without messages and pagination; follow hasMore with page. cstar_get_ticket reads a conversation.
     #[tool(
         name = "cstar_list_tickets",
         title = "List tickets",
@@ -236,7 +233,7 @@ impl CstarServer {
             )
             .await?;
         Ok(Json(CreatedTicket {
-            ticket: TicketView::new(created, None),
+            ticket: StoredTicket::new(created),
         }))
     }
 }

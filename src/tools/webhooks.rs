@@ -23,17 +23,15 @@ pub struct TriggerWebhookParams {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TriggeredEvent {
-    /// The event type that was fired.
     pub event: String,
-    /// The synthetic event's id (evt_...), as receivers see it in X-Event-ID.
+    // The synthetic event's id (evt_...), as receivers see it in X-Event-ID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
-    /// How many active webhooks subscribed to this event it was sent to.
+    // How many active webhooks subscribed to this event it was sent to.
     pub delivered_to: u64,
-    /// live or test: which environment's webhooks received it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
-    /// Against the sandbox only: how each endpoint answered its first attempt.
+    // Against the sandbox only: how each endpoint answered its first attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deliveries: Option<Vec<DeliveryView>>,
 }
@@ -42,22 +40,19 @@ pub struct TriggeredEvent {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
-    /// The webhook (whk_...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<String>,
-    /// Where it was sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// The receiver's HTTP status: 2xx accepted; 401 often means a bad signature check.
+    // The receiver's HTTP status: 2xx accepted; 401 often means a bad signature check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// Why no status came back (refused, timed out, not a loopback URL).
+    // Why no status came back (refused, timed out, not a loopback URL).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Milliseconds the receiver took.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
-    /// True when the receiver had not answered yet.
+    // True when the receiver had not answered yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
 }
@@ -99,28 +94,22 @@ pub struct ListEventsParams {
 /// One webhook event type.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EventInfo {
-    /// The event type, as sent in X-Event-Type and used in subscriptions.
     pub name: String,
-    /// Its category.
     pub category: String,
-    /// When cStar sends it.
     pub description: String,
 }
 
 /// The webhook event catalogue.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EventCatalogue {
-    /// Event types, grouped by category.
     pub events: Vec<EventInfo>,
-    /// How many are listed.
     pub count: usize,
-    /// Every category, for the category argument.
     pub categories: Vec<String>,
 }
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Fire a synthetic webhook event (e.g. ticket.created) to every active webhook subscribed to it, to test a receiver. Returns the event id and how many webhooks it went to; against the sandbox, also each endpoint's HTTP status or error. Needs a secret key; the event must be in cstar_list_events.
+    /// Fire a test webhook event (e.g. ticket.created) to every active webhook subscribed to it. Returns the event id and how many webhooks it went to; against the sandbox, also each endpoint's HTTP status or error. Needs a secret key.
     #[tool(
         name = "cstar_trigger_webhook",
         title = "Trigger a test webhook event",
@@ -176,7 +165,7 @@ impl CstarServer {
         }))
     }
 
-    /// List cStar's 35 webhook event types (tickets, customers, articles, team, gamification, community, surveys) with a one-line description each, optionally for one category. Needs no network; use it before subscribing to or triggering an event.
+    /// List cStar's 35 webhook event types with a one-line description each, optionally for one category. Needs no network; use it before subscribing to or triggering an event.
     #[tool(
         name = "cstar_list_events",
         title = "List webhook event types",

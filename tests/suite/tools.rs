@@ -93,17 +93,45 @@ fn every_tool_is_fully_described_and_annotated() {
 fn every_schema_is_in_the_portable_subset() {
     for tool in tools_json() {
         let name = tool["name"].as_str().unwrap();
-        for key in ["inputSchema", "outputSchema"] {
+        for (key, described) in [("inputSchema", true), ("outputSchema", false)] {
             let schema = &tool[key];
             assert_eq!(schema["type"], "object", "{name} {key}: object root");
             assert!(
                 schema["required"].is_array(),
                 "{name} {key}: required array"
             );
-            let found = violations(schema);
+            let found = violations(schema, described);
             assert!(found.is_empty(), "{name} {key}: {found:#?}");
         }
     }
+}
+
+/// What `tools/list` costs: the whole result, and the part a model reads
+/// (names, descriptions, input schemas).
+fn tools_list_bytes() -> (usize, usize) {
+    let tools = tools_json();
+    let whole = serde_json::to_string(&json!({ "tools": tools }))
+        .unwrap()
+        .len();
+    let read: Vec<Value> = tools
+        .iter()
+        .map(|t| json!({ "name": t["name"], "description": t["description"], "inputSchema": t["inputSchema"] }))
+        .collect();
+    (whole, serde_json::to_string(&read).unwrap().len())
+}
+
+#[test]
+fn tools_list_stays_within_its_byte_budget() {
+    let (whole, read) = tools_list_bytes();
+    println!("tools/list: {whole} bytes, of which {read} a model reads");
+    assert!(
+        whole <= 16_000,
+        "tools/list is {whole} bytes (budget 16,000)"
+    );
+    assert!(
+        read <= 7_000,
+        "the model-visible part is {read} bytes (budget 7,000)"
+    );
 }
 
 #[test]
