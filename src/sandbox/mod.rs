@@ -24,6 +24,7 @@ mod params;
 mod records;
 mod routes;
 mod seed;
+mod seed_heavy;
 mod server;
 mod state;
 mod webhooks;

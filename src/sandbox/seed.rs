@@ -390,6 +390,7 @@ pub fn dataset(team: Team, seed: u64) -> Dataset {
     dataset
         .tickets
         .sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    super::seed_heavy::add(&mut dataset);
     for customer in &mut dataset.customers {
         customer.ticket_count = dataset
             .tickets

@@ -20,7 +20,7 @@ use crate::api::models::{ArticleQuery, ArticleStatus};
 pub struct ListArticlesParams {
     /// Only articles with this status.
     pub status: Option<ArticleStatus>,
-    /// Only articles in this category, by name (e.g. Billing), slug or id.
+    /// Category name (e.g. Billing), slug or id.
     #[schemars(length(max = args::MAX_SHORT))]
     pub category: Option<String>,
     /// Only public (true) or only internal (false) articles.

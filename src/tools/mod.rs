@@ -8,6 +8,7 @@
 
 mod args;
 mod articles;
+mod budget;
 mod customers;
 pub mod errors;
 pub mod exposure;
@@ -187,7 +188,7 @@ impl CstarServer {
     }
 
     /// Runs a list call and turns its page into views and pagination.
-    async fn page<T, V>(
+    async fn page<T, V: serde::Serialize>(
         &self,
         request: &RequestContext<RoleServer>,
         call: impl Future<Output = Result<crate::api::models::Page<T>, ApiError>>,
@@ -195,7 +196,13 @@ impl CstarServer {
     ) -> Result<(Vec<V>, views::Pagination), ToolError> {
         let page = self.call(request, self.context(None, None), call).await?;
         let pagination = views::Pagination::of(&page);
-        Ok((page.items.into_iter().map(view).collect(), pagination))
+        let views: Vec<V> = page.items.into_iter().map(view).collect();
+        Ok(
+            match budget::fitting_page(views, pagination.page, pagination.page_size) {
+                (views, None) => (views, pagination),
+                (views, Some(lowered)) => (views, pagination.lowered(lowered)),
+            },
+        )
     }
 
     fn context<'a>(

@@ -1,6 +1,7 @@
 //! Test modules and their shared harness.
 
 mod access;
+mod budget;
 mod contract;
 mod exactly_once;
 mod faults;
