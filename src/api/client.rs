@@ -298,6 +298,14 @@ impl Client {
 
     /// Every category, following pages until cStar says there are no more
     /// (at most `MAX_CATEGORY_PAGES` of 100).
+    /// `GET /articles/{id}`: one article with its full body.
+    pub async fn get_article(&self, article_id: &str) -> Result<Article, ApiError> {
+        let id = checked_id(IdKind::Article, "articleId", article_id)?;
+        let path = self.team_path(&format!("articles/{id}")).await?;
+        let answer = self.send(Request::read(path, None)).await?;
+        decode(&answer, decode_object)
+    }
+
     pub async fn list_categories(&self) -> Result<Vec<Category>, ApiError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]

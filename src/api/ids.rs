@@ -9,6 +9,7 @@
 pub enum IdKind {
     Ticket,
     Customer,
+    Article,
 }
 
 impl IdKind {
@@ -16,6 +17,7 @@ impl IdKind {
         match self {
             IdKind::Ticket => "tkt_",
             IdKind::Customer => "cus_",
+            IdKind::Article => "art_",
         }
     }
 
@@ -23,6 +25,7 @@ impl IdKind {
         match self {
             IdKind::Ticket => "ticket",
             IdKind::Customer => "customer",
+            IdKind::Article => "article",
         }
     }
 }

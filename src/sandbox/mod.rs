@@ -67,6 +67,10 @@ fn app(state: Arc<SandboxState>) -> Router {
             get(routes::get_customer),
         )
         .route(&format!("{team}/articles"), get(routes::list_articles))
+        .route(
+            &format!("{team}/articles/{{article}}"),
+            get(routes::get_article),
+        )
         .route(&format!("{team}/categories"), get(routes::list_categories))
         .route(
             &format!("{team}/webhooks"),

@@ -189,6 +189,24 @@ pub async fn get_customer(call: Call, Path((team, customer_id)): TeamAnd) -> Res
     }))
 }
 
+/// One article with its full body, by `art_` id or UUID.
+pub async fn get_article(call: Call, Path((team, article_id)): TeamAnd) -> Response {
+    let wanted = article_id
+        .trim_start_matches("art_")
+        .replace('-', "")
+        .to_ascii_lowercase();
+    call.finish(call.in_team(&team).and_then(|()| {
+        call.read(|data| {
+            let article = data
+                .articles
+                .iter()
+                .find(|a| a.id.trim_start_matches("art_") == wanted)
+                .ok_or_else(|| ApiFailure::not_found("Article"))?;
+            Ok(call.object(StatusCode::OK, article))
+        })
+    }))
+}
+
 pub async fn list_articles(call: Call, Path(team): Team, Query(params): Params) -> Response {
     call.finish((|| {
         call.in_team(&team)?;

@@ -125,7 +125,7 @@ const LIST_TOOL: &str = "cstar_list_tickets";
 /// Keeps the messages of `view` that fit the result budget, from message
 /// `from` (1-based). From the start, that is the first message and the most
 /// recent ones; from a later message, as many as fit from there.
-fn fit_thread(
+pub(super) fn fit_thread(
     view: &mut TicketView,
     from: usize,
     thread_length: usize,

@@ -10,6 +10,7 @@ mod hostile;
 mod http_edges;
 mod npm;
 mod resilience;
+mod resources;
 mod schema_check;
 mod stdio;
 mod tools;
