@@ -16,6 +16,7 @@ use super::models::{
     Article, ArticleQuery, Category, Customer, CustomerQuery, Message, NewTicket, Page, RateLimit,
     Ticket, TicketQuery, TriggerResult, WhoAmI,
 };
+use super::progress;
 use super::retry::{Decision, Failure, RequestKind, RetryPolicy};
 use super::secret::ApiKey;
 use super::teams::TeamDirectory;
@@ -394,6 +395,15 @@ impl Client {
                     {
                         Decision::RetryAfter(wait) => {
                             tracing::debug!(status = error.status, attempt, ?wait, "retrying");
+                            let max = self.config.retry.max_attempts;
+                            progress::report(|| {
+                                format!(
+                                    "cStar returned {}, retrying in {} (attempt {} of {max})",
+                                    error.status,
+                                    seconds(wait),
+                                    attempt + 1
+                                )
+                            });
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -409,6 +419,18 @@ impl Client {
             {
                 Decision::RetryAfter(wait) => {
                     tracing::debug!(failure = ?failure.0, attempt, ?wait, "retrying");
+                    let max = self.config.retry.max_attempts;
+                    let what = match failure.0 {
+                        Failure::Timeout => "cStar did not answer in time",
+                        _ => "Could not reach cStar",
+                    };
+                    progress::report(|| {
+                        format!(
+                            "{what}, retrying in {} (attempt {} of {max})",
+                            seconds(wait),
+                            attempt + 1
+                        )
+                    });
                     tokio::time::sleep(wait).await;
                 }
                 Decision::GiveUp => {
@@ -580,6 +602,16 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A wait as a person reads it: "2 s", "0.3 s".
+fn seconds(wait: Duration) -> String {
+    let seconds = wait.as_secs_f64();
+    if seconds >= 1.0 {
+        format!("{} s", seconds.round())
+    } else {
+        format!("{seconds:.1} s")
+    }
 }
 
 /// A number in `[0, 1)` for retry jitter.

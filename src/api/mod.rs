@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod lenient;
 pub mod models;
+pub mod progress;
 pub mod retry;
 pub mod secret;
 pub mod teams;

@@ -31,12 +31,13 @@ use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
     GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ResultType,
-    ServerCapabilities, ServerConfig,
+    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ResultType, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool_handler};
 
+use crate::api;
 use crate::api::secret::{ApiKey, KeyType};
 use crate::api::{ApiError, Client};
 use errors::{Context, KeyPlace, ToolError, describe};
@@ -46,6 +47,29 @@ use exposure::{Exposure, ToolFilter};
 /// `Authorization`), if any. Supplied by the transport, so this module never
 /// looks at HTTP itself.
 pub type KeySource = Arc<dyn Fn(&RequestContext<RoleServer>) -> Option<ApiKey> + Send + Sync>;
+
+/// How often a slow call says it is still waiting, when the client asked
+/// for progress.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Sends `notifications/progress` for this request when its client sent a
+/// progress token: one per line the call reports, counting up.
+fn progress_reporter(request: &RequestContext<RoleServer>) -> Option<api::progress::Reporter> {
+    let token = request.meta.get_progress_token()?;
+    let peer = request.peer.clone();
+    let count = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    Some(Arc::new(move |message: String| {
+        let step = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let params = ProgressNotificationParam::new(token.clone(), f64::from(step))
+            .with_message(crate::tools::sanitize::clean(&message).into_owned());
+        let peer = peer.clone();
+        tokio::spawn(async move {
+            if let Err(error) = peer.notify_progress(params).await {
+                tracing::debug!(%error, "could not send a progress notification");
+            }
+        });
+    }))
+}
 
 /// What the server tells a client about itself at `initialize`.
 const INSTRUCTIONS: &str = "Tools for cStar (cstar.help), a customer-support platform. Start with cstar_get_status to check the key and team. \
@@ -182,13 +206,26 @@ impl CstarServer {
         context: Context<'_>,
         call: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ToolError> {
-        tokio::select! {
-            biased;
-            _ = request.ct.cancelled() => Err(ToolError::cancelled()),
-            result = call => result.map_err(|error| {
-                tracing::info!(code = error.code(), status = error.status(), "cStar call failed");
-                describe(&error, context)
-            }),
+        let reporter = progress_reporter(request);
+        let heartbeat = reporter.clone();
+        let work = api::progress::reporting(reporter, call);
+        tokio::pin!(work);
+        let started = tokio::time::Instant::now();
+        let mut ticker = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+        loop {
+            tokio::select! {
+                biased;
+                _ = request.ct.cancelled() => return Err(ToolError::cancelled()),
+                result = &mut work => return result.map_err(|error| {
+                    tracing::info!(code = error.code(), status = error.status(), "cStar call failed");
+                    describe(&error, context)
+                }),
+                _ = ticker.tick(), if heartbeat.is_some() => {
+                    if let Some(report) = &heartbeat {
+                        report(format!("Still waiting for cStar ({} s so far)", started.elapsed().as_secs()));
+                    }
+                }
+            }
         }
     }
 

@@ -9,6 +9,7 @@ mod harness;
 mod hostile;
 mod http_edges;
 mod npm;
+mod progress;
 mod resilience;
 mod resources;
 mod schema_check;
