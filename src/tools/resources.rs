@@ -359,7 +359,10 @@ fn customer_markdown(customer: &Customer) -> String {
         ));
     }
     for (field, value) in &customer.custom_fields {
-        out.push_str(&format!("- {field}: {value}\n"));
+        match value {
+            serde_json::Value::String(text) => out.push_str(&format!("- {field}: {text}\n")),
+            other => out.push_str(&format!("- {field}: {other}\n")),
+        }
     }
     out
 }
