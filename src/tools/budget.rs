@@ -35,9 +35,23 @@ pub fn cut(text: String, max: usize) -> (String, Option<usize>) {
     }
 }
 
-/// Bytes `value` takes as JSON.
-pub fn size_of<T: Serialize>(value: &T) -> usize {
-    serde_json::to_vec(value).map(|v| v.len()).unwrap_or(0)
+/// Bytes `value` takes as JSON, counted without building the text.
+pub fn size_of<T: Serialize + ?Sized>(value: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// How a page was made smaller to fit.

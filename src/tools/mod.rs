@@ -210,23 +210,36 @@ impl CstarServer {
         let heartbeat = reporter.clone();
         let work = api::progress::reporting(reporter, call);
         tokio::pin!(work);
-        let started = tokio::time::Instant::now();
-        let mut ticker = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
-        loop {
-            tokio::select! {
+        let result = match heartbeat {
+            None => tokio::select! {
                 biased;
                 _ = request.ct.cancelled() => return Err(ToolError::cancelled()),
-                result = &mut work => return result.map_err(|error| {
-                    tracing::info!(code = error.code(), status = error.status(), "cStar call failed");
-                    describe(&error, context)
-                }),
-                _ = ticker.tick(), if heartbeat.is_some() => {
-                    if let Some(report) = &heartbeat {
-                        report(format!("Still waiting for cStar ({} s so far)", started.elapsed().as_secs()));
+                result = &mut work => result,
+            },
+            Some(report) => {
+                let started = tokio::time::Instant::now();
+                let mut ticker = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = request.ct.cancelled() => return Err(ToolError::cancelled()),
+                        result = &mut work => break result,
+                        _ = ticker.tick() => report(format!(
+                            "Still waiting for cStar ({} s so far)",
+                            started.elapsed().as_secs()
+                        )),
                     }
                 }
             }
-        }
+        };
+        result.map_err(|error| {
+            tracing::info!(
+                code = error.code(),
+                status = error.status(),
+                "cStar call failed"
+            );
+            describe(&error, context)
+        })
     }
 
     /// Runs a list call and turns its page into views and pagination.

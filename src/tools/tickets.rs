@@ -131,9 +131,20 @@ pub(super) fn fit_thread(
     thread_length: usize,
     id: &str,
 ) -> Option<OmittedMessages> {
+    let frame = budget::size_of(&view.summary) + budget::size_of(&view.other) + budget::FRAME_BYTES;
+    // JSON at most sextuples text (\u escapes); most threads are far below
+    // the budget, and then nothing needs measuring.
+    let bound: usize = view
+        .messages
+        .iter()
+        .flatten()
+        .map(|m| 6 * (m.content.len() + m.sender_name.as_deref().map_or(0, str::len)) + 300)
+        .sum();
+    if from <= 1 && frame + bound <= budget::RESULT_BUDGET {
+        return None;
+    }
     let messages = view.messages.take().unwrap_or_default();
     let sizes: Vec<usize> = messages.iter().map(|m| budget::size_of(m) + 1).collect();
-    let frame = budget::size_of(&view.summary) + budget::size_of(&view.other) + budget::FRAME_BYTES;
     let how = |next: usize| {
         format!(
             "Call cstar_get_ticket with fromMessage={next} to read them, or read the resource cstar://tickets/{id}."

@@ -1,10 +1,23 @@
-//! Every result fits: every tool over every seeded record, at the largest
-//! page size, stays within the 80,000-byte result budget, and what a result
+//! Every result fits: every tool and resource over every seeded record, at
+//! the largest page size, stays within the 80,000-byte result budget, and what a result
 //! leaves out can be read with the means it names.
 
+use rmcp::model::{ReadResourceRequestParams, ResourceContents};
 use serde_json::{Value, json};
 
 use super::harness::*;
+
+/// Reads a resource and checks its text against the budget.
+async fn resource_within_budget(client: &McpClient, uri: String) {
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .unwrap_or_else(|error| panic!("{uri}: {error}"));
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("{uri}: not text");
+    };
+    assert!(text.len() <= BUDGET, "{uri}: {} bytes", text.len());
+}
 
 const BUDGET: usize = 80_000;
 
@@ -38,7 +51,7 @@ async fn every_item(client: &McpClient, tool: &str, key: &str, extra: Value) -> 
 }
 
 #[tokio::test]
-async fn every_tool_over_every_seeded_record_stays_within_the_budget() {
+async fn every_tool_and_resource_over_every_seeded_record_stays_within_the_budget() {
     let sandbox = start_sandbox().await;
     let client = mcp_for(&sandbox, SECRET_TEST).await;
 
@@ -48,6 +61,7 @@ async fn every_tool_over_every_seeded_record_stays_within_the_budget() {
     let mut cut_messages = 0;
     for ticket in &tickets {
         let id = ticket["id"].as_str().unwrap();
+        resource_within_budget(&client, format!("cstar://tickets/{id}")).await;
         let read = within_budget(&client, "cstar_get_ticket", json!({ "ticketId": id })).await;
         cut_messages += read["ticket"]["messages"]
             .as_array()
@@ -104,6 +118,10 @@ async fn every_tool_over_every_seeded_record_stays_within_the_budget() {
     )
     .await;
     assert_eq!(articles.len(), 30, "every article, across lowered pages");
+    for article in &articles {
+        let id = article["id"].as_str().unwrap();
+        resource_within_budget(&client, format!("cstar://articles/{id}")).await;
+    }
     assert!(
         lowered,
         "a page of full articles does not fit, so it was lowered"
