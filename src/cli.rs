@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub forward_to: Vec<String>,
     /// The log filter; logs always go to stderr.
     pub log_level: Option<String>,
+    /// Plain lines, or one JSON object per line.
+    pub log_format: LogFormat,
     /// Which tools to expose.
     pub filter: ToolFilter,
     /// Serve MCP over streamable HTTP on this address instead of stdio.
@@ -51,6 +53,15 @@ pub struct ServeConfig {
     pub server_key: bool,
     /// Over HTTP: how long a client may take, and how much it may hold.
     pub limits: HttpLimits,
+}
+
+/// How log lines are written (always to stderr).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// What one HTTP client may take from a shared server.
@@ -95,7 +106,9 @@ OPTIONS:
     --team-id ID        team UUID; discovered from the key when absent [env: CSTAR_TEAM_ID]
     --base-url URL      cStar API host [env: CSTAR_BASE_URL] [default: https://www.cstar.help]
     --timeout SECONDS   limit for one HTTP attempt [env: CSTAR_TIMEOUT] [default: 20]
-    --log-level FILTER  stderr log filter, e.g. debug or cstar_mcp=trace [env: RUST_LOG] [default: warn]
+    --log-level FILTER  stderr log filter, e.g. debug or cstar_mcp=trace [env: RUST_LOG] [default: warn;
+                        over HTTP also cstar_mcp::http::access=info, one line per request]
+    --log-format F      text or json (one object per line) [env: CSTAR_LOG_FORMAT] [default: text]
     --sandbox           start a built-in cStar sandbox with demo data and use its demo key;
                         needs no account and no network
     --read-only         expose only read-only tools [env: CSTAR_READ_ONLY=1]
@@ -153,6 +166,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     let mut limits = HttpLimits::default();
     let mut http_tuning = false;
     let mut forward_to: Vec<String> = Vec::new();
+    let mut log_format: Option<String> = None;
     let mut index = 0;
     while index < rest.len() {
         let arg = rest[index].as_str();
@@ -177,6 +191,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
             "--base-url" => base_url = Some(value(flag)?),
             "--timeout" => timeout = Some(value(flag)?),
             "--log-level" => log_level = Some(value(flag)?),
+            "--log-format" => log_format = Some(value(flag)?),
             "--port" => {
                 let raw = value(flag)?;
                 port =
@@ -306,6 +321,19 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     if http_tuning && http.is_none() {
         return Err("--request-timeout, --max-connections, --max-per-key and --workers apply to --http only".into());
     }
+    let log_format = match log_format
+        .or_else(|| env("CSTAR_LOG_FORMAT"))
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => return Err(format!("--log-format takes text or json, not '{other}'")),
+    };
+    let log_level = log_level.or_else(|| env("RUST_LOG")).or_else(|| {
+        http.is_some()
+            .then(|| "warn,cstar_mcp::http::access=info".to_owned())
+    });
     let config = ServeConfig {
         api_key,
         team_id: team_id
@@ -315,7 +343,8 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         timeout,
         sandbox,
         forward_to,
-        log_level: log_level.or_else(|| env("RUST_LOG")),
+        log_level,
+        log_format,
         filter,
         http,
         allowed_hosts: list(allowed_hosts.or_else(|| env("CSTAR_ALLOWED_HOSTS"))),

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod doctor;
 pub mod events;
 pub mod http;
+pub mod metrics;
 pub mod sandbox;
 pub mod serve;
 pub mod stdio;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use cstar_mcp::cli::{self, Command, HELP};
+use cstar_mcp::cli::{self, Command, HELP, LogFormat};
 use cstar_mcp::serve;
 
 fn main() -> ExitCode {
@@ -14,11 +14,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let log_level = match &command {
-        Command::Serve(config) | Command::Doctor(config) => config.log_level.clone(),
-        _ => std::env::var("RUST_LOG").ok(),
+    let (log_level, log_format) = match &command {
+        Command::Serve(config) | Command::Doctor(config) => {
+            (config.log_level.clone(), config.log_format)
+        }
+        _ => (std::env::var("RUST_LOG").ok(), LogFormat::Text),
     };
-    init_logging(log_level.as_deref());
+    init_logging(log_level.as_deref(), log_format);
     let runtime = match runtime_for(&command).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -71,12 +73,17 @@ fn runtime_for(command: &Command) -> tokio::runtime::Builder {
 }
 
 /// Logs go to stderr only: stdout is the MCP channel.
-fn init_logging(filter: Option<&str>) {
+fn init_logging(filter: Option<&str>, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter.unwrap_or("warn"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+        .with_ansi(false);
+    match format {
+        LogFormat::Text => logs.init(),
+        // One object per line, with the fields of the enclosing spans (the
+        // tool and the MCP request id) beside the event's own.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }

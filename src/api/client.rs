@@ -395,6 +395,7 @@ impl Client {
                     {
                         Decision::RetryAfter(wait) => {
                             tracing::debug!(status = error.status, attempt, ?wait, "retrying");
+                            crate::metrics::global().retry(error.status == 429);
                             let max = self.config.retry.max_attempts;
                             progress::report(|| {
                                 format!(
@@ -407,7 +408,12 @@ impl Client {
                             tokio::time::sleep(wait).await;
                             continue;
                         }
-                        Decision::GiveUp => return Err(ApiError::Status(Box::new(error))),
+                        Decision::GiveUp => {
+                            if error.status == 429 {
+                                crate::metrics::global().rate_limit_reported();
+                            }
+                            return Err(ApiError::Status(Box::new(error)));
+                        }
                     }
                 }
                 Err(failure) => failure,
@@ -419,6 +425,7 @@ impl Client {
             {
                 Decision::RetryAfter(wait) => {
                     tracing::debug!(failure = ?failure.0, attempt, ?wait, "retrying");
+                    crate::metrics::global().retry(false);
                     let max = self.config.retry.max_attempts;
                     let what = match failure.0 {
                         Failure::Timeout => "cStar did not answer in time",
@@ -474,7 +481,10 @@ impl Client {
         if let Some(idempotency_key) = &request.idempotency_key {
             builder = builder.header("Idempotency-Key", idempotency_key);
         }
-        let response = builder.send().await.map_err(transport_failure)?;
+        let started = std::time::Instant::now();
+        let response = builder.send().await;
+        crate::metrics::global().upstream_request(started.elapsed().as_secs_f64());
+        let response = response.map_err(transport_failure)?;
         let status = response.status();
         let headers = response.headers();
         self.record_rate_limit(headers);

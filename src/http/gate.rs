@@ -36,6 +36,39 @@ use crate::cli::HttpLimits;
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// What a request asked of MCP, for the access log: the JSON-RPC method and,
+/// for `tools/call`, the tool (both cut short: they are caller input).
+#[derive(Clone, Debug, Default)]
+pub struct McpCall {
+    pub method: Option<String>,
+    pub tool: Option<String>,
+}
+
+impl McpCall {
+    fn of(body: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Params<'a> {
+            #[serde(borrow)]
+            name: Option<std::borrow::Cow<'a, str>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Message<'a> {
+            #[serde(borrow)]
+            method: Option<std::borrow::Cow<'a, str>>,
+            #[serde(borrow)]
+            params: Option<Params<'a>>,
+        }
+        let short = |text: &str| crate::tools::errors::shorten(text, 64);
+        match serde_json::from_slice::<Message>(body) {
+            Ok(message) => McpCall {
+                method: message.method.as_deref().map(short),
+                tool: message.params.and_then(|p| p.name).as_deref().map(short),
+            },
+            Err(_) => McpCall::default(),
+        }
+    }
+}
+
 /// The key a request carried (or the server's), attached for the tools.
 #[derive(Clone)]
 pub struct RequestKey(pub ApiKey);
@@ -145,6 +178,7 @@ async fn admit(
         return response;
     };
     normalize_accept(request.headers_mut());
+    let mut call = McpCall::default();
     if request.method() == Method::POST {
         let (mut parts, body) = request.into_parts();
         let bytes =
@@ -178,6 +212,7 @@ async fn admit(
         // (not UTF-8, or with \u escapes) goes through `lenient` first.
         let plain =
             std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
+        call = McpCall::of(&bytes);
         let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
             Body::from(bytes)
         } else {
@@ -196,7 +231,9 @@ async fn admit(
         request = Request::from_parts(parts, body);
     }
     request.extensions_mut().insert(RequestKey(key));
-    next.run(request).await
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(call);
+    response
 }
 
 enum Bearer {

@@ -10,16 +10,21 @@
 //!   graceful stop);
 //! - `origins`: accepted `Host` and `Origin` values.
 //!
-//! rmcp's service checks `Host` and `Origin` and speaks MCP. `/healthz`
-//! answers without a key; any other path is a 404.
+//! - `access`: one log line and one metric per HTTP request.
+//!
+//! rmcp's service checks `Host` and `Origin` and speaks MCP. `/healthz`,
+//! `/readyz` and `/metrics` answer without a key; any other path is a 404.
 
+mod access;
 mod gate;
 mod listener;
 mod origins;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -86,11 +91,15 @@ pub async fn serve_http(config: ServeConfig) -> anyhow::Result<()> {
         limits,
         in_flight: Arc::new(InFlight::default()),
     };
+    let ready = Arc::new(AtomicBool::new(false));
     let app = Router::new()
         .route_service("/mcp", service)
         .route_layer(axum::middleware::from_fn_with_state(gate, gate::gate))
         .route("/healthz", get(healthz))
-        .fallback(not_found);
+        .route("/readyz", get(readyz).with_state(ready.clone()))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(access::log));
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -98,13 +107,43 @@ pub async fn serve_http(config: ServeConfig) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     write_stdout(&format!("listening on http://{bound}/mcp\n"))?;
     tracing::info!(%bound, "serving MCP over streamable HTTP");
-    listener::serve(listener, app, limits, shutdown_signal()).await;
+    ready.store(true, Ordering::SeqCst);
+    let draining = ready.clone();
+    let stop_signal = async move {
+        shutdown_signal().await;
+        draining.store(false, Ordering::SeqCst);
+    };
+    listener::serve(listener, app, limits, stop_signal).await;
     stop.cancel();
     Ok(())
 }
 
 async fn healthz() -> Response {
     Json(json!({ "status": "ok", "name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION") })).into_response()
+}
+
+/// Ready while accepting requests; 503 once a stop signal arrived.
+async fn readyz(State(ready): State<Arc<AtomicBool>>) -> Response {
+    if ready.load(Ordering::SeqCst) {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "draining" })),
+        )
+            .into_response()
+    }
+}
+
+async fn metrics() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        crate::metrics::global().render(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {

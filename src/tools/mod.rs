@@ -295,17 +295,32 @@ impl ServerHandler for CstarServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let metrics = crate::metrics::global();
+        let _in_flight = metrics.call_in_flight();
         let exposure = self.exposure_for(self.client_for(&context).api_key());
-        if exposure.hidden.iter().any(|name| *name == request.name) {
+        let Some(tool) = self
+            .tool_router
+            .get(&request.name)
+            .filter(|_| !exposure.hidden.iter().any(|name| *name == request.name))
+        else {
+            metrics.tool_call("unknown", "tool_not_found");
             return Err(ErrorData::invalid_params("tool not found", None));
-        }
-        if let Some(tool) = self.tool_router.get(&request.name)
-            && let Err(error) = args::check_limits(&tool.input_schema, request.arguments.as_ref())
-        {
-            return Ok(result::finish(error.into_result().into()));
-        }
-        let call = ToolCallContext::new(self, request, context);
-        self.tool_router.call(call).await.map(result::finish)
+        };
+        let name = tool.name.clone();
+        let response = match args::check_limits(&tool.input_schema, request.arguments.as_ref()) {
+            Err(error) => result::finish(error.into_result().into()),
+            Ok(()) => {
+                // Logs of the call carry the tool and the MCP request id.
+                let span =
+                    tracing::info_span!("tool_call", tool = %name, mcp_request_id = %context.id);
+                let call = ToolCallContext::new(self, request, context);
+                tracing::Instrument::instrument(self.tool_router.call(call), span)
+                    .await
+                    .map(result::finish)?
+            }
+        };
+        metrics.tool_call(&name, &result::outcome(&response));
+        Ok(response)
     }
 
     /// The tools this request's key may use. Over HTTP the list depends on

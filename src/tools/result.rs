@@ -45,6 +45,26 @@ fn finish_result(mut result: CallToolResult) -> CallToolResult {
     result
 }
 
+/// `ok`, or the error code of a failed call (for metrics).
+pub fn outcome(response: &CallToolResponse) -> String {
+    let CallToolResponse::Complete(result) = response else {
+        return "ok".to_owned();
+    };
+    if result.is_error != Some(true) {
+        return "ok".to_owned();
+    }
+    result
+        .content
+        .get(1)
+        .and_then(|block| serde_json::from_str::<serde_json::Value>(&text_of(block)).ok())
+        .and_then(|body| body["error"]["code"].as_str().map(str::to_owned))
+        // Codes come from cStar too: keep the label set small and plain.
+        .filter(|code| {
+            code.len() <= 40 && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+        .unwrap_or_else(|| "error".to_owned())
+}
+
 fn text_of(block: &ContentBlock) -> String {
     block
         .as_text()

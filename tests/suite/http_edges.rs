@@ -390,3 +390,73 @@ async fn connections_and_requests_per_key_are_capped() {
         assert_eq!(call.await.unwrap(), StatusCode::OK);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_readiness_and_json_access_logs_tell_an_operator_what_happened() {
+    use tokio::io::AsyncReadExt;
+    let sandbox = start_sandbox().await;
+    let (mut server, url) = http_server(&sandbox.base_url(), &["--log-format", "json"]).await;
+    let root = url.trim_end_matches("/mcp").to_owned();
+    let ready = reqwest::get(format!("{root}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    let client = http_client(&url, SECRET_TEST).await;
+    ok(&call(&client, "cstar_list_tickets", json!({})).await);
+    ok(&call(&client, "cstar_list_tickets", json!({ "page": 2 })).await);
+    let missing = call(
+        &client,
+        "cstar_get_ticket",
+        json!({ "ticketId": "tkt_00000000000000000000000000000000" }),
+    )
+    .await;
+    error_text(&missing);
+
+    let metrics = reqwest::get(format!("{root}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"cstar_mcp_tool_calls_total{tool="cstar_list_tickets",outcome="ok"} 2"#,
+        r#"cstar_mcp_tool_calls_total{tool="cstar_get_ticket",outcome="resource_missing"} 1"#,
+        "cstar_mcp_tool_calls_in_flight 0",
+        r#"cstar_mcp_http_responses_total{status="200"}"#,
+        "cstar_mcp_upstream_request_seconds_count",
+    ] {
+        assert!(metrics.contains(line), "{line} not in\n{metrics}");
+    }
+    assert!(!metrics.contains(&SECRET_TEST[8..]), "no key in metrics");
+    drop(client);
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    exits_cleanly(&mut server, "serve --http after SIGTERM").await;
+    let mut logs = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let access: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "cstar_mcp::http::access")
+        .collect();
+    assert!(
+        access.iter().any(|l| l["mcp_method"] == "tools/call"
+            && l["tool"] == "cstar_list_tickets"
+            && l["status"] == 200
+            && l["duration_ms"].is_f64()),
+        "{access:#?}"
+    );
+    assert!(access.iter().any(|l| l["path"] == "/metrics"));
+    assert!(!logs.contains(&SECRET_TEST[8..]), "no key in logs");
+}
