@@ -1,11 +1,14 @@
 //! Benchmark of the release binary over stdio against a local cStar
 //! sandbox: cold start, `tools/list` size, memory, per-call latency beside
-//! direct HTTP, throughput with 32 calls in flight, and CPU per call.
+//! direct HTTP, throughput with 32 calls in flight, and CPU per call; then
+//! the shared server over streamable HTTP (`http_mode`).
 //!
 //! Run: `cargo bench --bench mcp` (full) or `cargo bench --bench mcp -- --quick`;
 //! `-- --json FILE` also writes the results as JSON.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod http_mode;
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -337,7 +340,8 @@ async fn main() {
     let overhead =
         micros(percentile(&mcp_sequential, 0.5)) - micros(percentile(&direct_sequential, 0.5));
 
-    let results = json!({
+    let http = http_mode::run(quick).await;
+    let mut results = json!({
         "mode": if quick { "quick" } else { "full" },
         "coldStartInitializeMs": { "median": micros(percentile(&to_initialize, 0.5)) / 1e3, "p90": micros(percentile(&to_initialize, 0.9)) / 1e3 },
         "coldStartToolsListMs": { "median": micros(percentile(&to_list, 0.5)) / 1e3, "p90": micros(percentile(&to_list, 0.9)) / 1e3 },
@@ -357,6 +361,7 @@ async fn main() {
         "cpuMsPer1000Calls": cpu_per_thousand,
         "binaryBytes": binary_bytes,
     });
+    results["http"] = http;
 
     let r = &results;
     println!(
@@ -467,6 +472,7 @@ async fn main() {
         format!("{:.1}", binary_bytes as f64 / 1e6),
         "< 15",
     );
+    http_mode::print(&results["http"], &row);
     if let Some(path) = json_path {
         std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).unwrap();
         println!("wrote {path}");

@@ -1,0 +1,220 @@
+//! The shared server over streamable HTTP: concurrent stateless MCP
+//! clients with two different bearer keys, beside direct HTTP to the same
+//! upstream at the same concurrency, the server's CPU per call, and its
+//! memory with 1,000 idle keep-alive connections open.
+//!
+//! The upstream is a minimal canned-response server in this process, so
+//! that its own work does not hide the server's cost.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+use super::{BINARY, percentile, proc_stat, timed_calls};
+
+const TEAM: &str = "5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40";
+const TICKET: &str = "tkt_35c9511eea07491d8e67bc6918ca86e0";
+const KEYS: [&str; 2] = [
+    "sk_test_benchmarkKeyNumberOne000000001",
+    "sk_test_benchmarkKeyNumberTwo000000002",
+];
+const CONCURRENCY: usize = 64;
+const IDLE_CONNECTIONS: usize = 1_000;
+
+/// A cStar that answers whoami and one ticket, from bytes made once.
+async fn canned_upstream() -> String {
+    let whoami = json!({ "success": true,
+        "data": { "teamId": TEAM, "teamName": "Canned", "teamSlug": "canned", "keyType": "secret", "environment": "test" },
+        "meta": { "requestId": "req_canned", "timestamp": "2026-03-02T00:00:00Z" } })
+    .to_string();
+    let messages: Vec<Value> = (0..5)
+        .map(|i| json!({ "id": format!("msg_{i:032}"), "ticketId": TICKET, "content": "The reset link in the email says it has expired, even when I click it straight away.", "sender": if i % 2 == 0 { "customer" } else { "agent" }, "senderName": "Zara Haddad", "isInternal": false, "createdAt": "2026-03-02T00:51:00Z" }))
+        .collect();
+    let ticket = json!({ "success": true,
+        "data": { "id": TICKET, "object": "ticket", "title": "Cannot reset password", "status": "pending", "priority": "low",
+                  "customerId": "cus_6df363835ec4418197fca3a44b9f1eb6", "customerName": "Zara Haddad", "assignedTo": null,
+                  "tags": ["login", "account"], "notes": null, "messageCount": 5, "metadata": {},
+                  "createdAt": "2026-03-02T00:51:00Z", "updatedAt": "2026-03-02T06:04:00Z", "messages": messages },
+        "meta": { "requestId": "req_canned", "timestamp": "2026-03-02T00:00:00Z" } })
+    .to_string();
+    let json_response = |body: String| {
+        move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }
+    };
+    let app = Router::new()
+        .route("/api/v1/auth/whoami", get(json_response(whoami)))
+        .route(
+            "/api/v1/teams/{team}/tickets/{ticket}",
+            get(json_response(ticket)),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// Runs the HTTP mode and returns its results.
+pub async fn run(quick: bool) -> Value {
+    let calls = if quick { 2_000 } else { 20_000 };
+    let base = canned_upstream().await;
+    let mut child = Command::new(BINARY)
+        .args(["serve", "--http", "127.0.0.1:0", "--base-url", &base])
+        .args(["--max-connections", "4096", "--max-per-key", "1000"])
+        .env_remove("CSTAR_API_KEY")
+        .env_remove("CSTAR_TEAM_ID")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the release binary starts");
+    let pid = child.id().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = stdout.next_line().await.unwrap().unwrap();
+    let url = line.trim_start_matches("listening on ").to_owned();
+
+    let direct = reqwest::Client::new();
+    let ticket_url = format!("{base}/api/v1/teams/{TEAM}/tickets/{TICKET}");
+    let get = move || {
+        let (direct, url) = (direct.clone(), ticket_url.clone());
+        async move {
+            let body = direct
+                .get(&url)
+                .bearer_auth(KEYS[0])
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert!(body.len() > 100);
+        }
+    };
+    let mcp = reqwest::Client::new();
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": TICKET } } })
+    .to_string();
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let call = move || {
+        let (mcp, url, body) = (mcp.clone(), url.clone(), body.clone());
+        let key = KEYS[counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2];
+        async move {
+            let answer = mcp
+                .post(&url)
+                .bearer_auth(key)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2025-11-25")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+            let text = answer.text().await.unwrap();
+            assert!(text.contains("structuredContent"), "{text}");
+        }
+    };
+    // Warm both paths (pools, the key's team), then measure.
+    timed_calls(CONCURRENCY, CONCURRENCY, get.clone()).await;
+    timed_calls(CONCURRENCY, CONCURRENCY, call.clone()).await;
+    let (direct_latencies, direct_elapsed) = timed_calls(calls, CONCURRENCY, get).await;
+    let (_, cpu_before) = proc_stat(pid);
+    let (mcp_latencies, mcp_elapsed) = timed_calls(calls, CONCURRENCY, call).await;
+    let (_, cpu_after) = proc_stat(pid);
+
+    let idle_rss_kib = idle_connection_rss(&line, pid).await;
+    let _ = child.kill().await;
+
+    let direct_rate = calls as f64 / direct_elapsed.as_secs_f64();
+    let mcp_rate = calls as f64 / mcp_elapsed.as_secs_f64();
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    json!({
+        "calls": calls, "concurrency": CONCURRENCY, "keys": KEYS.len(),
+        "mcpPerSecond": mcp_rate, "directPerSecond": direct_rate, "ratio": mcp_rate / direct_rate,
+        "mcpP50Micros": micros(percentile(&mcp_latencies, 0.5)), "mcpP99Micros": micros(percentile(&mcp_latencies, 0.99)),
+        "directP50Micros": micros(percentile(&direct_latencies, 0.5)), "directP99Micros": micros(percentile(&direct_latencies, 0.99)),
+        "cpuMsPer1000Calls": (cpu_after - cpu_before).as_secs_f64() * 1e6 / calls as f64,
+        "rssKiBWithIdleConnections": idle_rss_kib, "idleConnections": IDLE_CONNECTIONS,
+    })
+}
+
+/// The server's resident memory with 1,000 keep-alive connections open,
+/// each having made one request.
+async fn idle_connection_rss(listening: &str, pid: u32) -> u64 {
+    let address = listening
+        .trim_start_matches("listening on http://")
+        .trim_end_matches("/mcp")
+        .to_owned();
+    let mut open = Vec::with_capacity(IDLE_CONNECTIONS);
+    for _ in 0..IDLE_CONNECTIONS {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(format!("GET /healthz HTTP/1.1\r\nhost: {address}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut answer = [0u8; 512];
+        let read = stream.read(&mut answer).await.unwrap();
+        assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+        open.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap();
+    drop(open);
+    rss
+}
+
+/// Prints the HTTP rows beside the targets.
+pub fn print(r: &Value, row: &dyn Fn(&str, String, &str)) {
+    let f = |key: &str| r[key].as_f64().unwrap();
+    row(
+        &format!("HTTP: MCP calls/s, {} clients, 2 keys", CONCURRENCY),
+        format!("{:.0}", f("mcpPerSecond")),
+        "",
+    );
+    row(
+        "HTTP: direct calls/s, same concurrency",
+        format!("{:.0}", f("directPerSecond")),
+        "",
+    );
+    row(
+        "HTTP: MCP throughput / direct",
+        format!("{:.0}%", 100.0 * f("ratio")),
+        ">= 40%",
+    );
+    row(
+        "HTTP: MCP p50 / p99 (us)",
+        format!("{:.0} / {:.0}", f("mcpP50Micros"), f("mcpP99Micros")),
+        "",
+    );
+    row(
+        "HTTP: direct p50 / p99 (us)",
+        format!("{:.0} / {:.0}", f("directP50Micros"), f("directP99Micros")),
+        "",
+    );
+    row(
+        "HTTP: MCP p99 / direct p99",
+        format!("{:.1}x", f("mcpP99Micros") / f("directP99Micros")),
+        "<= 3x",
+    );
+    row(
+        "HTTP: server CPU per 1,000 calls (ms)",
+        format!("{:.0}", f("cpuMsPer1000Calls")),
+        "",
+    );
+    row(
+        "HTTP: RSS, 1,000 idle connections (MiB)",
+        format!("{:.1}", f("rssKiBWithIdleConnections") / 1024.0),
+        "<= 64",
+    );
+}
