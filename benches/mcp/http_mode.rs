@@ -66,6 +66,12 @@ pub async fn run(quick: bool) -> Value {
     let mut child = Command::new(BINARY)
         .args(["serve", "--http", "127.0.0.1:0", "--base-url", &base])
         .args(["--max-connections", "4096", "--max-per-key", "1000"])
+        // To compare settings, e.g. CSTAR_BENCH_HTTP_ARGS="--workers 1".
+        .args(
+            std::env::var("CSTAR_BENCH_HTTP_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .env_remove("CSTAR_API_KEY")
         .env_remove("CSTAR_TEAM_ID")
         .env("RUST_LOG", "error")

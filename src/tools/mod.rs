@@ -89,7 +89,9 @@ pub struct CstarServer {
     catalogue: Arc<Vec<(String, bool)>>,
     /// The decision for the server's own key, made once.
     own_exposure: Arc<Exposure>,
-    tool_router: ToolRouter<CstarServer>,
+    /// Shared, not copied: the HTTP transport clones the server for every
+    /// request.
+    tool_router: Arc<ToolRouter<CstarServer>>,
 }
 
 impl CstarServer {
@@ -120,7 +122,7 @@ impl CstarServer {
             filter: Arc::new(filter.clone()),
             catalogue: Arc::new(catalogue),
             own_exposure: Arc::default(),
-            tool_router,
+            tool_router: Arc::new(tool_router),
         };
         server.own_exposure = Arc::new(server.decide_exposure(server.client.api_key()));
         Ok(server)
