@@ -164,18 +164,18 @@ async fn admit(
         .in_flight
         .try_enter(key.digest(), gate.limits.max_per_key)
     else {
-        let mut response = refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            &format!(
-                "This key already has {} requests in progress on this server. Wait for some to finish.",
-                gate.limits.max_per_key
+        return with_header(
+            refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                &format!(
+                    "This key already has {} requests in progress on this server. Wait for some to finish.",
+                    gate.limits.max_per_key
+                ),
             ),
+            header::RETRY_AFTER,
+            "1",
         );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
     };
     normalize_accept(request.headers_mut());
     let mut call = McpCall::default();
@@ -186,18 +186,18 @@ async fn admit(
                 .await
             {
                 Err(_) => {
-                    let mut response = refusal(
-                        StatusCode::REQUEST_TIMEOUT,
-                        "body_timeout",
-                        &format!(
-                            "The request body did not arrive within {:?}.",
-                            gate.limits.body_timeout
+                    return with_header(
+                        refusal(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "body_timeout",
+                            &format!(
+                                "The request body did not arrive within {:?}.",
+                                gate.limits.body_timeout
+                            ),
                         ),
+                        header::CONNECTION,
+                        "close",
                     );
-                    response
-                        .headers_mut()
-                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                    return response;
                 }
                 Ok(Err(_)) => {
                     return refusal(
@@ -298,11 +298,17 @@ fn answer_preflight(headers: &HeaderMap, origin: Option<&HeaderValue>) -> Respon
 
 /// A readable 401 that says how to send a key.
 fn unauthorized(code: &str, message: &str) -> Response {
-    let mut response = refusal(StatusCode::UNAUTHORIZED, code, message);
-    response.headers_mut().insert(
+    with_header(
+        refusal(StatusCode::UNAUTHORIZED, code, message),
         header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"cstar-mcp\""),
-    );
+        "Bearer realm=\"cstar-mcp\"",
+    )
+}
+
+fn with_header(mut response: Response, name: header::HeaderName, value: &'static str) -> Response {
+    response
+        .headers_mut()
+        .insert(name, HeaderValue::from_static(value));
     response
 }
 

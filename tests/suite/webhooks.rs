@@ -34,6 +34,11 @@ impl Received {
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
+
+    /// Its signature checked with `secret`, now.
+    fn verified(&self, secret: &str) -> Result<(), String> {
+        verify(secret, self.header("x-signature"), &self.body, now())
+    }
 }
 
 /// How the receiver answers: statuses in turn (the last repeats), or never.
@@ -275,10 +280,7 @@ async fn a_failed_delivery_is_retried_with_the_same_event_id() {
     assert_eq!(attempts[0].header("x-delivery-attempt"), "1");
     assert_eq!(attempts[1].header("x-delivery-attempt"), "2");
     for attempt in &attempts {
-        assert_eq!(
-            verify(&secret, attempt.header("x-signature"), &attempt.body, now()),
-            Ok(())
-        );
+        assert_eq!(attempt.verified(&secret), Ok(()));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
@@ -411,15 +413,7 @@ async fn webhooks_are_managed_through_the_api_with_the_secret_shown_once() {
         .unwrap();
     let delivery = receiver.wait_for(1).await.remove(0);
     assert_eq!(delivery.header("x-webhook-id"), id);
-    assert_eq!(
-        verify(
-            &secret,
-            delivery.header("x-signature"),
-            &delivery.body,
-            now()
-        ),
-        Ok(())
-    );
+    assert_eq!(delivery.verified(&secret), Ok(()));
 
     let one = format!("{path}/{id}");
     let paused = raw(&sandbox, reqwest::Method::PATCH, &one, Some(SECRET_TEST))
@@ -567,15 +561,7 @@ async fn over_mcp_with_forward_to_a_created_ticket_reaches_the_handler() {
     let event = delivery.json();
     assert_eq!(event["type"], "ticket.created");
     assert_eq!(event["data"]["ticket"]["id"], created["ticket"]["id"]);
-    assert_eq!(
-        verify(
-            &secret,
-            delivery.header("x-signature"),
-            &delivery.body,
-            now()
-        ),
-        Ok(())
-    );
+    assert_eq!(delivery.verified(&secret), Ok(()));
     client.cancel().await.unwrap();
     let mut stderr_text = String::new();
     if let Some(mut stderr) = stderr {
