@@ -29,6 +29,20 @@ pub struct ErrorBody {
     pub hint: String,
 }
 
+impl ErrorBody {
+    /// The block of a failure found without cStar: no status, no request id.
+    fn local(code: &str, retryable: bool, hint: String) -> Self {
+        ErrorBody {
+            code: code.into(),
+            status: None,
+            retryable,
+            retry_after_seconds: None,
+            request_id: None,
+            hint,
+        }
+    }
+}
+
 /// A failed tool call, ready to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolError {
@@ -47,14 +61,7 @@ impl ToolError {
         let hint = hint.into();
         ToolError {
             message: format!("Invalid argument '{param}': {problem}. {hint}"),
-            body: ErrorBody {
-                code: "invalid_argument".into(),
-                status: None,
-                retryable: false,
-                retry_after_seconds: None,
-                request_id: None,
-                hint,
-            },
+            body: ErrorBody::local("invalid_argument", false, hint),
         }
     }
 
@@ -62,14 +69,11 @@ impl ToolError {
     pub fn cancelled() -> Self {
         ToolError {
             message: "The call was cancelled before cStar answered.".into(),
-            body: ErrorBody {
-                code: "cancelled".into(),
-                status: None,
-                retryable: true,
-                retry_after_seconds: None,
-                request_id: None,
-                hint: "Call the tool again if the result is still needed.".into(),
-            },
+            body: ErrorBody::local(
+                "cancelled",
+                true,
+                "Call the tool again if the result is still needed.".into(),
+            ),
         }
     }
 
@@ -82,14 +86,7 @@ impl ToolError {
         let hint = "Check the tool's input schema and call again.";
         ToolError {
             message: format!("{}. {hint}", shorten(message.trim_end_matches('.'), 300)),
-            body: ErrorBody {
-                code: "invalid_argument".into(),
-                status: None,
-                retryable: false,
-                retry_after_seconds: None,
-                request_id: None,
-                hint: hint.into(),
-            },
+            body: ErrorBody::local("invalid_argument", false, hint.into()),
         }
     }
 

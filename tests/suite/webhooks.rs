@@ -141,6 +141,14 @@ fn now() -> u64 {
     cstar_mcp::time::unix_now()
 }
 
+/// A sandbox forwarding every event to `receiver`, and its signing secret.
+async fn forwarding_to(receiver: &Receiver) -> (RunningSandbox, String) {
+    let sandbox = sandbox::start_forwarding(0, std::slice::from_ref(&receiver.url))
+        .await
+        .unwrap();
+    (sandbox, sandbox::Forward::new(&receiver.url).secret)
+}
+
 async fn set_schedule(sandbox: &RunningSandbox, delays: &[u64], budget_ms: u64) {
     control(
         sandbox,
@@ -163,10 +171,7 @@ async fn deliveries(sandbox: &RunningSandbox) -> Vec<Value> {
 #[tokio::test]
 async fn a_created_ticket_is_delivered_signed_as_documented() {
     let receiver = Receiver::start(Behaviour::Answer(vec![200])).await;
-    let sandbox = sandbox::start_forwarding(0, std::slice::from_ref(&receiver.url))
-        .await
-        .unwrap();
-    let secret = sandbox::Forward::new(&receiver.url).secret;
+    let (sandbox, secret) = forwarding_to(&receiver).await;
     let created = client(&sandbox, SECRET_TEST)
         .create_ticket(
             &NewTicket {
@@ -221,9 +226,7 @@ async fn a_created_ticket_is_delivered_signed_as_documented() {
 #[tokio::test]
 async fn trigger_test_says_how_each_endpoint_answered() {
     let receiver = Receiver::start(Behaviour::Answer(vec![401])).await;
-    let sandbox = sandbox::start_forwarding(0, std::slice::from_ref(&receiver.url))
-        .await
-        .unwrap();
+    let (sandbox, _) = forwarding_to(&receiver).await;
     let client = mcp_for(&sandbox, SECRET_TEST).await;
     let triggered = ok(&call(
         &client,
@@ -263,9 +266,7 @@ async fn trigger_test_says_how_each_endpoint_answered() {
 #[tokio::test]
 async fn a_failed_delivery_is_retried_with_the_same_event_id() {
     let receiver = Receiver::start(Behaviour::Answer(vec![500, 200])).await;
-    let sandbox = sandbox::start_forwarding(0, std::slice::from_ref(&receiver.url))
-        .await
-        .unwrap();
+    let (sandbox, _) = forwarding_to(&receiver).await;
     set_schedule(&sandbox, &[100, 100], 2_000).await;
     let secret = sandbox::Forward::new(&receiver.url).secret;
     client(&sandbox, SECRET_TEST)
@@ -311,9 +312,7 @@ async fn a_failed_delivery_is_retried_with_the_same_event_id() {
 #[tokio::test]
 async fn a_receiver_that_never_answers_is_given_up_on_after_the_schedule() {
     let receiver = Receiver::start(Behaviour::Hang).await;
-    let sandbox = sandbox::start_forwarding(0, std::slice::from_ref(&receiver.url))
-        .await
-        .unwrap();
+    let (sandbox, _) = forwarding_to(&receiver).await;
     set_schedule(&sandbox, &[50, 50], 200).await;
     let api = client(&sandbox, SECRET_TEST);
     let started = std::time::Instant::now();
@@ -474,10 +473,7 @@ async fn a_node_verifier_written_from_the_docs_accepts_every_delivery() {
         return;
     }
     let receiver = Receiver::start(Behaviour::Answer(vec![200])).await;
-    let sandbox = sandbox::start_forwarding(0, std::slice::from_ref(&receiver.url))
-        .await
-        .unwrap();
-    let secret = sandbox::Forward::new(&receiver.url).secret;
+    let (sandbox, secret) = forwarding_to(&receiver).await;
     let api = client(&sandbox, SECRET_TEST);
     let events = [
         "ticket.created",
