@@ -1,33 +1,40 @@
-//! Command-line arguments and environment variables, parsed into a
-//! validated `Command` before anything runs. Parsing is a pure function of
-//! the arguments and an environment lookup, so it is table-tested.
+//! The command line: three commands (`serve`, `sandbox`, `doctor`), each
+//! accepting only its own flags and with its own `--help`, parsed by clap
+//! into a validated `Command` before anything runs.
+//!
+//! Variables are read through a lookup the caller passes, never from the
+//! process: each flag's `env` name is turned into a hidden default from that
+//! lookup before clap parses (a flag still wins over its variable). So the
+//! parse is a pure function of the arguments and the environment, and is
+//! table-tested.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::tools::exposure::ToolFilter;
+use clap::builder::BoolishValueParser;
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::api::DEFAULT_BASE_URL;
 use crate::api::secret::ApiKey;
+use crate::tools::exposure::ToolFilter;
 
 /// What the binary was asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Serve MCP over stdio.
     Serve(ServeConfig),
+    /// Serve MCP over streamable HTTP.
+    ServeHttp(ServeConfig, HttpConfig),
     /// Run the sandbox standalone.
-    Sandbox {
-        port: u16,
-        /// Local endpoints that receive every webhook event.
-        forward_to: Vec<String>,
-    },
+    Sandbox(SandboxConfig),
     /// Check the setup and print a report.
     Doctor(ServeConfig),
-    Help,
-    Version,
+    /// Print this text to stdout and succeed (`--help`, `--version`).
+    Print(String),
 }
 
-/// Settings for serving MCP.
+/// Where cStar is, which key to use and which tools to expose.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServeConfig {
     pub api_key: Option<ApiKey>,
@@ -38,29 +45,47 @@ pub struct ServeConfig {
     pub sandbox: bool,
     /// With `sandbox`: local endpoints that receive every webhook event.
     pub forward_to: Vec<String>,
-    /// The log filter; logs always go to stderr.
-    pub log_level: Option<String>,
-    /// Plain lines, or one JSON object per line.
-    pub log_format: LogFormat,
     /// Which tools to expose.
     pub filter: ToolFilter,
-    /// Serve MCP over streamable HTTP on this address instead of stdio.
-    pub http: Option<SocketAddr>,
-    /// Host names (and `host:port`s) accepted in HTTP `Host` headers,
-    /// besides loopback.
+    pub log: LogConfig,
+}
+
+/// The shared server's address and what each client may take from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpConfig {
+    pub addr: SocketAddr,
+    /// Host names (and `host:port`s) accepted in `Host` headers, besides
+    /// loopback.
     pub allowed_hosts: Vec<String>,
-    /// Over HTTP, serve requests without a bearer key with the configured key.
+    /// Serve requests without a bearer key with the configured key.
     pub server_key: bool,
-    /// Over HTTP: how long a client may take, and how much it may hold.
     pub limits: HttpLimits,
 }
 
+/// The standalone sandbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxConfig {
+    pub port: u16,
+    /// Local endpoints that receive every webhook event.
+    pub forward_to: Vec<String>,
+    pub log: LogConfig,
+}
+
+/// Where logs go is fixed (stderr); this is what and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogConfig {
+    /// An `EnvFilter` directive; `None` means `warn`.
+    pub filter: Option<String>,
+    pub format: LogFormat,
+}
+
 /// How log lines are written (always to stderr).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
+    // Plain lines.
     #[default]
     Text,
-    /// One JSON object per line, for log collectors.
+    // One JSON object per line, for log collectors.
     Json,
 }
 
@@ -91,271 +116,330 @@ impl Default for HttpLimits {
     }
 }
 
-pub const HELP: &str = "\
-cstar-mcp: an MCP server for cStar (cstar.help) over stdio
+impl Command {
+    /// The log settings of a command that logs.
+    pub fn log(&self) -> Option<&LogConfig> {
+        match self {
+            Command::Serve(config) | Command::ServeHttp(config, _) | Command::Doctor(config) => {
+                Some(&config.log)
+            }
+            Command::Sandbox(config) => Some(&config.log),
+            Command::Print(_) => None,
+        }
+    }
+}
 
-USAGE:
-    cstar-mcp [mcp-server] [OPTIONS]    serve MCP over stdio (the default)
-    cstar-mcp sandbox [--port N]        run the cStar sandbox (API emulator) on 127.0.0.1
-    cstar-mcp doctor [OPTIONS]          check the key, the team, the rate limit and the tools
-    cstar-mcp --help | --version
+/// The access log is on by default over HTTP: one line per request.
+const HTTP_LOG_FILTER: &str = "warn,cstar_mcp::http::access=info";
 
-OPTIONS:
-    --api-key KEY       cStar API key. Prefer the environment: flags show in `ps`.
-                        [env: CSTAR_API_KEY, then CSTAR_SECRET_KEY]
-    --team-id ID        team UUID; discovered from the key when absent [env: CSTAR_TEAM_ID]
-    --base-url URL      cStar API host [env: CSTAR_BASE_URL] [default: https://www.cstar.help]
-    --timeout SECONDS   limit for one HTTP attempt [env: CSTAR_TIMEOUT] [default: 20]
-    --log-level FILTER  stderr log filter, e.g. debug or cstar_mcp=trace [env: RUST_LOG] [default: warn;
-                        over HTTP also cstar_mcp::http::access=info, one line per request]
-    --log-format F      text or json (one object per line) [env: CSTAR_LOG_FORMAT] [default: text]
-    --sandbox           start a built-in cStar sandbox with demo data and use its demo key;
-                        needs no account and no network
-    --read-only         expose only read-only tools [env: CSTAR_READ_ONLY=1]
-    --tools A,B         expose only these tools [env: CSTAR_TOOLS]
-    --exclude-tools C   never expose these tools; wins over --tools [env: CSTAR_EXCLUDE_TOOLS]
-    --http ADDR         serve MCP over streamable HTTP on ADDR (path /mcp, plus /healthz)
-                        instead of stdio, e.g. 127.0.0.1:8080; each request sends its own
-                        key as 'Authorization: Bearer <key>'
-    --allowed-hosts H,I Host names accepted over HTTP besides loopback [env: CSTAR_ALLOWED_HOSTS]
-    --server-key        over HTTP, serve requests without a bearer key with CSTAR_API_KEY
-    --request-timeout S over HTTP, seconds a client may take to send headers, and again
-                        to send the body [default: 10]
-    --max-connections N over HTTP, open connections at once; more get 503 [default: 1024]
-    --max-per-key N     over HTTP, requests in progress per API key; more get 429 [default: 64]
-    --workers N         over HTTP, runtime threads [default: one per core]
-    --port N            (sandbox command) port to listen on; 0 picks a free one [default: 8787]
-    --forward-to URL    (sandbox, or with --sandbox) deliver every webhook event, signed, to
-                        this loopback URL, e.g. http://127.0.0.1:3000/webhooks; repeatable
-    -h, --help          print this help
-    -V, --version       print the version
-
-Logs go to stderr; stdout carries only MCP messages.
-";
-
-/// Parses arguments (without the program name), reading variables through `env`.
+/// Parses arguments (without the program name), reading variables through
+/// `env`. `Err` holds clap's rendered message (usage, and a suggestion for
+/// a misspelt flag).
 pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Command, String> {
-    let mut rest = args;
-    let mut sandbox_command = false;
-    let mut doctor = false;
-    match rest.first().map(String::as_str) {
-        Some("mcp-server") | Some("serve") => rest = &rest[1..],
-        Some("sandbox") => {
-            sandbox_command = true;
-            rest = &rest[1..];
+    let argv = std::iter::once("cstar-mcp".to_owned()).chain(args.iter().cloned());
+    let matches = match defaults_from(Cli::command(), &env).try_get_matches_from(argv) {
+        Ok(matches) => matches,
+        Err(error) if is_print(error.kind()) => {
+            return Ok(Command::Print(error.render().to_string()));
         }
-        Some("doctor") => {
-            doctor = true;
-            rest = &rest[1..];
+        Err(error) => return Err(error.render().to_string()),
+    };
+    let cli = Cli::from_arg_matches(&matches).map_err(|error| error.render().to_string())?;
+    Ok(match cli.command {
+        None => serve(cli.serve, &env),
+        Some(CommandArgs::Serve(args)) => serve(args, &env),
+        Some(CommandArgs::Doctor(args)) => Command::Doctor(args.connection.into_config(&env, None)),
+        Some(CommandArgs::Sandbox(args)) => Command::Sandbox(SandboxConfig {
+            port: args.port,
+            forward_to: args.forward_to,
+            log: args.log.into_config(None),
+        }),
+    })
+}
+
+fn is_print(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+}
+
+/// Replaces every flag's `env` with a hidden default read through `env`,
+/// in every command, so that clap itself never reads the process's
+/// variables, and names the variable in the flag's help instead (never its
+/// value, which may be a key). Blank values count as unset.
+fn defaults_from(command: clap::Command, env: &impl Fn(&str) -> Option<String>) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    let mut command = command.mut_args(|arg| {
+        let Some(name) = arg
+            .get_env()
+            .map(|name| name.to_string_lossy().into_owned())
+        else {
+            return arg;
+        };
+        let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+        let arg = arg.env(None::<&str>).help(format!("{help} [env: {name}]"));
+        match env(&name).filter(|value| !value.trim().is_empty()) {
+            Some(value) if arg.get_action().takes_values() => {
+                arg.default_value(value).hide_default_value(true)
+            }
+            Some(value) => arg.default_value(value),
+            None => arg,
         }
-        _ => {}
-    }
-    let mut api_key = None;
-    let mut team_id = None;
-    let mut base_url = None;
-    let mut timeout = None;
-    let mut log_level = None;
-    let mut sandbox = false;
-    let mut port: Option<u16> = None;
-    let mut read_only = false;
-    let mut tools: Option<String> = None;
-    let mut exclude_tools: Option<String> = None;
-    let mut http: Option<String> = None;
-    let mut allowed_hosts: Option<String> = None;
-    let mut server_key = false;
-    let mut limits = HttpLimits::default();
-    let mut http_tuning = false;
-    let mut forward_to: Vec<String> = Vec::new();
-    let mut log_format: Option<String> = None;
-    let mut index = 0;
-    while index < rest.len() {
-        let arg = rest[index].as_str();
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-            _ => (arg, None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            if let Some(value) = inline.clone() {
-                return Ok(value);
-            }
-            index += 1;
-            rest.get(index)
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--api-key" => api_key = Some(value(flag)?),
-            "--team-id" => team_id = Some(value(flag)?),
-            "--base-url" => base_url = Some(value(flag)?),
-            "--timeout" => timeout = Some(value(flag)?),
-            "--log-level" => log_level = Some(value(flag)?),
-            "--log-format" => log_format = Some(value(flag)?),
-            "--port" => {
-                let raw = value(flag)?;
-                port =
-                    Some(raw.parse().map_err(|_| {
-                        format!("--port takes a number from 0 to 65535, not '{raw}'")
-                    })?);
-            }
-            "--sandbox" => sandbox = true,
-            "--read-only" => read_only = true,
-            "--tools" => tools = Some(value(flag)?),
-            "--exclude-tools" => exclude_tools = Some(value(flag)?),
-            "--http" => http = Some(value(flag)?),
-            "--allowed-hosts" => allowed_hosts = Some(value(flag)?),
-            "--server-key" => server_key = true,
-            "--forward-to" => {
-                let url = value(flag)?;
-                if !crate::sandbox::is_loopback(&url) {
-                    return Err(format!(
-                        "--forward-to takes a loopback URL such as http://127.0.0.1:3000/webhooks (the sandbox delivers nowhere else), not '{url}'"
-                    ));
-                }
-                forward_to.push(url);
-            }
-            "--request-timeout" => {
-                let raw = value(flag)?;
-                let seconds = raw
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0 && *s <= 600.0)
-                    .ok_or_else(|| {
-                        format!("--request-timeout takes seconds between 0 and 600, not '{raw}'")
-                    })?;
-                limits.header_timeout = Duration::from_secs_f64(seconds);
-                limits.body_timeout = Duration::from_secs_f64(seconds);
-                http_tuning = true;
-            }
-            "--max-connections" | "--max-per-key" | "--workers" => {
-                let raw = value(flag)?;
-                let number = raw
-                    .trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or_else(|| format!("{flag} takes a whole number from 1, not '{raw}'"))?;
-                match flag {
-                    "--max-connections" => limits.max_connections = number,
-                    "--max-per-key" => limits.max_per_key = number,
-                    _ => limits.workers = number,
-                }
-                http_tuning = true;
-            }
-            other => return Err(format!("unknown argument '{other}' (see --help)")),
-        }
-        index += 1;
-    }
-    if sandbox_command {
-        return Ok(Command::Sandbox {
-            port: port.unwrap_or(8787),
-            forward_to,
-        });
-    }
-    if !forward_to.is_empty() && !sandbox {
-        return Err("--forward-to needs the sandbox: cstar-mcp --sandbox --forward-to URL, or cstar-mcp sandbox --forward-to URL".into());
-    }
-    if port.is_some() {
-        return Err("--port belongs to the sandbox command: cstar-mcp sandbox --port N".into());
-    }
-    let timeout = match timeout.or_else(|| env("CSTAR_TIMEOUT")) {
-        None => Duration::from_secs(20),
-        Some(raw) => match raw.trim().parse::<f64>() {
-            Ok(seconds) if seconds > 0.0 && seconds <= 600.0 => Duration::from_secs_f64(seconds),
-            _ => {
-                return Err(format!(
-                    "--timeout takes seconds between 0 and 600, not '{raw}'"
-                ));
-            }
-        },
-    };
-    let base_url = base_url
-        .or_else(|| env("CSTAR_BASE_URL"))
-        .filter(|url| !url.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(format!(
-            "--base-url must start with https:// or http://, not '{base_url}'"
-        ));
-    }
-    let api_key = api_key
-        .or_else(|| env("CSTAR_API_KEY"))
-        .or_else(|| env("CSTAR_SECRET_KEY"))
-        .filter(|key| !key.trim().is_empty())
-        .map(ApiKey::new);
-    let list = |raw: Option<String>| -> Vec<String> {
-        raw.iter()
-            .flat_map(|text| text.split(','))
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let read_only = read_only
-        || env("CSTAR_READ_ONLY").is_some_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "on"
-            )
-        });
-    let allow = tools
-        .or_else(|| env("CSTAR_TOOLS"))
-        .map(|raw| list(Some(raw)));
-    let filter = ToolFilter {
-        read_only,
-        allow,
-        exclude: list(exclude_tools.or_else(|| env("CSTAR_EXCLUDE_TOOLS"))),
-    };
-    let http =
-        match http {
-            None => None,
-            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
-                format!("--http takes an address such as 127.0.0.1:8080, not '{raw}'")
-            })?),
-        };
-    if server_key && http.is_none() {
-        return Err("--server-key applies to --http only".into());
-    }
-    if http_tuning && http.is_none() {
-        return Err("--request-timeout, --max-connections, --max-per-key and --workers apply to --http only".into());
-    }
-    let log_format = match log_format
-        .or_else(|| env("CSTAR_LOG_FORMAT"))
-        .as_deref()
-        .map(str::trim)
-    {
-        None | Some("text") => LogFormat::Text,
-        Some("json") => LogFormat::Json,
-        Some(other) => return Err(format!("--log-format takes text or json, not '{other}'")),
-    };
-    let log_level = log_level.or_else(|| env("RUST_LOG")).or_else(|| {
-        http.is_some()
-            .then(|| "warn,cstar_mcp::http::access=info".to_owned())
     });
-    let config = ServeConfig {
-        api_key,
-        team_id: team_id
-            .or_else(|| env("CSTAR_TEAM_ID"))
-            .filter(|t| !t.trim().is_empty()),
-        base_url: base_url.trim().trim_end_matches('/').to_owned(),
-        timeout,
-        sandbox,
-        forward_to,
-        log_level,
-        log_format,
-        filter,
-        http,
-        allowed_hosts: list(allowed_hosts.or_else(|| env("CSTAR_ALLOWED_HOSTS"))),
-        server_key,
+    for name in names {
+        command = command.mut_subcommand(name, |sub| defaults_from(sub, env));
+    }
+    command
+}
+
+fn serve(args: ServeArgs, env: &impl Fn(&str) -> Option<String>) -> Command {
+    let Some(addr) = args.http.http else {
+        return Command::Serve(args.connection.into_config(env, None));
+    };
+    let mut limits = HttpLimits::default();
+    if let Some(timeout) = args.http.request_timeout {
+        limits.header_timeout = timeout;
+        limits.body_timeout = timeout;
+    }
+    limits.max_connections = args.http.max_connections.unwrap_or(limits.max_connections);
+    limits.max_per_key = args.http.max_per_key.unwrap_or(limits.max_per_key);
+    limits.workers = args.http.workers.unwrap_or(limits.workers);
+    let http = HttpConfig {
+        addr,
+        allowed_hosts: list(args.http.allowed_hosts.as_deref()),
+        server_key: args.http.server_key,
         limits,
     };
-    Ok(if doctor {
-        Command::Doctor(config)
+    Command::ServeHttp(
+        args.connection.into_config(env, Some(HTTP_LOG_FILTER)),
+        http,
+    )
+}
+
+/// A comma-separated list, trimmed, without empty items.
+fn list(raw: Option<&str>) -> Vec<String> {
+    raw.into_iter()
+        .flat_map(|text| text.split(','))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// cstar-mcp: an MCP server for cStar (cstar.help). Without a command it
+/// serves MCP over stdio.
+#[derive(Parser, Debug)]
+#[command(
+    name = "cstar-mcp",
+    version,
+    after_help = "Logs go to stderr; stdout carries only MCP messages. Each command has its own --help.",
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<CommandArgs>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum CommandArgs {
+    /// Serve MCP over stdio (the default), or over streamable HTTP with --http
+    #[command(visible_alias = "mcp-server")]
+    Serve(ServeArgs),
+    /// Run the cStar sandbox (an emulator of cStar's API with demo data) on 127.0.0.1
+    Sandbox(SandboxArgs),
+    /// Check the key, the team, the rate limit and the tools, and print a report
+    Doctor(DoctorArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+#[derive(Args, Debug)]
+struct DoctorArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+}
+
+#[derive(Args, Debug)]
+struct SandboxArgs {
+    /// Port to listen on; 0 picks a free one
+    #[arg(long, value_name = "N", default_value_t = 8787)]
+    port: u16,
+    /// Deliver every webhook event, signed, to this loopback URL, e.g.
+    /// http://127.0.0.1:3000/webhooks; repeatable
+    #[arg(long = "forward-to", value_name = "URL", value_parser = loopback_url)]
+    forward_to: Vec<String>,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+/// How to reach cStar, and what to expose (serve and doctor).
+#[derive(Args, Debug)]
+struct ConnectionArgs {
+    /// cStar API key (then CSTAR_SECRET_KEY is read). Prefer the environment:
+    /// flags show in `ps`
+    #[arg(long, value_name = "KEY", env = "CSTAR_API_KEY")]
+    api_key: Option<String>,
+    /// Team UUID; discovered from the key when absent
+    #[arg(long, value_name = "ID", env = "CSTAR_TEAM_ID")]
+    team_id: Option<String>,
+    /// cStar API host
+    #[arg(long, value_name = "URL", env = "CSTAR_BASE_URL", default_value = DEFAULT_BASE_URL, value_parser = base_url)]
+    base_url: String,
+    /// Limit for one HTTP attempt to cStar, in seconds
+    #[arg(long, value_name = "SECONDS", env = "CSTAR_TIMEOUT", default_value = "20", value_parser = seconds)]
+    timeout: Duration,
+    /// Start a built-in cStar sandbox with demo data and use its demo key;
+    /// needs no account and no network
+    #[arg(long)]
+    sandbox: bool,
+    /// With --sandbox: deliver every webhook event, signed, to this loopback
+    /// URL; repeatable
+    #[arg(long = "forward-to", value_name = "URL", requires = "sandbox", value_parser = loopback_url)]
+    forward_to: Vec<String>,
+    /// Expose only read-only tools
+    #[arg(long, env = "CSTAR_READ_ONLY", action = clap::ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    read_only: bool,
+    /// Expose only these tools
+    #[arg(long, value_name = "A,B", env = "CSTAR_TOOLS")]
+    tools: Option<String>,
+    /// Never expose these tools; wins over --tools
+    #[arg(long, value_name = "C,D", env = "CSTAR_EXCLUDE_TOOLS")]
+    exclude_tools: Option<String>,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+#[derive(Args, Debug)]
+struct LogArgs {
+    /// Log filter for stderr, e.g. debug or cstar_mcp=trace [default: warn;
+    /// over HTTP also cstar_mcp::http::access=info, one line per request]
+    #[arg(long, value_name = "FILTER", env = "RUST_LOG")]
+    log_level: Option<String>,
+    /// Log lines as plain text, or as one JSON object per line
+    #[arg(
+        long,
+        value_name = "F",
+        env = "CSTAR_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Streamable HTTP (serve --http)")]
+struct HttpArgs {
+    /// Serve MCP over streamable HTTP on ADDR (path /mcp, plus /healthz,
+    /// /readyz and /metrics) instead of stdio, e.g. 127.0.0.1:8080; each
+    /// request sends its own key as 'Authorization: Bearer <key>'
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Host names accepted besides loopback
+    #[arg(
+        long,
+        value_name = "H,I",
+        env = "CSTAR_ALLOWED_HOSTS",
+        requires = "http"
+    )]
+    allowed_hosts: Option<String>,
+    /// Serve requests without a bearer key with CSTAR_API_KEY
+    #[arg(long, requires = "http")]
+    server_key: bool,
+    /// Seconds a client may take to send a request's headers, and again its
+    /// body [default: 10]
+    #[arg(long, value_name = "SECONDS", requires = "http", value_parser = seconds)]
+    request_timeout: Option<Duration>,
+    /// Open connections at once; more get 503 [default: 1024]
+    #[arg(long, value_name = "N", requires = "http", value_parser = count)]
+    max_connections: Option<usize>,
+    /// Requests in progress per API key; more get 429 [default: 64]
+    #[arg(long, value_name = "N", requires = "http", value_parser = count)]
+    max_per_key: Option<usize>,
+    /// Runtime threads [default: one per core]
+    #[arg(long, value_name = "N", requires = "http", value_parser = count)]
+    workers: Option<usize>,
+}
+
+impl ConnectionArgs {
+    fn into_config(
+        self,
+        env: &impl Fn(&str) -> Option<String>,
+        default_log: Option<&str>,
+    ) -> ServeConfig {
+        let api_key = self
+            .api_key
+            .or_else(|| env("CSTAR_SECRET_KEY"))
+            .filter(|key| !key.trim().is_empty())
+            .map(ApiKey::new);
+        ServeConfig {
+            api_key,
+            team_id: self.team_id.filter(|id| !id.trim().is_empty()),
+            base_url: self.base_url,
+            timeout: self.timeout,
+            sandbox: self.sandbox,
+            forward_to: self.forward_to,
+            filter: ToolFilter {
+                read_only: self.read_only,
+                allow: self.tools.map(|raw| list(Some(&raw))),
+                exclude: list(self.exclude_tools.as_deref()),
+            },
+            log: self.log.into_config(default_log),
+        }
+    }
+}
+
+impl LogArgs {
+    fn into_config(self, default_filter: Option<&str>) -> LogConfig {
+        LogConfig {
+            filter: self.log_level.or_else(|| default_filter.map(str::to_owned)),
+            format: self.log_format,
+        }
+    }
+}
+
+fn seconds(raw: &str) -> Result<Duration, String> {
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0 && *s <= 600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "takes seconds between 0 and 600".to_owned())
+}
+
+fn count(raw: &str) -> Result<usize, String> {
+    raw.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| "takes a whole number from 1 to 1000000".to_owned())
+}
+
+fn base_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url.to_owned())
     } else {
-        Command::Serve(config)
-    })
+        Err("must start with https:// or http://".to_owned())
+    }
+}
+
+fn loopback_url(raw: &str) -> Result<String, String> {
+    if crate::sandbox::is_loopback(raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err("takes a loopback URL such as http://127.0.0.1:3000/webhooks (the sandbox delivers nowhere else)".to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -366,65 +450,115 @@ mod tests {
         line.split_whitespace().map(str::to_owned).collect()
     }
 
-    fn serve(line: &str, vars: &[(&str, &str)]) -> ServeConfig {
+    fn parse_with(line: &str, vars: &[(&str, &str)]) -> Result<Command, String> {
         let lookup = |name: &str| {
             vars.iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         };
-        match parse(&args(line), lookup) {
+        parse(&args(line), lookup)
+    }
+
+    fn serve(line: &str, vars: &[(&str, &str)]) -> ServeConfig {
+        match parse_with(line, vars) {
             Ok(Command::Serve(config)) => config,
             other => panic!("{line}: {other:?}"),
         }
     }
 
+    fn serve_http(line: &str, vars: &[(&str, &str)]) -> (ServeConfig, HttpConfig) {
+        match parse_with(line, vars) {
+            Ok(Command::ServeHttp(config, http)) => (config, http),
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn refusal(line: &str) -> String {
+        match parse_with(line, &[]) {
+            Err(message) => message,
+            other => panic!("{line} was accepted: {other:?}"),
+        }
+    }
+
     const KEY: &str = "sk_test_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6";
+
+    fn key(config: &ServeConfig) -> Option<&str> {
+        config.api_key.as_ref().map(ApiKey::expose)
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed_with_and_without_variables() {
+        Cli::command().debug_assert();
+        let every = |_: &str| Some("1".to_owned());
+        defaults_from(Cli::command(), &every).debug_assert();
+    }
 
     #[test]
     fn key_precedence_flag_then_env() {
-        let config = serve(
+        let flag = serve(
             &format!("--api-key {KEY}"),
             &[("CSTAR_API_KEY", "sk_live_other")],
         );
-        assert_eq!(
-            config.api_key.map(|k| k.expose().to_owned()).as_deref(),
-            Some(KEY)
-        );
-        let config = serve(
+        assert_eq!(key(&flag), Some(KEY));
+        let both = serve(
             "",
             &[("CSTAR_API_KEY", KEY), ("CSTAR_SECRET_KEY", "sk_live_x")],
         );
-        assert_eq!(
-            config.api_key.map(|k| k.expose().to_owned()).as_deref(),
-            Some(KEY)
-        );
-        let config = serve("", &[("CSTAR_SECRET_KEY", KEY)]);
-        assert_eq!(
-            config.api_key.map(|k| k.expose().to_owned()).as_deref(),
-            Some(KEY)
-        );
+        assert_eq!(key(&both), Some(KEY));
+        assert_eq!(key(&serve("", &[("CSTAR_SECRET_KEY", KEY)])), Some(KEY));
+        assert_eq!(key(&serve("", &[("CSTAR_API_KEY", "  ")])), None);
         assert_eq!(serve("", &[]).api_key, None);
     }
 
     #[test]
     fn accepts_the_mcp_server_word_and_inline_values() {
-        let config = serve(
-            &format!("mcp-server --api-key={KEY} --team-id t1 --timeout 2.5"),
-            &[],
-        );
-        assert_eq!(config.team_id.as_deref(), Some("t1"));
-        assert_eq!(config.timeout, Duration::from_millis(2500));
-        assert_eq!(config.base_url, DEFAULT_BASE_URL);
+        for line in [
+            format!("mcp-server --api-key={KEY} --team-id t1 --timeout 2.5"),
+            format!("serve --api-key={KEY} --team-id t1 --timeout 2.5"),
+            format!("--api-key={KEY} --team-id t1 --timeout 2.5"),
+        ] {
+            let config = serve(&line, &[]);
+            assert_eq!(config.team_id.as_deref(), Some("t1"), "{line}");
+            assert_eq!(config.timeout, Duration::from_millis(2500));
+            assert_eq!(config.base_url, DEFAULT_BASE_URL);
+            assert_eq!(key(&config), Some(KEY));
+        }
     }
 
     #[test]
-    fn base_url_from_env_and_trimmed() {
-        let config = serve("", &[("CSTAR_BASE_URL", "http://127.0.0.1:9/")]);
+    fn variables_fill_in_and_flags_win() {
+        let vars = [
+            ("CSTAR_BASE_URL", "http://127.0.0.1:9/"),
+            ("CSTAR_TIMEOUT", "3"),
+            ("CSTAR_TEAM_ID", "team-from-env"),
+            ("CSTAR_LOG_FORMAT", "json"),
+            ("RUST_LOG", "debug"),
+        ];
+        let config = serve("", &vars);
         assert_eq!(config.base_url, "http://127.0.0.1:9");
+        assert_eq!(config.timeout, Duration::from_secs(3));
+        assert_eq!(config.team_id.as_deref(), Some("team-from-env"));
+        assert_eq!(
+            config.log,
+            LogConfig {
+                filter: Some("debug".into()),
+                format: LogFormat::Json
+            }
+        );
+        let config = serve(
+            "--base-url https://eu.cstar.help --timeout 1 --log-format text",
+            &vars,
+        );
+        assert_eq!(config.base_url, "https://eu.cstar.help");
+        assert_eq!(config.timeout, Duration::from_secs(1));
+        assert_eq!(config.log.format, LogFormat::Text);
+        // A bad variable is refused like a bad flag.
+        assert!(parse_with("", &[("CSTAR_TIMEOUT", "soon")]).is_err());
+        assert!(parse_with("", &[("CSTAR_LOG_FORMAT", "xml")]).is_err());
     }
 
     #[test]
-    fn tool_filters_and_http() {
+    fn tool_filters_from_flags_and_variables() {
         let config = serve("--read-only --tools a,b --exclude-tools c", &[]);
         assert_eq!(
             config.filter,
@@ -436,86 +570,162 @@ mod tests {
         );
         let config = serve(
             "",
-            &[("CSTAR_READ_ONLY", "1"), ("CSTAR_EXCLUDE_TOOLS", " x , y ")],
+            &[
+                ("CSTAR_READ_ONLY", "yes"),
+                ("CSTAR_EXCLUDE_TOOLS", " x , y "),
+            ],
         );
         assert!(config.filter.read_only);
         assert_eq!(config.filter.exclude, vec!["x".to_owned(), "y".to_owned()]);
+        assert!(serve("", &[("CSTAR_READ_ONLY", "1")]).filter.read_only);
         assert!(!serve("", &[("CSTAR_READ_ONLY", "0")]).filter.read_only);
-        let config = serve(
-            "serve --http 127.0.0.1:8080 --allowed-hosts mcp.example.com --server-key",
+        assert!(!serve("", &[("CSTAR_READ_ONLY", "off")]).filter.read_only);
+        assert!(parse_with("", &[("CSTAR_READ_ONLY", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn http_flags_make_the_http_command() {
+        let (config, http) = serve_http(
+            "serve --http 127.0.0.1:8080 --allowed-hosts mcp.example.com,b:9 --server-key \
+             --request-timeout 2 --max-connections 10 --max-per-key 3 --workers 1",
             &[],
         );
-        assert_eq!(config.http, Some("127.0.0.1:8080".parse().unwrap()));
-        assert_eq!(config.allowed_hosts, vec!["mcp.example.com".to_owned()]);
-        assert!(config.server_key);
-        assert!(parse(&args("--http nowhere"), |_| None).is_err());
-        assert!(parse(&args("--server-key"), |_| None).is_err());
+        assert_eq!(http.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(http.allowed_hosts, ["mcp.example.com", "b:9"]);
+        assert!(http.server_key);
+        assert_eq!(
+            http.limits,
+            HttpLimits {
+                header_timeout: Duration::from_secs(2),
+                body_timeout: Duration::from_secs(2),
+                max_connections: 10,
+                max_per_key: 3,
+                workers: 1,
+            }
+        );
+        // The access log is on by default over HTTP, and RUST_LOG replaces it.
+        assert_eq!(config.log.filter.as_deref(), Some(HTTP_LOG_FILTER));
+        assert_eq!(serve("", &[]).log.filter, None);
+        let (config, http) = serve_http(
+            "--http [::1]:0",
+            &[("RUST_LOG", "info"), ("CSTAR_ALLOWED_HOSTS", "a.example")],
+        );
+        assert_eq!(config.log.filter.as_deref(), Some("info"));
+        assert_eq!(http.allowed_hosts, ["a.example"]);
+        assert_eq!(http.limits, HttpLimits::default());
+        // A team-wide variable does not break a stdio server.
+        serve("", &[("CSTAR_ALLOWED_HOSTS", "a.example")]);
     }
 
     #[test]
     fn sandbox_forms() {
         assert!(serve("--sandbox", &[]).sandbox);
+        let standalone = |line: &str| match parse_with(line, &[]) {
+            Ok(Command::Sandbox(config)) => config,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(standalone("sandbox --port 0").port, 0);
+        assert_eq!(standalone("sandbox").port, 8787);
         assert_eq!(
-            parse(&args("sandbox --port 0"), |_| None),
-            Ok(Command::Sandbox {
-                port: 0,
-                forward_to: vec![]
-            })
+            standalone("sandbox --log-level debug")
+                .log
+                .filter
+                .as_deref(),
+            Some("debug")
         );
-        assert_eq!(
-            parse(&args("sandbox"), |_| None),
-            Ok(Command::Sandbox {
-                port: 8787,
-                forward_to: vec![]
-            })
-        );
+        assert!(matches!(
+            parse_with("doctor --sandbox", &[]),
+            Ok(Command::Doctor(config)) if config.sandbox
+        ));
     }
 
     #[test]
     fn forward_to_is_repeatable_loopback_and_needs_the_sandbox() {
         let hooks = "http://127.0.0.1:3000/hooks";
         assert_eq!(
-            parse(
-                &args(&format!(
-                    "sandbox --forward-to {hooks} --forward-to http://localhost:4000/"
-                )),
-                |_| None
+            parse_with(
+                &format!("sandbox --forward-to {hooks} --forward-to http://localhost:4000/"),
+                &[]
             ),
-            Ok(Command::Sandbox {
+            Ok(Command::Sandbox(SandboxConfig {
                 port: 8787,
-                forward_to: vec![hooks.to_owned(), "http://localhost:4000/".to_owned()]
-            })
+                forward_to: vec![hooks.to_owned(), "http://localhost:4000/".to_owned()],
+                log: LogConfig {
+                    filter: None,
+                    format: LogFormat::Text
+                },
+            }))
         );
         assert_eq!(
             serve(&format!("--sandbox --forward-to {hooks}"), &[]).forward_to,
             [hooks]
         );
-        let elsewhere = parse(
-            &args("sandbox --forward-to https://hooks.example.com/x"),
-            |_| None,
-        );
-        assert!(elsewhere.unwrap_err().contains("loopback"));
-        let without_sandbox = parse(&args(&format!("--forward-to {hooks}")), |_| None);
-        assert!(without_sandbox.unwrap_err().contains("--sandbox"));
+        assert!(refusal("sandbox --forward-to https://hooks.example.com/x").contains("loopback"));
+        assert!(refusal(&format!("--forward-to {hooks}")).contains("--sandbox"));
     }
 
     #[test]
-    fn refuses_bad_input() {
+    fn each_command_refuses_flags_that_are_not_its_own() {
+        for (line, names) in [
+            ("sandbox --read-only", "--read-only"),
+            ("sandbox --api-key x", "--api-key"),
+            ("sandbox --http 127.0.0.1:1", "--http"),
+            ("doctor --http 127.0.0.1:1", "--http"),
+            ("doctor --port 1", "--port"),
+            ("--port 1", "--port"),
+            ("serve --port 1", "--port"),
+            ("--server-key", "--http"),
+            ("--workers 2", "--http"),
+            ("--max-per-key 2", "--http"),
+            ("--request-timeout 2", "--http"),
+            ("--sandbox sandbox", "sandbox"),
+        ] {
+            let message = refusal(line);
+            assert!(message.contains(names), "{line}: {message}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_values_and_suggests_flags() {
         for line in [
-            "--bogus",
             "--timeout 0",
             "--timeout abc",
+            "--timeout 601",
             "--base-url ftp://x",
             "--api-key",
+            "--http nowhere",
+            "--http 127.0.0.1:1 --workers 0",
+            "--http 127.0.0.1:1 --max-connections many",
+            "--log-format xml",
             "sandbox --port 70000",
-            "--port 1",
+            "bogus-command",
         ] {
-            assert!(parse(&args(line), |_| None).is_err(), "{line}");
+            refusal(line);
         }
-        assert_eq!(parse(&args("--help"), |_| None), Ok(Command::Help));
-        assert!(
-            matches!(parse(&args("doctor --sandbox"), |_| None), Ok(Command::Doctor(c)) if c.sandbox)
+        let message = refusal("--read-onyl");
+        assert!(message.contains("--read-only"), "{message}");
+        assert!(message.contains("unexpected argument"), "{message}");
+    }
+
+    #[test]
+    fn help_and_version_are_printed_per_command() {
+        let print = |line: &str, vars: &[(&str, &str)]| match parse_with(line, vars) {
+            Ok(Command::Print(text)) => text,
+            other => panic!("{line}: {other:?}"),
+        };
+        let top = print("--help", &[("CSTAR_API_KEY", KEY)]);
+        for needle in ["--api-key", "CSTAR_API_KEY", "--http", "sandbox", "doctor"] {
+            assert!(top.contains(needle), "--help lacks {needle}");
+        }
+        assert!(!top.contains(KEY), "help shows the key");
+        let sandbox = print("sandbox --help", &[]);
+        assert!(sandbox.contains("--port") && sandbox.contains("--forward-to"));
+        assert!(!sandbox.contains("--api-key") && !sandbox.contains("--read-only"));
+        let doctor = print("doctor -h", &[]);
+        assert!(doctor.contains("--api-key") && !doctor.contains("--http"));
+        assert_eq!(
+            print("-V", &[]).trim(),
+            format!("cstar-mcp {}", env!("CARGO_PKG_VERSION"))
         );
-        assert_eq!(parse(&args("-V"), |_| None), Ok(Command::Version));
     }
 }

@@ -9,10 +9,22 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::api::{ApiError, Client};
+use crate::cli::ServeConfig;
+use crate::process::write_stdout;
+use crate::setup;
 use crate::time::iso8601;
 use crate::tools::CstarServer;
 use crate::tools::errors::{Context, describe};
 use crate::tools::exposure::ToolFilter;
+
+/// Runs `doctor`: prints the report and fails when the setup is unhealthy.
+pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let connection = setup::connect(&config).await?;
+    let report = examine(connection.client.clone(), &config.filter).await;
+    write_stdout(&report.text)?;
+    anyhow::ensure!(report.healthy, "the setup is not healthy");
+    Ok(())
+}
 
 /// The outcome of a doctor run: the report, and whether everything passed.
 #[derive(Debug)]

@@ -34,33 +34,26 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::Client;
-use crate::cli::ServeConfig;
-use crate::serve::{client_config, shutdown_signal, write_stdout};
-use crate::tools::CstarServer;
+use crate::cli::{HttpConfig, ServeConfig};
+use crate::process::{shutdown_signal, write_stdout};
+use crate::setup;
 pub use gate::MAX_BODY_BYTES;
 use gate::{Gate, InFlight, RequestKey};
 use origins::AllowedHosts;
 
 /// Serves until SIGINT or SIGTERM, then finishes the calls in flight.
-pub async fn serve_http(config: ServeConfig) -> anyhow::Result<()> {
-    let Some(addr) = config.http else {
-        anyhow::bail!("serve_http needs --http ADDR");
-    };
-    let filter = config.filter.clone();
-    let hosts = AllowedHosts::new(&config.allowed_hosts);
-    let limits = config.limits;
-    let use_server_key = config.server_key || config.sandbox;
+pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> {
+    let hosts = AllowedHosts::new(&http.allowed_hosts);
+    let limits = http.limits;
+    let use_server_key = http.server_key || config.sandbox;
     if use_server_key && config.api_key.is_none() && !config.sandbox {
         anyhow::bail!("--server-key needs a key in CSTAR_API_KEY (or --api-key)");
     }
-    let (_sandbox, client_config) = client_config(config).await?;
-    let server_key = use_server_key
-        .then(|| client_config.api_key.clone())
-        .flatten();
-    let client = Arc::new(Client::new(client_config)?);
-    let server = CstarServer::with_filter(client.clone(), &filter)
-        .map_err(anyhow::Error::msg)?
+    let connection = setup::connect(&config).await?;
+    let client = connection.client.clone();
+    let server_key = use_server_key.then(|| client.api_key().cloned()).flatten();
+    let server = connection
+        .server(&config)?
         .with_per_request_keys(Arc::new(|request| {
             // rmcp hands the tools the HTTP request's parts.
             let parts = request.extensions.get::<axum::http::request::Parts>()?;
@@ -101,9 +94,9 @@ pub async fn serve_http(config: ServeConfig) -> anyhow::Result<()> {
         .fallback(not_found)
         .layer(axum::middleware::from_fn(access::log));
 
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = tokio::net::TcpListener::bind(http.addr)
         .await
-        .with_context(|| format!("could not listen on {addr}"))?;
+        .with_context(|| format!("could not listen on {}", http.addr))?;
     let bound = listener.local_addr()?;
     write_stdout(&format!("listening on http://{bound}/mcp\n"))?;
     tracing::info!(%bound, "serving MCP over streamable HTTP");

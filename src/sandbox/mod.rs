@@ -26,6 +26,7 @@ mod routes;
 mod seed;
 mod seed_heavy;
 mod server;
+mod standalone;
 mod state;
 mod webhooks;
 mod wire;
@@ -40,6 +41,7 @@ pub use delivery::is_loopback;
 pub use faults::{FaultKind, FaultRule};
 pub use seed::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
 pub use server::RunningSandbox;
+pub use standalone::run_standalone;
 pub use state::{DEMO_KEYS, DEMO_SECRET_TEST_KEY, DemoKey, Forward};
 
 use state::SandboxState;

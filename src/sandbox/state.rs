@@ -190,6 +190,14 @@ impl Forward {
         }
     }
 
+    /// The line that tells a user where events go and how to verify them.
+    pub fn announcement(&self) -> String {
+        format!(
+            "forwarding webhooks to {} (signing secret {})\n",
+            self.url, self.secret
+        )
+    }
+
     fn webhook(&self) -> WebhookRecord {
         WebhookRecord {
             id: self.webhook_id.clone(),

@@ -314,7 +314,7 @@ async fn the_npm_packages_launch_through_npx_without_rust() {
         .output()
         .unwrap();
     assert_eq!(bogus.status.code(), Some(2), "the exit code passes through");
-    assert!(String::from_utf8_lossy(&bogus.stderr).contains("unknown argument"));
+    assert!(String::from_utf8_lossy(&bogus.stderr).contains("unexpected argument"));
 
     // Signals pass through the launcher, and its exit mirrors the binary's.
     let launcher = app.join("node_modules/cstar-mcp/bin/cstar-mcp.js");

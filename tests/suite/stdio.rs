@@ -336,7 +336,9 @@ fn help_lists_every_flag_and_variable() {
         "--log-level",
         "RUST_LOG",
         "--sandbox",
-        "sandbox [--port N]",
+        "sandbox",
+        "doctor",
+        "--http",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}");
     }
@@ -356,7 +358,7 @@ fn help_lists_every_flag_and_variable() {
     assert!(
         String::from_utf8(output.stderr)
             .unwrap()
-            .contains("unknown argument")
+            .contains("unexpected argument")
     );
 }
 

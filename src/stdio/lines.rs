@@ -1,4 +1,4 @@
-//! The stdio transport: newline-delimited JSON-RPC on stdin and stdout,
+//! The line transport: newline-delimited JSON-RPC on stdin and stdout,
 //! where every line gets what JSON-RPC promises it.
 //!
 //! rmcp's own line transport drops a line it cannot parse without a word,

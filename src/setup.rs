@@ -1,0 +1,58 @@
+//! What every command that talks to cStar shares: the client, built from
+//! the settings (pointed at an in-process sandbox for `--sandbox`), and the
+//! tools it exposes.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::api::secret::ApiKey;
+use crate::api::{Client, ClientConfig};
+use crate::cli::ServeConfig;
+use crate::sandbox::{self, RunningSandbox};
+use crate::tools::CstarServer;
+
+/// A configured client, and the sandbox it talks to when there is one.
+pub struct Connection {
+    pub client: Arc<Client>,
+    /// Kept alive for as long as the command runs.
+    _sandbox: Option<RunningSandbox>,
+}
+
+impl Connection {
+    /// The MCP server over this client, with the tools `config` exposes.
+    pub fn server(&self, config: &ServeConfig) -> anyhow::Result<CstarServer> {
+        CstarServer::with_filter(self.client.clone(), &config.filter).map_err(anyhow::Error::msg)
+    }
+}
+
+/// Builds the client; with `--sandbox`, first starts the sandbox on a free
+/// loopback port and uses its demo key.
+pub async fn connect(config: &ServeConfig) -> anyhow::Result<Connection> {
+    let mut client_config = ClientConfig::new(config.base_url.clone(), config.api_key.clone());
+    client_config.team_id = config.team_id.clone();
+    client_config.timeout = config.timeout;
+    let mut running = None;
+    if config.sandbox {
+        let sandbox = sandbox::start_forwarding(0, &config.forward_to)
+            .await
+            .context("could not start the sandbox")?;
+        tracing::info!(url = %sandbox.base_url(), "sandbox started with demo data");
+        // stdout may carry MCP: the forwarding lines go to stderr.
+        let lines: String = config
+            .forward_to
+            .iter()
+            .map(|url| sandbox::Forward::new(url).announcement())
+            .collect();
+        if !lines.is_empty() {
+            eprint!("{lines}");
+        }
+        client_config.base_url = sandbox.base_url();
+        client_config.api_key = Some(ApiKey::new(sandbox::DEMO_SECRET_TEST_KEY));
+        running = Some(sandbox);
+    }
+    Ok(Connection {
+        client: Arc::new(Client::new(client_config)?),
+        _sandbox: running,
+    })
+}
