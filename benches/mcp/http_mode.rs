@@ -3,68 +3,26 @@
 //! upstream at the same concurrency, the server's CPU per call, and its
 //! memory with 1,000 idle keep-alive connections open.
 //!
-//! The upstream is a minimal canned-response server in this process, so
-//! that its own work does not hide the server's cost.
+//! The upstream is the canned one by default (`--upstream sandbox` for the
+//! sandbox), so that its own work does not hide the server's cost.
 
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use super::{BINARY, percentile, proc_stat, timed_calls};
+use super::{Upstream, binary, percentile, proc_stat, timed_calls};
 
-const TEAM: &str = "5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40";
-const TICKET: &str = "tkt_35c9511eea07491d8e67bc6918ca86e0";
-const KEYS: [&str; 2] = [
-    "sk_test_benchmarkKeyNumberOne000000001",
-    "sk_test_benchmarkKeyNumberTwo000000002",
-];
 const CONCURRENCY: usize = 64;
 const IDLE_CONNECTIONS: usize = 1_000;
 
-/// A cStar that answers whoami and one ticket, from bytes made once.
-async fn canned_upstream() -> String {
-    let whoami = json!({ "success": true,
-        "data": { "teamId": TEAM, "teamName": "Canned", "teamSlug": "canned", "keyType": "secret", "environment": "test" },
-        "meta": { "requestId": "req_canned", "timestamp": "2026-03-02T00:00:00Z" } })
-    .to_string();
-    let messages: Vec<Value> = (0..5)
-        .map(|i| json!({ "id": format!("msg_{i:032}"), "ticketId": TICKET, "content": "The reset link in the email says it has expired, even when I click it straight away.", "sender": if i % 2 == 0 { "customer" } else { "agent" }, "senderName": "Zara Haddad", "isInternal": false, "createdAt": "2026-03-02T00:51:00Z" }))
-        .collect();
-    let ticket = json!({ "success": true,
-        "data": { "id": TICKET, "object": "ticket", "title": "Cannot reset password", "status": "pending", "priority": "low",
-                  "customerId": "cus_6df363835ec4418197fca3a44b9f1eb6", "customerName": "Zara Haddad", "assignedTo": null,
-                  "tags": ["login", "account"], "notes": null, "messageCount": 5, "metadata": {},
-                  "createdAt": "2026-03-02T00:51:00Z", "updatedAt": "2026-03-02T06:04:00Z", "messages": messages },
-        "meta": { "requestId": "req_canned", "timestamp": "2026-03-02T00:00:00Z" } })
-    .to_string();
-    let json_response = |body: String| {
-        move || {
-            let body = body.clone();
-            async move { ([("content-type", "application/json")], body) }
-        }
-    };
-    let app = Router::new()
-        .route("/api/v1/auth/whoami", get(json_response(whoami)))
-        .route(
-            "/api/v1/teams/{team}/tickets/{ticket}",
-            get(json_response(ticket)),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    base
-}
-
 /// Runs the HTTP mode and returns its results.
-pub async fn run(quick: bool) -> Value {
+pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     let calls = if quick { 2_000 } else { 20_000 };
-    let base = canned_upstream().await;
-    let mut child = Command::new(BINARY)
-        .args(["serve", "--http", "127.0.0.1:0", "--base-url", &base])
+    let base = &upstream.base_url;
+    let mut child = Command::new(binary())
+        .args(["serve", "--http", "127.0.0.1:0", "--base-url", base])
         .args(["--max-connections", "4096", "--max-per-key", "1000"])
         // To compare settings, e.g. CSTAR_BENCH_HTTP_ARGS="--workers 1".
         .args(
@@ -86,13 +44,15 @@ pub async fn run(quick: bool) -> Value {
     let url = line.trim_start_matches("listening on ").to_owned();
 
     let direct = reqwest::Client::new();
-    let ticket_url = format!("{base}/api/v1/teams/{TEAM}/tickets/{TICKET}");
+    let ticket_url = upstream.ticket_url();
+    let keys = upstream.keys.clone();
+    let direct_key = keys[0].clone();
     let get = move || {
-        let (direct, url) = (direct.clone(), ticket_url.clone());
+        let (direct, url, key) = (direct.clone(), ticket_url.clone(), direct_key.clone());
         async move {
             let body = direct
                 .get(&url)
-                .bearer_auth(KEYS[0])
+                .bearer_auth(key)
                 .send()
                 .await
                 .unwrap()
@@ -104,12 +64,12 @@ pub async fn run(quick: bool) -> Value {
     };
     let mcp = reqwest::Client::new();
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": TICKET } } })
+        "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": upstream.ticket_id } } })
     .to_string();
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let call = move || {
         let (mcp, url, body) = (mcp.clone(), url.clone(), body.clone());
-        let key = KEYS[counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2];
+        let key = keys[counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % keys.len()].clone();
         async move {
             let answer = mcp
                 .post(&url)
@@ -141,7 +101,7 @@ pub async fn run(quick: bool) -> Value {
     let mcp_rate = calls as f64 / mcp_elapsed.as_secs_f64();
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
     json!({
-        "calls": calls, "concurrency": CONCURRENCY, "keys": KEYS.len(),
+        "calls": calls, "concurrency": CONCURRENCY, "keys": upstream.keys.len(),
         "mcpPerSecond": mcp_rate, "directPerSecond": direct_rate, "ratio": mcp_rate / direct_rate,
         "mcpP50Micros": micros(percentile(&mcp_latencies, 0.5)), "mcpP99Micros": micros(percentile(&mcp_latencies, 0.99)),
         "directP50Micros": micros(percentile(&direct_latencies, 0.5)), "directP99Micros": micros(percentile(&direct_latencies, 0.99)),

@@ -1,0 +1,386 @@
+//! One client over stdio, the way an editor runs the server: cold start,
+//! `tools/list` size, memory, each call beside the direct GET it makes,
+//! throughput with many calls in flight, and CPU per call.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::{Mutex, oneshot};
+
+use super::{Upstream, binary, micros, percentile, proc_stat, timed_calls};
+
+struct Plan {
+    cold_starts: usize,
+    sequential: usize,
+    throughput: usize,
+    in_flight: usize,
+}
+
+fn spawn(upstream: &Upstream) -> Child {
+    Command::new(binary())
+        .env("CSTAR_API_KEY", &upstream.keys[0])
+        .env("CSTAR_BASE_URL", &upstream.base_url)
+        .env("CSTAR_TEAM_ID", &upstream.team_id)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the release binary starts")
+}
+
+fn initialize() -> String {
+    format!(
+        "{}\n",
+        json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize",
+                "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "bench", "version": "1" } } })
+    )
+}
+
+/// Spawn to `initialize` answer, and to `tools/list` answer.
+async fn cold_start(upstream: &Upstream) -> (Duration, Duration, usize) {
+    let started = Instant::now();
+    let mut child = spawn(upstream);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    stdin.write_all(initialize().as_bytes()).await.unwrap();
+    stdout.next_line().await.unwrap().unwrap();
+    let initialized = started.elapsed();
+    let list = format!(
+        "{}\n{}\n",
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" })
+    );
+    stdin.write_all(list.as_bytes()).await.unwrap();
+    let tools = stdout.next_line().await.unwrap().unwrap();
+    let listed = started.elapsed();
+    drop(stdin);
+    let _ = child.wait().await;
+    let result =
+        serde_json::to_string(&serde_json::from_str::<Value>(&tools).unwrap()["result"]).unwrap();
+    (initialized, listed, result.len())
+}
+
+/// A JSON-RPC client over the child's stdio that matches answers by id.
+struct Session {
+    stdin: Mutex<ChildStdin>,
+    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl Session {
+    async fn start(child: &mut Child) -> Arc<Session> {
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        stdin.write_all(initialize().as_bytes()).await.unwrap();
+        stdout.next_line().await.unwrap().unwrap();
+        stdin
+            .write_all(
+                format!(
+                    "{}\n",
+                    json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>> = Arc::default();
+        tokio::spawn(read_answers(stdout, waiting.clone()));
+        Arc::new(Session {
+            stdin: Mutex::new(stdin),
+            waiting,
+            next_id: 1.into(),
+        })
+    }
+
+    async fn call(&self, ticket_id: &str) {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (done, answered) = oneshot::channel();
+        self.waiting.lock().await.insert(id, done);
+        let line = format!(
+            "{}\n",
+            json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
+                    "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": ticket_id } } })
+        );
+        self.stdin
+            .lock()
+            .await
+            .write_all(line.as_bytes())
+            .await
+            .unwrap();
+        answered.await.unwrap();
+    }
+}
+
+/// Reads answer lines and wakes their callers. It only finds the id and
+/// checks the error flag, so the client's own cost stays small, as on the
+/// direct side, which reads bodies without parsing them.
+async fn read_answers(
+    mut stdout: Lines<BufReader<ChildStdout>>,
+    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>,
+) {
+    while let Ok(Some(line)) = stdout.next_line().await {
+        assert!(!line.contains("\"isError\":true"), "{line}");
+        let Some(id) = answer_id(&line) else { continue };
+        if let Some(done) = waiting.lock().await.remove(&id) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// The numeric `id` of a JSON-RPC answer line.
+fn answer_id(line: &str) -> Option<u64> {
+    let at = line.find("\"id\":")? + 5;
+    let digits: String = line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Runs the stdio mode and returns its results.
+pub async fn run(quick: bool, upstream: &Upstream) -> Value {
+    let plan = if quick {
+        Plan {
+            cold_starts: 5,
+            sequential: 200,
+            throughput: 2_000,
+            in_flight: 32,
+        }
+    } else {
+        Plan {
+            cold_starts: 25,
+            sequential: 2_000,
+            throughput: 20_000,
+            in_flight: 32,
+        }
+    };
+    // Cold start.
+    let mut to_initialize = Vec::new();
+    let mut to_list = Vec::new();
+    let mut list_bytes = 0;
+    for _ in 0..plan.cold_starts {
+        let (initialized, listed, bytes) = cold_start(upstream).await;
+        to_initialize.push(initialized);
+        to_list.push(listed);
+        list_bytes = bytes;
+    }
+    to_initialize.sort();
+    to_list.sort();
+
+    // Direct HTTP with a keep-alive client, the baseline.
+    let direct = reqwest::Client::new();
+    let ticket_id = upstream.ticket_id.clone();
+    let get = {
+        let url = upstream.ticket_url();
+        let key = upstream.keys[0].clone();
+        move || {
+            let direct = direct.clone();
+            let url = url.clone();
+            let key = key.clone();
+            async move {
+                let body = direct
+                    .get(&url)
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                assert!(body.len() > 100);
+            }
+        }
+    };
+    let (_, direct_elapsed) = timed_calls(plan.throughput, plan.in_flight, get.clone()).await;
+
+    // The server over stdio.
+    let mut child = spawn(upstream);
+    let pid = child.id().unwrap();
+    let session = Session::start(&mut child).await;
+    session.call(&ticket_id).await;
+    let (rss_after_start, _) = proc_stat(pid);
+    let (_, cpu_before) = proc_stat(pid);
+    let call = {
+        let session = session.clone();
+        let id = ticket_id.clone();
+        move || {
+            let session = session.clone();
+            let id = id.clone();
+            async move { session.call(&id).await }
+        }
+    };
+    // Sequential latency, direct and over MCP interleaved call by call, so
+    // both see the same machine state.
+    let mut direct_sequential = Vec::with_capacity(plan.sequential);
+    let mut mcp_sequential = Vec::with_capacity(plan.sequential);
+    for _ in 0..plan.sequential {
+        let at = Instant::now();
+        get().await;
+        direct_sequential.push(at.elapsed());
+        let at = Instant::now();
+        call().await;
+        mcp_sequential.push(at.elapsed());
+    }
+    direct_sequential.sort();
+    mcp_sequential.sort();
+    let (_, mcp_elapsed) = timed_calls(plan.throughput, plan.in_flight, call).await;
+    let (rss_after_load, cpu_after) = proc_stat(pid);
+    drop(session);
+    let _ = child.kill().await;
+
+    let calls = (plan.sequential + plan.throughput + 1) as f64;
+    let cpu_per_thousand = (cpu_after - cpu_before).as_secs_f64() * 1000.0 / calls * 1000.0;
+    let direct_rate = plan.throughput as f64 / direct_elapsed.as_secs_f64();
+    let mcp_rate = plan.throughput as f64 / mcp_elapsed.as_secs_f64();
+    let binary_bytes = std::fs::metadata(binary()).map(|m| m.len()).unwrap_or(0);
+    let overhead =
+        micros(percentile(&mcp_sequential, 0.5)) - micros(percentile(&direct_sequential, 0.5));
+
+    json!({
+        "coldStartInitializeMs": { "median": micros(percentile(&to_initialize, 0.5)) / 1e3, "p90": micros(percentile(&to_initialize, 0.9)) / 1e3 },
+        "coldStartToolsListMs": { "median": micros(percentile(&to_list, 0.5)) / 1e3, "p90": micros(percentile(&to_list, 0.9)) / 1e3 },
+        "toolsListBytes": list_bytes,
+        "toolsListTokensEstimate": list_bytes / 4,
+        "peakRssKiB": { "afterStart": rss_after_start, "afterLoad": rss_after_load },
+        "sequentialMicros": {
+            "calls": plan.sequential,
+            "mcpP50": micros(percentile(&mcp_sequential, 0.5)), "mcpP99": micros(percentile(&mcp_sequential, 0.99)),
+            "directP50": micros(percentile(&direct_sequential, 0.5)), "directP99": micros(percentile(&direct_sequential, 0.99)),
+            "overheadP50": overhead,
+        },
+        "throughput": {
+            "calls": plan.throughput, "inFlight": plan.in_flight,
+            "mcpPerSecond": mcp_rate, "directPerSecond": direct_rate, "ratio": mcp_rate / direct_rate,
+        },
+        "cpuMsPer1000Calls": cpu_per_thousand,
+        "binaryBytes": binary_bytes,
+    })
+}
+
+/// Prints the stdio rows beside the targets.
+pub fn print(r: &Value, row: &dyn Fn(&str, String, &str)) {
+    let list_bytes = r["toolsListBytes"].as_u64().unwrap();
+    let rss_after_start = r["peakRssKiB"]["afterStart"].as_f64().unwrap();
+    let rss_after_load = r["peakRssKiB"]["afterLoad"].as_f64().unwrap();
+    let overhead = r["sequentialMicros"]["overheadP50"].as_f64().unwrap();
+    let in_flight = r["throughput"]["inFlight"].as_u64().unwrap();
+    let mcp_rate = r["throughput"]["mcpPerSecond"].as_f64().unwrap();
+    let direct_rate = r["throughput"]["directPerSecond"].as_f64().unwrap();
+    let cpu_per_thousand = r["cpuMsPer1000Calls"].as_f64().unwrap();
+    let binary_bytes = r["binaryBytes"].as_f64().unwrap();
+    row(
+        "cold start to initialize, median (ms)",
+        format!(
+            "{:.2}",
+            r["coldStartInitializeMs"]["median"].as_f64().unwrap()
+        ),
+        "< 10",
+    );
+    row(
+        "cold start to initialize, p90 (ms)",
+        format!("{:.2}", r["coldStartInitializeMs"]["p90"].as_f64().unwrap()),
+        "",
+    );
+    row(
+        "cold start to tools/list, median (ms)",
+        format!(
+            "{:.2}",
+            r["coldStartToolsListMs"]["median"].as_f64().unwrap()
+        ),
+        "",
+    );
+    row(
+        "cold start to tools/list, p90 (ms)",
+        format!("{:.2}", r["coldStartToolsListMs"]["p90"].as_f64().unwrap()),
+        "",
+    );
+    row("tools/list size (bytes)", list_bytes.to_string(), "");
+    row(
+        "tools/list size (estimated tokens)",
+        (list_bytes / 4).to_string(),
+        "",
+    );
+    row(
+        "peak RSS after start (MiB)",
+        format!("{:.1}", rss_after_start / 1024.0),
+        "",
+    );
+    row(
+        "peak RSS after load (MiB)",
+        format!("{:.1}", rss_after_load / 1024.0),
+        "< 15",
+    );
+    row(
+        "get_ticket over MCP, p50 (us)",
+        format!("{:.0}", r["sequentialMicros"]["mcpP50"].as_f64().unwrap()),
+        "",
+    );
+    row(
+        "get_ticket over MCP, p99 (us)",
+        format!("{:.0}", r["sequentialMicros"]["mcpP99"].as_f64().unwrap()),
+        "",
+    );
+    row(
+        "same GET direct, p50 (us)",
+        format!(
+            "{:.0}",
+            r["sequentialMicros"]["directP50"].as_f64().unwrap()
+        ),
+        "",
+    );
+    row(
+        "same GET direct, p99 (us)",
+        format!(
+            "{:.0}",
+            r["sequentialMicros"]["directP99"].as_f64().unwrap()
+        ),
+        "",
+    );
+    row(
+        "MCP overhead per call, p50 (us)",
+        format!("{overhead:.0}"),
+        "< 100",
+    );
+    row(
+        "MCP overhead p50 / direct GET p50",
+        format!(
+            "{:.2}",
+            overhead / r["sequentialMicros"]["directP50"].as_f64().unwrap()
+        ),
+        "<= 1",
+    );
+    row(
+        &format!("throughput over MCP, {in_flight} in flight (/s)"),
+        format!("{mcp_rate:.0}"),
+        "",
+    );
+    row(
+        &format!("throughput direct, {in_flight} in flight (/s)"),
+        format!("{direct_rate:.0}"),
+        "",
+    );
+    row(
+        "MCP throughput / direct",
+        format!("{:.0}%", 100.0 * mcp_rate / direct_rate),
+        ">= 40%",
+    );
+    row(
+        "server CPU per 1,000 calls (ms)",
+        format!("{cpu_per_thousand:.0}"),
+        "",
+    );
+    row(
+        "release binary (MB)",
+        format!("{:.1}", binary_bytes / 1e6),
+        "< 15",
+    );
+}
