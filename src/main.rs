@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     if let Some(log) = command.log() {
         init_logging(log);
     }
-    let runtime = match runtime_for(&command).enable_all().build() {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cstar-mcp: could not start the async runtime: {error}");
@@ -51,22 +51,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// One thread for a stdio session: it is one pipe, and the benchmark shows
-/// a single-threaded runtime starts faster, uses less memory and CPU per
-/// call, and still serves more calls per second (BENCHMARKS.md). The
-/// shared HTTP server runs on every core (or `--workers`), so one slow
-/// request never holds up the others.
-fn runtime_for(command: &Command) -> tokio::runtime::Builder {
-    match command {
-        Command::ServeHttp(_, http) => {
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            if http.limits.workers > 0 {
-                builder.worker_threads(http.limits.workers);
-            }
-            builder
-        }
-        _ => tokio::runtime::Builder::new_current_thread(),
-    }
+/// A single-threaded runtime for every command. A stdio session is one
+/// pipe, and the benchmark shows this starts faster, uses less memory and
+/// CPU per call, and serves more calls per second (BENCHMARKS.md); the
+/// HTTP server adds one such runtime per worker thread itself.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 /// Logs go to stderr only: stdout is the MCP channel.

@@ -69,7 +69,8 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let call = move || {
         let (mcp, url, body) = (mcp.clone(), url.clone(), body.clone());
-        let key = keys[counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % keys.len()].clone();
+        let key =
+            keys[counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % keys.len()].clone();
         async move {
             let answer = mcp
                 .post(&url)

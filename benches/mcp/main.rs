@@ -83,13 +83,16 @@ where
     (latencies, started.elapsed())
 }
 
-
 /// What `--help`-free startup spends parsing a typical command line:
 /// the median of many parses, in microseconds.
 fn argument_parse_micros() -> f64 {
-    let args: Vec<String> = ["--read-only", "--tools", "cstar_get_ticket,cstar_list_tickets"]
-        .map(str::to_owned)
-        .to_vec();
+    let args: Vec<String> = [
+        "--read-only",
+        "--tools",
+        "cstar_get_ticket,cstar_list_tickets",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     let vars = |name: &str| match name {
         "CSTAR_API_KEY" => Some("sk_test_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6".to_owned()),
         "CSTAR_TEAM_ID" => Some("5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40".to_owned()),

@@ -74,7 +74,6 @@ pub async fn canned() -> Upstream {
     }
 }
 
-
 /// The sandbox with its rate limit lifted, and its first ticket.
 pub async fn sandbox() -> Upstream {
     let running = sandbox::start(0).await.unwrap();

@@ -112,17 +112,22 @@ struct Answer {
     retry_after: Option<Duration>,
 }
 
+/// A keep-alive HTTP client with the settings every call shares.
+fn connection_pool(config: &ClientConfig) -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(config.connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| ApiError::Network {
+            attempts: 0,
+            detail: format!("could not build the HTTP client: {e}"),
+        })
+}
+
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| ApiError::Network {
-                attempts: 0,
-                detail: format!("could not build the HTTP client: {e}"),
-            })?;
+        let http = connection_pool(&config)?;
         let base_url = config.base_url.trim_end_matches('/').to_owned();
         Ok(Client {
             http,
@@ -153,6 +158,18 @@ impl Client {
             teams: self.teams.clone(),
             team_id: OnceLock::new(),
         }
+    }
+
+    /// The same client with a connection pool of its own, sharing the team
+    /// directory and the memory of unsettled creates. A pool's connections
+    /// are driven by the runtime that opened them, so each single-threaded
+    /// runtime of the HTTP server gets its own, and a call never waits on
+    /// another thread.
+    pub fn with_own_pool(&self) -> Result<Client, ApiError> {
+        Ok(Client {
+            http: connection_pool(&self.config)?,
+            ..self.with_key(self.config.api_key.clone())
+        })
     }
 
     pub fn base_url(&self) -> &str {

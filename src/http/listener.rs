@@ -21,14 +21,15 @@ const DRAIN: Duration = Duration::from_secs(30);
 
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 91\r\n\r\n{\"error\":{\"code\":\"server_busy\",\"message\":\"Too many open connections. Retry in a second.\"}}\n";
 
-/// Serves `app` on `listener` until `stop` resolves.
+/// Serves `app` on `listener` until `stop` resolves. `connections` holds
+/// the permits of the connection cap, shared by every thread's loop.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: HttpLimits,
+    connections: Arc<Semaphore>,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

@@ -6,8 +6,8 @@
 //!
 //! - `gate`: what every `/mcp` request passes (CORS, key, per-key limit,
 //!   body deadline and size, JSON check);
-//! - `listener`: the accept loop (connection cap, header deadline,
-//!   graceful stop);
+//! - `listener`: the accept loop of one worker thread (connection cap,
+//!   header deadline, graceful stop);
 //! - `origins`: accepted `Host` and `Origin` values.
 //!
 //! - `access`: one log line and one metric per HTTP request.
@@ -32,83 +32,167 @@ use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{HttpConfig, ServeConfig};
+use crate::api::Client;
+use crate::api::secret::ApiKey;
+use crate::cli::{HttpConfig, HttpLimits, ServeConfig};
 use crate::process::{shutdown_signal, write_stdout};
 use crate::setup;
+use crate::tools::CstarServer;
 pub use gate::MAX_BODY_BYTES;
 use gate::{Gate, InFlight, RequestKey};
 use origins::AllowedHosts;
 
 /// Serves until SIGINT or SIGTERM, then finishes the calls in flight.
+///
+/// The server runs one single-threaded runtime per worker thread
+/// (`--workers`, one per core by default), each accepting on the same
+/// socket and keeping a connection, its requests, rmcp's per-request tasks
+/// and its own pool of upstream connections on that thread: no request
+/// waits for a wake-up from another thread (BENCHMARKS.md has what this
+/// changed). What the threads share is process-wide: the per-key limit,
+/// the connection cap, team discovery, unsettled creates and the metrics.
 pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> {
-    let hosts = AllowedHosts::new(&http.allowed_hosts);
     let limits = http.limits;
     let use_server_key = http.server_key || config.sandbox;
     if use_server_key && config.api_key.is_none() && !config.sandbox {
         anyhow::bail!("--server-key needs a key in CSTAR_API_KEY (or --api-key)");
     }
     let connection = setup::connect(&config).await?;
-    let client = connection.client.clone();
-    let server_key = use_server_key.then(|| client.api_key().cloned()).flatten();
-    let server = connection
-        .server(&config)?
-        .with_per_request_keys(Arc::new(|request| {
-            // rmcp hands the tools the HTTP request's parts.
-            let parts = request.extensions.get::<axum::http::request::Parts>()?;
-            parts
-                .extensions
-                .get::<RequestKey>()
-                .map(|RequestKey(key)| key.clone())
-        }));
-
-    let stop = CancellationToken::new();
-    let mcp_config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_sse_keep_alive(None)
-        .with_allowed_hosts(hosts.hosts())
-        .with_allowed_origins(hosts.origins())
-        .with_max_request_body_bytes(MAX_BODY_BYTES)
-        .with_cancellation_token(stop.child_token());
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(NeverSessionManager::default()),
-        mcp_config,
-    );
-    let gate = Gate {
-        client,
-        server_key,
-        hosts,
+    let client = &connection.client;
+    let shared = Shared {
+        server: connection
+            .server(&config)?
+            .with_per_request_keys(Arc::new(|request| {
+                // rmcp hands the tools the HTTP request's parts.
+                let parts = request.extensions.get::<axum::http::request::Parts>()?;
+                parts
+                    .extensions
+                    .get::<RequestKey>()
+                    .map(|RequestKey(key)| key.clone())
+            })),
+        server_key: use_server_key.then(|| client.api_key().cloned()).flatten(),
+        hosts: AllowedHosts::new(&http.allowed_hosts),
         limits,
         in_flight: Arc::new(InFlight::default()),
+        ready: Arc::new(AtomicBool::new(false)),
+        mcp_stop: CancellationToken::new(),
     };
-    let ready = Arc::new(AtomicBool::new(false));
-    let app = Router::new()
-        .route_service("/mcp", service)
-        .route_layer(axum::middleware::from_fn_with_state(gate, gate::gate))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(ready.clone()))
-        .route("/metrics", get(metrics))
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn(access::log));
 
-    let listener = tokio::net::TcpListener::bind(http.addr)
-        .await
+    let socket = std::net::TcpListener::bind(http.addr)
         .with_context(|| format!("could not listen on {}", http.addr))?;
-    let bound = listener.local_addr()?;
+    socket.set_nonblocking(true)?;
+    let bound = socket.local_addr()?;
+    let stopping = CancellationToken::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let threads = match limits.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        workers => workers,
+    };
+    let mut workers = Vec::with_capacity(threads.saturating_sub(1));
+    for index in 1..threads {
+        let app = shared.app(Arc::new(client.with_own_pool()?));
+        let socket = socket.try_clone()?;
+        let (connections, stopping) = (connections.clone(), stopping.clone());
+        let worker = std::thread::Builder::new()
+            .name(format!("cstar-http-{index}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(socket)?;
+                    listener::serve(
+                        listener,
+                        app,
+                        limits,
+                        connections,
+                        stopping.cancelled_owned(),
+                    )
+                    .await;
+                    std::io::Result::Ok(())
+                })
+            })?;
+        workers.push(worker);
+    }
+
     write_stdout(&format!("listening on http://{bound}/mcp\n"))?;
-    tracing::info!(%bound, "serving MCP over streamable HTTP");
-    ready.store(true, Ordering::SeqCst);
-    let draining = ready.clone();
-    let stop_signal = async move {
+    tracing::info!(%bound, threads, "serving MCP over streamable HTTP");
+    shared.ready.store(true, Ordering::SeqCst);
+    let draining = shared.ready.clone();
+    let stop = stopping.clone();
+    tokio::spawn(async move {
         shutdown_signal().await;
         draining.store(false, Ordering::SeqCst);
-    };
-    listener::serve(listener, app, limits, stop_signal).await;
-    stop.cancel();
+        stop.cancel();
+    });
+    let listener = tokio::net::TcpListener::from_std(socket)?;
+    let app = shared.app(client.clone());
+    listener::serve(
+        listener,
+        app,
+        limits,
+        connections,
+        stopping.cancelled_owned(),
+    )
+    .await;
+    for worker in workers {
+        match tokio::task::spawn_blocking(move || worker.join()).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::warn!(%error, "an HTTP worker thread failed"),
+            _ => tracing::warn!("an HTTP worker thread panicked"),
+        }
+    }
+    shared.mcp_stop.cancel();
     Ok(())
+}
+
+/// What every worker thread's app is built from.
+struct Shared {
+    server: CstarServer,
+    server_key: Option<ApiKey>,
+    hosts: AllowedHosts,
+    limits: HttpLimits,
+    in_flight: Arc<InFlight>,
+    ready: Arc<AtomicBool>,
+    mcp_stop: CancellationToken,
+}
+
+impl Shared {
+    /// The routes of one worker thread, calling cStar through `client`.
+    fn app(&self, client: Arc<Client>) -> Router {
+        let server = self.server.over_client(client.clone());
+        let mcp_config = StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_sse_keep_alive(None)
+            .with_allowed_hosts(self.hosts.hosts())
+            .with_allowed_origins(self.hosts.origins())
+            .with_max_request_body_bytes(MAX_BODY_BYTES)
+            .with_cancellation_token(self.mcp_stop.child_token());
+        let service = StreamableHttpService::new(
+            move || Ok(server.clone()),
+            Arc::new(NeverSessionManager::default()),
+            mcp_config,
+        );
+        let gate = Gate {
+            client,
+            server_key: self.server_key.clone(),
+            hosts: self.hosts.clone(),
+            limits: self.limits,
+            in_flight: self.in_flight.clone(),
+        };
+        Router::new()
+            .route_service("/mcp", service)
+            .route_layer(axum::middleware::from_fn_with_state(gate, gate::gate))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz).with_state(self.ready.clone()))
+            .route("/metrics", get(metrics))
+            .fallback(not_found)
+            .layer(axum::middleware::from_fn(access::log))
+    }
 }
 
 async fn healthz() -> Response {

@@ -128,6 +128,15 @@ impl CstarServer {
         Ok(server)
     }
 
+    /// The same tools and exposure over another client (one with its own
+    /// connection pool, for another runtime).
+    pub fn over_client(&self, client: Arc<Client>) -> Self {
+        CstarServer {
+            client,
+            ..self.clone()
+        }
+    }
+
     /// Serves each request with the API key `source` finds in it. A request
     /// in which it finds none is served with no key at all: never with the
     /// server's (fail closed).

@@ -339,7 +339,15 @@ async fn connections_and_requests_per_key_are_capped() {
     let sandbox = start_sandbox().await;
     let (_server, url) = http_server(
         &sandbox.base_url(),
-        &["--max-connections", "6", "--max-per-key", "2"],
+        // Two threads: the caps are the process's, not each thread's.
+        &[
+            "--max-connections",
+            "6",
+            "--max-per-key",
+            "2",
+            "--workers",
+            "2",
+        ],
     )
     .await;
     let address = url
@@ -389,6 +397,54 @@ async fn connections_and_requests_per_key_are_capped() {
     for call in slow {
         assert_eq!(call.await.unwrap(), StatusCode::OK);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_lets_calls_in_progress_on_every_worker_thread_finish() {
+    let sandbox = start_sandbox().await;
+    let (mut server, url) = http_server(&sandbox.base_url(), &["--workers", "3"]).await;
+    fault(
+        &sandbox,
+        json!({ "path": "*/tickets", "fault": "delay", "ms": 1500, "times": 12 }),
+    )
+    .await;
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": { "name": "cstar_list_tickets", "arguments": {} } })
+    .to_string();
+    // Twelve connections of their own, so the calls spread over the threads.
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let (url, body) = (url.clone(), body.clone());
+            tokio::spawn(async move {
+                let answer = reqwest::Client::new()
+                    .post(&url)
+                    .bearer_auth(SECRET_TEST)
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json, text/event-stream")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (answer.status(), answer.text().await.unwrap())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    for call in calls {
+        let (status, text) = call.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert!(text.contains("\"tickets\""), "{text}");
+    }
+    exits_cleanly(&mut server, "serve --http --workers 3 after SIGTERM").await;
+    let address = url.trim_start_matches("http://").trim_end_matches("/mcp");
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "nothing listens after the stop"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
