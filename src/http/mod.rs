@@ -32,7 +32,6 @@ use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::Client;
@@ -48,12 +47,13 @@ use origins::AllowedHosts;
 /// Serves until SIGINT or SIGTERM, then finishes the calls in flight.
 ///
 /// The server runs one single-threaded runtime per worker thread
-/// (`--workers`, one per core by default), each accepting on the same
-/// socket and keeping a connection, its requests, rmcp's per-request tasks
-/// and its own pool of upstream connections on that thread: no request
-/// waits for a wake-up from another thread (BENCHMARKS.md has what this
-/// changed). What the threads share is process-wide: the per-key limit,
-/// the connection cap, team discovery, unsettled creates and the metrics.
+/// (`--workers`, one per core by default). This thread accepts and hands
+/// each connection to the least-loaded thread, which keeps the connection,
+/// its requests, rmcp's per-request tasks and its own pool of upstream
+/// connections: no request waits for a wake-up from another thread
+/// (BENCHMARKS.md has what this changed). What the threads share is
+/// process-wide: the per-key limit, the connection cap, team discovery,
+/// unsettled creates and the metrics.
 pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> {
     let limits = http.limits;
     let use_server_key = http.server_key || config.sandbox;
@@ -81,65 +81,50 @@ pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> 
         mcp_stop: CancellationToken::new(),
     };
 
-    let socket = std::net::TcpListener::bind(http.addr)
+    let listener = tokio::net::TcpListener::bind(http.addr)
+        .await
         .with_context(|| format!("could not listen on {}", http.addr))?;
-    socket.set_nonblocking(true)?;
-    let bound = socket.local_addr()?;
-    let stopping = CancellationToken::new();
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let bound = listener.local_addr()?;
     let threads = match limits.workers {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         workers => workers,
     };
-    let mut workers = Vec::with_capacity(threads.saturating_sub(1));
+    // This thread accepts and serves its share; the others only serve.
+    let (first, own_connections) = listener::worker();
+    let mut acceptor_ends = vec![first];
+    let mut threads_started = Vec::with_capacity(threads.saturating_sub(1));
     for index in 1..threads {
+        let (worker, connections) = listener::worker();
+        acceptor_ends.push(worker);
         let app = shared.app(Arc::new(client.with_own_pool()?));
-        let socket = socket.try_clone()?;
-        let (connections, stopping) = (connections.clone(), stopping.clone());
-        let worker = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name(format!("cstar-http-{index}"))
             .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
+                tokio::runtime::Builder::new_current_thread()
                     .enable_all()
-                    .build()?;
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(socket)?;
-                    listener::serve(
-                        listener,
-                        app,
-                        limits,
-                        connections,
-                        stopping.cancelled_owned(),
-                    )
-                    .await;
-                    std::io::Result::Ok(())
-                })
+                    .build()
+                    .map(|runtime| runtime.block_on(listener::serve(connections, app, limits)))
             })?;
-        workers.push(worker);
+        threads_started.push(thread);
     }
+    let own_share = tokio::spawn(listener::serve(
+        own_connections,
+        shared.app(client.clone()),
+        limits,
+    ));
 
     write_stdout(&format!("listening on http://{bound}/mcp\n"))?;
     tracing::info!(%bound, threads, "serving MCP over streamable HTTP");
     shared.ready.store(true, Ordering::SeqCst);
     let draining = shared.ready.clone();
-    let stop = stopping.clone();
-    tokio::spawn(async move {
+    let stop_signal = async move {
         shutdown_signal().await;
         draining.store(false, Ordering::SeqCst);
-        stop.cancel();
-    });
-    let listener = tokio::net::TcpListener::from_std(socket)?;
-    let app = shared.app(client.clone());
-    listener::serve(
-        listener,
-        app,
-        limits,
-        connections,
-        stopping.cancelled_owned(),
-    )
-    .await;
-    for worker in workers {
-        match tokio::task::spawn_blocking(move || worker.join()).await {
+    };
+    listener::accept(listener, acceptor_ends, limits, stop_signal).await;
+    let _ = own_share.await;
+    for thread in threads_started {
+        match tokio::task::spawn_blocking(move || thread.join()).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(error))) => tracing::warn!(%error, "an HTTP worker thread failed"),
             _ => tracing::warn!("an HTTP worker thread panicked"),
