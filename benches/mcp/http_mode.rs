@@ -67,8 +67,9 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
         "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": upstream.ticket_id } } })
     .to_string();
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mcp_url = url.clone();
     let call = move || {
-        let (mcp, url, body) = (mcp.clone(), url.clone(), body.clone());
+        let (mcp, url, body) = (mcp.clone(), mcp_url.clone(), body.clone());
         let key =
             keys[counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % keys.len()].clone();
         async move {
@@ -95,6 +96,7 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     let (mcp_latencies, mcp_elapsed) = timed_calls(calls, CONCURRENCY, call).await;
     let (_, cpu_after) = proc_stat(pid);
 
+    let (healthz_cpu, ping_cpu) = cost_breakdown(&url, pid, &upstream.keys[0], calls).await;
     let idle_rss_kib = idle_connection_rss(&line, pid).await;
     let _ = child.kill().await;
 
@@ -107,8 +109,61 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
         "mcpP50Micros": micros(percentile(&mcp_latencies, 0.5)), "mcpP99Micros": micros(percentile(&mcp_latencies, 0.99)),
         "directP50Micros": micros(percentile(&direct_latencies, 0.5)), "directP99Micros": micros(percentile(&direct_latencies, 0.99)),
         "cpuMsPer1000Calls": (cpu_after - cpu_before).as_secs_f64() * 1e6 / calls as f64,
+        "cpuMsPer1000Healthz": healthz_cpu, "cpuMsPer1000Pings": ping_cpu,
         "rssKiBWithIdleConnections": idle_rss_kib, "idleConnections": IDLE_CONNECTIONS,
     })
+}
+
+/// Where the server's CPU per request goes: the same concurrency of
+/// `GET /healthz` (HTTP alone) and of MCP `ping` (HTTP, the gate with its
+/// key check, and rmcp's per-request service, but no tool and no
+/// upstream), in ms per 1,000 requests.
+async fn cost_breakdown(url: &str, pid: u32, key: &str, requests: usize) -> (f64, f64) {
+    let client = reqwest::Client::new();
+    let healthz = url.trim_end_matches("/mcp").to_owned() + "/healthz";
+    let get = {
+        let client = client.clone();
+        move || {
+            let (client, healthz) = (client.clone(), healthz.clone());
+            async move {
+                let answer = client.get(&healthz).send().await.unwrap();
+                assert_eq!(answer.status(), 200);
+                answer.bytes().await.unwrap();
+            }
+        }
+    };
+    let ping = {
+        let (url, key) = (url.to_owned(), key.to_owned());
+        move || {
+            let (client, url, key) = (client.clone(), url.clone(), key.clone());
+            async move {
+                let answer = client
+                    .post(&url)
+                    .bearer_auth(key)
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json, text/event-stream")
+                    .header("mcp-protocol-version", "2025-11-25")
+                    .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status(), 200);
+                answer.bytes().await.unwrap();
+            }
+        }
+    };
+    let mut costs = [0.0; 2];
+    for (cost, run) in costs.iter_mut().zip([0, 1]) {
+        let (_, before) = proc_stat(pid);
+        if run == 0 {
+            timed_calls(requests, CONCURRENCY, get.clone()).await;
+        } else {
+            timed_calls(requests, CONCURRENCY, ping.clone()).await;
+        }
+        let (_, after) = proc_stat(pid);
+        *cost = (after - before).as_secs_f64() * 1e6 / requests as f64;
+    }
+    (costs[0], costs[1])
 }
 
 /// The server's resident memory with 1,000 keep-alive connections open,
@@ -177,6 +232,16 @@ pub fn print(r: &Value, row: &dyn Fn(&str, String, &str)) {
     row(
         "HTTP: server CPU per 1,000 calls (ms)",
         format!("{:.0}", f("cpuMsPer1000Calls")),
+        "",
+    );
+    row(
+        "HTTP: of which HTTP alone (/healthz) (ms)",
+        format!("{:.0}", f("cpuMsPer1000Healthz")),
+        "",
+    );
+    row(
+        "HTTP: of which gate + rmcp (MCP ping) (ms)",
+        format!("{:.0}", f("cpuMsPer1000Pings")),
         "",
     );
     row(
