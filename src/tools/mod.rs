@@ -84,11 +84,9 @@ pub struct CstarServer {
     client: Arc<Client>,
     /// Serve each request with the key its transport carries (HTTP).
     key_source: Option<KeySource>,
-    filter: Arc<ToolFilter>,
-    /// Every tool as (name, readOnlyHint), for `exposure::decide`.
-    catalogue: Arc<Vec<(String, bool)>>,
-    /// The decision for the server's own key, made once.
-    own_exposure: Arc<Exposure>,
+    /// The two possible decisions, made once: for a secret key (or none)
+    /// and for a publishable one.
+    exposures: Arc<[Exposure; 2]>,
     /// Shared, not copied: the HTTP transport clones the server for every
     /// request.
     tool_router: Arc<ToolRouter<CstarServer>>,
@@ -115,17 +113,16 @@ impl CstarServer {
                 (tool.name.to_string(), read_only)
             })
             .collect();
-        exposure::decide(&catalogue, filter, false)?;
-        let mut server = CstarServer {
+        let exposures = [
+            exposure::decide(&catalogue, filter, false)?,
+            exposure::decide(&catalogue, filter, true)?,
+        ];
+        Ok(CstarServer {
             client,
             key_source: None,
-            filter: Arc::new(filter.clone()),
-            catalogue: Arc::new(catalogue),
-            own_exposure: Arc::default(),
+            exposures: Arc::new(exposures),
             tool_router: Arc::new(tool_router),
-        };
-        server.own_exposure = Arc::new(server.decide_exposure(server.client.api_key()));
-        Ok(server)
+        })
     }
 
     /// The same tools and exposure over another client (one with its own
@@ -147,7 +144,7 @@ impl CstarServer {
 
     /// The tools a client using the server's own key sees.
     pub fn listed_tools(&self) -> Vec<rmcp::model::Tool> {
-        self.visible_tools(&self.exposure_for(self.client.api_key()))
+        self.visible_tools(self.exposure_for(self.client.api_key()))
     }
 
     fn visible_tools(&self, exposure: &Exposure) -> Vec<rmcp::model::Tool> {
@@ -162,18 +159,20 @@ impl CstarServer {
     }
 
     /// What a request made with `key` may see and call.
-    fn exposure_for(&self, key: Option<&ApiKey>) -> Exposure {
-        if self.key_source.is_none() {
-            return (*self.own_exposure).clone();
-        }
-        self.decide_exposure(key)
-    }
-
-    fn decide_exposure(&self, key: Option<&ApiKey>) -> Exposure {
+    fn exposure_for(&self, key: Option<&ApiKey>) -> &Exposure {
         let publishable = key
             .and_then(ApiKey::kind)
             .is_some_and(|kind| kind.key_type == KeyType::Publishable);
-        exposure::decide(&self.catalogue, &self.filter, publishable).unwrap_or_default()
+        &self.exposures[usize::from(publishable)]
+    }
+
+    /// The key one request is served with: the one its transport carries,
+    /// or the server's.
+    fn request_key(&self, request: &RequestContext<RoleServer>) -> Option<ApiKey> {
+        match &self.key_source {
+            Some(source) => source(request),
+            None => self.client.api_key().cloned(),
+        }
     }
 
     /// The client for one request: the server's, or one with the key the
@@ -308,7 +307,7 @@ impl ServerHandler for CstarServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let metrics = crate::metrics::global();
         let _in_flight = metrics.call_in_flight();
-        let exposure = self.exposure_for(self.client_for(&context).api_key());
+        let exposure = self.exposure_for(self.request_key(&context).as_ref());
         let Some(tool) = self
             .tool_router
             .get(&request.name)
@@ -341,7 +340,7 @@ impl ServerHandler for CstarServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let exposure = self.exposure_for(self.client_for(&context).api_key());
+        let exposure = self.exposure_for(self.request_key(&context).as_ref());
         let hints = context
             .protocol_version()
             .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
@@ -351,7 +350,7 @@ impl ServerHandler for CstarServer {
         };
         Ok(ListToolsResult {
             result_type: Some(ResultType::COMPLETE),
-            tools: self.visible_tools(&exposure),
+            tools: self.visible_tools(exposure),
             meta: None,
             next_cursor: None,
             ttl_ms: hints.then_some(0),

@@ -183,8 +183,8 @@ impl CstarServer {
         let exposure = self.exposure_for(key);
         AccessInfo {
             read_only: exposure.read_only_reason.is_some(),
-            reason: exposure.read_only_reason,
-            hidden_tools: exposure.hidden,
+            reason: exposure.read_only_reason.clone(),
+            hidden_tools: exposure.hidden.clone(),
         }
     }
 }
