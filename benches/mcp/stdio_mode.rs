@@ -100,6 +100,19 @@ impl Session {
     }
 
     async fn call(&self, ticket_id: &str) {
+        self.request(
+            "tools/call",
+            json!({ "name": "cstar_get_ticket", "arguments": { "ticketId": ticket_id } }),
+        )
+        .await;
+    }
+
+    /// An MCP `ping`: the pipes and rmcp, without a tool or cStar.
+    async fn ping(&self) {
+        self.request("ping", json!({})).await;
+    }
+
+    async fn request(&self, method: &str, params: Value) {
         let id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -107,8 +120,7 @@ impl Session {
         self.waiting.lock().await.insert(id, done);
         let line = format!(
             "{}\n",
-            json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
-                    "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": ticket_id } } })
+            json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
         );
         self.stdin
             .lock()
@@ -144,6 +156,32 @@ fn answer_id(line: &str) -> Option<u64> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
+}
+
+/// The p50 round trip of one line through `cat`: what two processes and
+/// two pipes cost on this machine before any server does any work.
+async fn pipe_floor_micros(lines: usize) -> Option<f64> {
+    let mut cat = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let mut stdin = cat.stdin.take()?;
+    let mut stdout = BufReader::new(cat.stdout.take()?).lines();
+    let line = format!(
+        "{}\n",
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" })
+    );
+    let mut round_trips = Vec::with_capacity(lines);
+    for _ in 0..lines {
+        let at = Instant::now();
+        stdin.write_all(line.as_bytes()).await.ok()?;
+        stdout.next_line().await.ok()??;
+        round_trips.push(at.elapsed());
+    }
+    round_trips.sort();
+    Some(micros(percentile(&round_trips, 0.5)))
 }
 
 /// Runs the stdio mode and returns its results.
@@ -208,7 +246,6 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     let session = Session::start(&mut child).await;
     session.call(&ticket_id).await;
     let (rss_after_start, _) = proc_stat(pid);
-    let (_, cpu_before) = proc_stat(pid);
     let call = {
         let session = session.clone();
         let id = ticket_id.clone();
@@ -222,6 +259,7 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     // both see the same machine state.
     let mut direct_sequential = Vec::with_capacity(plan.sequential);
     let mut mcp_sequential = Vec::with_capacity(plan.sequential);
+    let mut pings = Vec::with_capacity(plan.sequential);
     for _ in 0..plan.sequential {
         let at = Instant::now();
         get().await;
@@ -230,14 +268,24 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
         call().await;
         mcp_sequential.push(at.elapsed());
     }
+    // Pings on their own: interleaved, they change the others' timing.
+    for _ in 0..plan.sequential {
+        let at = Instant::now();
+        session.ping().await;
+        pings.push(at.elapsed());
+    }
     direct_sequential.sort();
     mcp_sequential.sort();
+    pings.sort();
+    let pipe_floor = pipe_floor_micros(plan.sequential).await;
+    // CPU per call is taken over the throughput run alone (no pings).
+    let (_, cpu_before) = proc_stat(pid);
     let (_, mcp_elapsed) = timed_calls(plan.throughput, plan.in_flight, call).await;
     let (rss_after_load, cpu_after) = proc_stat(pid);
     drop(session);
     let _ = child.kill().await;
 
-    let calls = (plan.sequential + plan.throughput + 1) as f64;
+    let calls = plan.throughput as f64;
     let cpu_per_thousand = (cpu_after - cpu_before).as_secs_f64() * 1000.0 / calls * 1000.0;
     let direct_rate = plan.throughput as f64 / direct_elapsed.as_secs_f64();
     let mcp_rate = plan.throughput as f64 / mcp_elapsed.as_secs_f64();
@@ -256,6 +304,8 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
             "mcpP50": micros(percentile(&mcp_sequential, 0.5)), "mcpP99": micros(percentile(&mcp_sequential, 0.99)),
             "directP50": micros(percentile(&direct_sequential, 0.5)), "directP99": micros(percentile(&direct_sequential, 0.99)),
             "overheadP50": overhead,
+            "pingP50": micros(percentile(&pings, 0.5)),
+            "pipeFloorP50": pipe_floor,
         },
         "throughput": {
             "calls": plan.throughput, "inFlight": plan.in_flight,
@@ -349,6 +399,18 @@ pub fn print(r: &Value, row: &dyn Fn(&str, String, &str)) {
         "MCP overhead per call, p50 (us)",
         format!("{overhead:.0}"),
         "< 100",
+    );
+    if let Some(floor) = r["sequentialMicros"]["pipeFloorP50"].as_f64() {
+        row(
+            "  line round trip through cat, p50 (us)",
+            format!("{floor:.0}"),
+            "",
+        );
+    }
+    row(
+        "  MCP ping round trip, p50 (us)",
+        format!("{:.0}", r["sequentialMicros"]["pingP50"].as_f64().unwrap()),
+        "",
     );
     row(
         "MCP overhead p50 / direct GET p50",

@@ -73,7 +73,6 @@ impl McpCall {
 #[derive(Clone)]
 pub struct RequestKey(pub ApiKey);
 
-#[derive(Clone)]
 pub struct Gate {
     pub client: Arc<Client>,
     /// Serve requests without a bearer with this key (`--server-key`).
@@ -104,7 +103,8 @@ impl InFlight {
     }
 }
 
-pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+/// The middleware: `gate` is shared, not copied, by every request.
+pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
     let origin = request
         .headers()
         .get(header::ORIGIN)

@@ -162,13 +162,13 @@ impl Shared {
             Arc::new(NeverSessionManager::default()),
             mcp_config,
         );
-        let gate = Gate {
+        let gate = Arc::new(Gate {
             client,
             server_key: self.server_key.clone(),
             hosts: self.hosts.clone(),
             limits: self.limits,
             in_flight: self.in_flight.clone(),
-        };
+        });
         Router::new()
             .route_service("/mcp", service)
             .route_layer(axum::middleware::from_fn_with_state(gate, gate::gate))
