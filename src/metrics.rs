@@ -1,7 +1,8 @@
 //! What an operator of the shared server can watch, in the Prometheus text
 //! format (`GET /metrics` over HTTP): tool calls by tool and outcome,
 //! calls in flight, cStar request latency, retries, rate limits waited out
-//! and reported, and HTTP responses by status.
+//! and reported, HTTP responses by status, and open HTTP connections by
+//! worker thread.
 //!
 //! Labels never carry keys, teams or anything a caller typed: tool names
 //! are the nine known ones (others count as `unknown`), outcomes are error
@@ -28,6 +29,11 @@ struct HttpResponse {
     status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WorkerThread {
+    worker: u32,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -38,6 +44,7 @@ pub struct Metrics {
     rate_limit_waited: Counter,
     rate_limit_reported: Counter,
     http_responses: Family<HttpResponse, Counter>,
+    http_connections: Family<WorkerThread, Gauge>,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -92,6 +99,12 @@ impl Metrics {
             "HTTP responses by status",
             http_responses.clone(),
         );
+        let http_connections = Family::<WorkerThread, Gauge>::default();
+        registry.register(
+            "http_connections_open",
+            "Open HTTP connections by worker thread",
+            http_connections.clone(),
+        );
         Metrics {
             registry,
             tool_calls,
@@ -101,6 +114,7 @@ impl Metrics {
             rate_limit_waited,
             rate_limit_reported,
             http_responses,
+            http_connections,
         }
     }
 
@@ -139,6 +153,15 @@ impl Metrics {
         self.http_responses
             .get_or_create(&HttpResponse { status })
             .inc();
+    }
+
+    /// The open-connection count of worker thread `worker`, shared: the
+    /// accept loop also reads it to pick the least-loaded thread.
+    pub fn http_connections(&self, worker: usize) -> Gauge {
+        let worker = u32::try_from(worker).unwrap_or(u32::MAX);
+        self.http_connections
+            .get_or_create(&WorkerThread { worker })
+            .clone()
     }
 
     /// The Prometheus (OpenMetrics) text of every metric.

@@ -14,13 +14,13 @@
 //! bottleneck.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -42,19 +42,20 @@ pub struct Handoff {
 /// The accept loop's end of one worker thread.
 pub struct Worker {
     handoffs: mpsc::UnboundedSender<Handoff>,
-    open: Arc<AtomicUsize>,
+    /// Its open connections (`cstar_mcp_http_connections_open`).
+    open: Gauge,
 }
 
 /// A worker thread's end: the connections it is handed.
 pub struct Connections {
     handoffs: mpsc::UnboundedReceiver<Handoff>,
-    open: Arc<AtomicUsize>,
+    open: Gauge,
 }
 
-/// A channel from the accept loop to one worker thread.
-pub fn worker() -> (Worker, Connections) {
+/// A channel from the accept loop to worker thread `index`.
+pub fn worker(index: usize) -> (Worker, Connections) {
     let (sender, receiver) = mpsc::unbounded_channel();
-    let open = Arc::new(AtomicUsize::new(0));
+    let open = crate::metrics::global().http_connections(index);
     (
         Worker {
             handoffs: sender,
@@ -96,19 +97,16 @@ pub async fn accept(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let Some(worker) = workers
-            .iter()
-            .min_by_key(|worker| worker.open.load(Ordering::Relaxed))
-        else {
+        let Some(worker) = workers.iter().min_by_key(|worker| worker.open.get()) else {
             return;
         };
         // Leave this thread's reactor, to join the worker's.
         let Ok(stream) = stream.into_std() else {
             continue;
         };
-        worker.open.fetch_add(1, Ordering::Relaxed);
+        worker.open.inc();
         if worker.handoffs.send(Handoff { stream, permit }).is_err() {
-            worker.open.fetch_sub(1, Ordering::Relaxed);
+            worker.open.dec();
             tracing::warn!("a worker thread is gone; connection dropped");
         }
     }
@@ -129,7 +127,7 @@ pub async fn serve(mut connections: Connections, app: Router, limits: HttpLimits
             Ok(stream) => stream,
             Err(error) => {
                 tracing::warn!(%error, "could not take over a connection");
-                open.fetch_sub(1, Ordering::Relaxed);
+                open.dec();
                 continue;
             }
         };
@@ -140,7 +138,7 @@ pub async fn serve(mut connections: Connections, app: Router, limits: HttpLimits
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "HTTP connection ended with an error");
             }
-            open.fetch_sub(1, Ordering::Relaxed);
+            open.dec();
             drop(permit);
         });
     }

@@ -90,11 +90,11 @@ pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> 
         workers => workers,
     };
     // This thread accepts and serves its share; the others only serve.
-    let (first, own_connections) = listener::worker();
+    let (first, own_connections) = listener::worker(0);
     let mut acceptor_ends = vec![first];
     let mut threads_started = Vec::with_capacity(threads.saturating_sub(1));
     for index in 1..threads {
-        let (worker, connections) = listener::worker();
+        let (worker, connections) = listener::worker(index);
         acceptor_ends.push(worker);
         let app = shared.app(Arc::new(client.with_own_pool()?));
         let thread = std::thread::Builder::new()

@@ -399,6 +399,83 @@ async fn connections_and_requests_per_key_are_capped() {
     }
 }
 
+/// Sends one HTTP/1.1 request on `stream` and reads its answer's head
+/// and body (by `content-length`), leaving the connection open.
+async fn exchange(stream: &mut tokio::net::TcpStream, address: &str, path: &str) -> String {
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nhost: {address}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(read > 0, "the connection closed");
+        answer.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|line| {
+                    line.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap();
+            if body.len() >= length {
+                return text;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_spread_evenly_over_the_worker_threads() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &["--workers", "3"]).await;
+    let address = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_owned();
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        assert!(
+            exchange(&mut stream, &address, "/healthz")
+                .await
+                .starts_with("HTTP/1.1 200")
+        );
+        open.push(stream);
+    }
+    // The ninth connection asks for the metrics: three on each thread.
+    let mut ninth = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let metrics = exchange(&mut ninth, &address, "/metrics").await;
+    for worker in 0..3 {
+        let line = format!("cstar_mcp_http_connections_open{{worker=\"{worker}\"}} 3");
+        assert!(metrics.contains(&line), "{line} not in\n{metrics}");
+    }
+    drop(open);
+    // Closed connections are counted out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = exchange(&mut ninth, &address, "/metrics").await;
+    let open_now: Vec<&str> = metrics
+        .lines()
+        .filter(|line| line.starts_with("cstar_mcp_http_connections_open{"))
+        .collect();
+    assert_eq!(open_now.len(), 3, "{metrics}");
+    let total: i64 = open_now
+        .iter()
+        .map(|line| line.rsplit(' ').next().unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(
+        total, 1,
+        "only the metrics connection is open: {open_now:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_lets_calls_in_progress_on_every_worker_thread_finish() {
     let sandbox = start_sandbox().await;
