@@ -43,25 +43,9 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     let line = stdout.next_line().await.unwrap().unwrap();
     let url = line.trim_start_matches("listening on ").to_owned();
 
-    let direct = reqwest::Client::new();
-    let ticket_url = upstream.ticket_url();
     let keys = upstream.keys.clone();
-    let direct_key = keys[0].clone();
-    let get = move || {
-        let (direct, url, key) = (direct.clone(), ticket_url.clone(), direct_key.clone());
-        async move {
-            let body = direct
-                .get(&url)
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
-            assert!(body.len() > 100);
-        }
-    };
+    let direct = upstream.direct_get();
+    let get = move || direct.clone().send();
     let mcp = reqwest::Client::new();
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": { "name": "cstar_get_ticket", "arguments": { "ticketId": upstream.ticket_id } } })

@@ -215,29 +215,9 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     to_list.sort();
 
     // Direct HTTP with a keep-alive client, the baseline.
-    let direct = reqwest::Client::new();
     let ticket_id = upstream.ticket_id.clone();
-    let get = {
-        let url = upstream.ticket_url();
-        let key = upstream.keys[0].clone();
-        move || {
-            let direct = direct.clone();
-            let url = url.clone();
-            let key = key.clone();
-            async move {
-                let body = direct
-                    .get(&url)
-                    .bearer_auth(&key)
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
-                assert!(body.len() > 100);
-            }
-        }
-    };
+    let direct = upstream.direct_get();
+    let get = move || direct.clone().send();
     let (_, direct_elapsed) = timed_calls(plan.throughput, plan.in_flight, get.clone()).await;
 
     // The server over stdio.

@@ -25,12 +25,40 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// The direct GET that one `cstar_get_ticket` call makes.
-    pub fn ticket_url(&self) -> String {
-        format!(
-            "{}/api/v1/teams/{}/tickets/{}",
-            self.base_url, self.team_id, self.ticket_id
-        )
+    /// The GET that one `cstar_get_ticket` call makes, to make directly.
+    pub fn direct_get(&self) -> DirectGet {
+        DirectGet {
+            client: reqwest::Client::new(),
+            url: format!(
+                "{}/api/v1/teams/{}/tickets/{}",
+                self.base_url, self.team_id, self.ticket_id
+            ),
+            key: self.keys[0].clone(),
+        }
+    }
+}
+
+/// The baseline: the ticket GET over a keep-alive client, body read.
+#[derive(Clone)]
+pub struct DirectGet {
+    client: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl DirectGet {
+    pub async fn send(self) {
+        let body = self
+            .client
+            .get(&self.url)
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(body.len() > 100);
     }
 }
 

@@ -26,6 +26,13 @@ async fn post(url: &str, authorization: Option<&str>, body: &str) -> reqwest::Re
     request.send().await.unwrap()
 }
 
+/// A `tools/call` of `cstar_list_tickets` with no arguments.
+fn list_tickets_call() -> String {
+    json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": { "name": "cstar_list_tickets", "arguments": {} } })
+    .to_string()
+}
+
 fn tools_list() -> String {
     json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} }).to_string()
 }
@@ -319,12 +326,13 @@ async fn fifty_first_calls_make_one_whoami() {
     for _ in 0..50 {
         let url = url.clone();
         calls.spawn(async move {
-            let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                "params": { "name": "cstar_list_tickets", "arguments": {} } })
-            .to_string();
-            post(&url, Some(&format!("Bearer {SECRET_TEST}")), &body)
-                .await
-                .status()
+            post(
+                &url,
+                Some(&format!("Bearer {SECRET_TEST}")),
+                &list_tickets_call(),
+            )
+            .await
+            .status()
         });
     }
     while let Some(status) = calls.join_next().await {
@@ -374,9 +382,7 @@ async fn connections_and_requests_per_key_are_capped() {
         json!({ "path": "*/tickets", "fault": "delay", "ms": 1500, "times": 2 }),
     )
     .await;
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": { "name": "cstar_list_tickets", "arguments": {} } })
-    .to_string();
+    let body = list_tickets_call();
     let bearer = format!("Bearer {SECRET_TEST}");
     let slow: Vec<_> = (0..2)
         .map(|_| {
@@ -485,9 +491,7 @@ async fn a_stop_lets_calls_in_progress_on_every_worker_thread_finish() {
         json!({ "path": "*/tickets", "fault": "delay", "ms": 1500, "times": 12 }),
     )
     .await;
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": { "name": "cstar_list_tickets", "arguments": {} } })
-    .to_string();
+    let body = list_tickets_call();
     // Twelve connections of their own, so the calls spread over the threads.
     let calls: Vec<_> = (0..12)
         .map(|_| {
