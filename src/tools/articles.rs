@@ -1,6 +1,6 @@
 //! Knowledge-base tool: list and search articles.
 
-use rmcp::handler::server::wrapper::Json;
+use super::result::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;

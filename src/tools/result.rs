@@ -5,11 +5,42 @@
 //! of hidden text (`sanitize`), and every error carries the same JSON error
 //! block. Tools therefore never clean fields one by one, and a field added
 //! later cannot slip past.
+//!
+//! Tools return their structured results as `Json<T>`: like rmcp's, but the
+//! text twin is written with serde_json's buffer writer, not through
+//! `Display`, which cost three times as many instructions.
 
+use rmcp::ErrorData;
+use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use serde_json::Value;
 
 use super::errors::ToolError;
 use super::sanitize::{clean, clean_value};
+
+/// A tool's structured result. rmcp's tool macro publishes the output
+/// schema of `T` for any return type named `Json<T>`.
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoCallToolResult for Json<T> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        let value = serde_json::to_value(self.0).map_err(|error| {
+            ErrorData::internal_error(format!("could not serialize the result: {error}"), None)
+        })?;
+        Ok(structured(value).into())
+    }
+}
+
+/// A success result: `value` as structured content, and its text twin.
+fn structured(value: Value) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text_twin(&value))]);
+    result.structured_content = Some(value);
+    result
+}
+
+fn text_twin(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
 
 /// Cleans a finished call's result and gives every error its JSON block.
 pub fn finish(response: CallToolResponse) -> CallToolResponse {
@@ -40,7 +71,7 @@ fn finish_result(mut result: CallToolResult) -> CallToolResult {
     if let Some(value) = result.structured_content.as_mut()
         && clean_value(value)
     {
-        result.content = vec![ContentBlock::text(value.to_string())];
+        result.content = vec![ContentBlock::text(text_twin(value))];
     }
     result
 }

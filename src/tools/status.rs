@@ -1,7 +1,7 @@
 //! The status tool: which team and key the server is using, and how much
 //! of the rate limit is left.
 
-use rmcp::handler::server::wrapper::Json;
+use super::result::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;

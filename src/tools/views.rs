@@ -120,7 +120,7 @@ impl TicketSummary {
 impl TicketView {
     /// The full form: extra fields and, when given, the thread.
     pub fn new(ticket: Ticket, messages: Option<Vec<Message>>) -> Self {
-        let mut other = ticket.extra;
+        let mut other = without_nulls(ticket.extra);
         other.remove("object");
         other.remove("messages");
         TicketView {
@@ -230,7 +230,7 @@ impl CustomerSummary {
 
 impl CustomerView {
     pub fn new(customer: Customer) -> Self {
-        let mut other = customer.extra;
+        let mut other = without_nulls(customer.extra);
         other.remove("object");
         CustomerView {
             summary: CustomerSummary {
@@ -316,4 +316,11 @@ impl ArticleView {
             updated_at: article.updated_at,
         }
     }
+}
+
+/// Fields cStar returned beyond the known ones, without `null`s: results
+/// never carry them, and dropping them here spares rewriting the text twin.
+fn without_nulls(mut fields: Map<String, Value>) -> Map<String, Value> {
+    fields.retain(|_, value| !value.is_null());
+    fields
 }

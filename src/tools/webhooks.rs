@@ -1,6 +1,6 @@
 //! Webhook tools: fire a test event, and the event catalogue.
 
-use rmcp::handler::server::wrapper::Json;
+use super::result::Json;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
