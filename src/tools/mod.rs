@@ -373,8 +373,7 @@ impl ServerHandler for CstarServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        self.article_resources(request.and_then(|r| r.cursor), &context)
-            .await
+        Box::pin(self.article_resources(request.and_then(|r| r.cursor), &context)).await
     }
 
     async fn read_resource(
@@ -382,7 +381,9 @@ impl ServerHandler for CstarServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        self.read(&request.uri, &context).await.map(Into::into)
+        Box::pin(self.read(&request.uri, &context))
+            .await
+            .map(Into::into)
     }
 
     async fn complete(
@@ -390,8 +391,7 @@ impl ServerHandler for CstarServer {
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        self.completions(&request.r#ref, &request.argument, &context)
-            .await
+        Box::pin(self.completions(&request.r#ref, &request.argument, &context)).await
     }
 
     async fn list_prompts(
@@ -407,7 +407,7 @@ impl ServerHandler for CstarServer {
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        self.prompt(&request.name, request.arguments.as_ref(), &context)
+        Box::pin(self.prompt(&request.name, request.arguments.as_ref(), &context))
             .await
             .map(Into::into)
     }
