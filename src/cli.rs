@@ -427,10 +427,12 @@ fn count(raw: &str) -> Result<usize, String> {
 
 fn base_url(raw: &str) -> Result<String, String> {
     let url = raw.trim().trim_end_matches('/');
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(url.to_owned())
-    } else {
-        Err("must start with https:// or http://".to_owned())
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err("must start with https:// or http://".to_owned());
+    }
+    match reqwest::Url::parse(url) {
+        Ok(_) => Ok(url.to_owned()),
+        Err(error) => Err(format!("is not a URL: {error}")),
     }
 }
 
@@ -692,6 +694,8 @@ mod tests {
             "--timeout abc",
             "--timeout 601",
             "--base-url ftp://x",
+            "--base-url http://exa mple.com",
+            "--base-url https://",
             "--api-key",
             "--http nowhere",
             "--http 127.0.0.1:1 --workers 0",

@@ -68,6 +68,9 @@ pub struct Client {
     http: reqwest::Client,
     config: ClientConfig,
     base_url: String,
+    /// `base_url` parsed once: a call's URL only adds its path, so hosts
+    /// are not parsed (IDNA included) on every request.
+    base: reqwest::Url,
     last_rate_limit: Mutex<Option<RateLimit>>,
     /// Shared by every client made with `with_key`: the process's memory.
     unsettled: Arc<UnsettledCreates>,
@@ -129,10 +132,15 @@ impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         let http = connection_pool(&config)?;
         let base_url = config.base_url.trim_end_matches('/').to_owned();
+        let base = reqwest::Url::parse(&base_url).map_err(|error| ApiError::Network {
+            attempts: 0,
+            detail: format!("the base URL '{base_url}' is not a URL: {error}"),
+        })?;
         Ok(Client {
             http,
             config,
             base_url,
+            base,
             last_rate_limit: Mutex::new(None),
             unsettled: Arc::default(),
             teams: Arc::default(),
@@ -153,6 +161,7 @@ impl Client {
             http: self.http.clone(),
             config,
             base_url: self.base_url.clone(),
+            base: self.base.clone(),
             last_rate_limit: Mutex::new(None),
             unsettled: self.unsettled.clone(),
             teams: self.teams.clone(),
@@ -379,6 +388,17 @@ impl Client {
         Ok(format!("/api/v1/teams/{team}/{rest}"))
     }
 
+    /// The base URL with `path` appended to its own path.
+    fn url_for(&self, path: &str) -> reqwest::Url {
+        let mut url = self.base.clone();
+        url.set_path(&format!(
+            "{}{}",
+            self.base.path().trim_end_matches('/'),
+            path
+        ));
+        url
+    }
+
     fn key(&self) -> Result<&ApiKey, ApiError> {
         let key = self.config.api_key.as_ref().ok_or(ApiError::MissingKey)?;
         key.kind().ok_or(ApiError::MalformedKey)?;
@@ -387,7 +407,7 @@ impl Client {
 
     async fn send(&self, request: Request<'_>) -> Result<Answer, ApiError> {
         let key = self.key()?;
-        let url = format!("{}{}", self.base_url, request.path);
+        let url = self.url_for(&request.path);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -474,12 +494,12 @@ impl Client {
     async fn attempt(
         &self,
         key: &ApiKey,
-        url: &str,
+        url: &reqwest::Url,
         request: &Request<'_>,
     ) -> Result<Answer, (Failure, String)> {
         let mut builder = self
             .http
-            .request(request.method.clone(), url)
+            .request(request.method.clone(), url.clone())
             .bearer_auth(key.expose())
             .header("CStar-Version", HeaderValue::from_static(API_VERSION))
             .header(
@@ -644,4 +664,44 @@ fn seconds(wait: Duration) -> String {
 /// A number in `[0, 1)` for retry jitter.
 fn jitter() -> f64 {
     (uuid::Uuid::new_v4().as_u128() as u64 >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base_url: &str) -> Client {
+        Client::new(ClientConfig::new(base_url, None)).unwrap()
+    }
+
+    #[test]
+    fn paths_join_the_base_url_and_its_own_path() {
+        let path = "/api/v1/teams/t1/tickets/tkt_1";
+        for (base, expected) in [
+            (
+                "https://www.cstar.help",
+                "https://www.cstar.help/api/v1/teams/t1/tickets/tkt_1",
+            ),
+            (
+                "https://www.cstar.help/",
+                "https://www.cstar.help/api/v1/teams/t1/tickets/tkt_1",
+            ),
+            (
+                "http://127.0.0.1:9/cstar/",
+                "http://127.0.0.1:9/cstar/api/v1/teams/t1/tickets/tkt_1",
+            ),
+            (
+                "http://127.0.0.1:9/a/b",
+                "http://127.0.0.1:9/a/b/api/v1/teams/t1/tickets/tkt_1",
+            ),
+        ] {
+            assert_eq!(client(base).url_for(path).as_str(), expected, "{base}");
+        }
+    }
+
+    #[test]
+    fn a_base_url_that_does_not_parse_is_refused_when_the_client_is_built() {
+        let error = Client::new(ClientConfig::new("http://exa mple.com", None)).unwrap_err();
+        assert!(error.to_string().contains("not a URL"), "{error}");
+    }
 }
