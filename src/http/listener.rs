@@ -70,13 +70,14 @@ pub fn worker(index: usize) -> (Worker, Connections) {
 
 /// Accepts on `listener` until `stop` resolves, handing each connection to
 /// the worker with the fewest open. Returning closes the socket and every
-/// handoff channel, which starts the workers' drain.
+/// handoff channel, which starts the workers' drain. Fails only when no
+/// worker thread is left to serve.
 pub async fn accept(
     listener: TcpListener,
-    workers: Vec<Worker>,
+    mut workers: Vec<Worker>,
     limits: HttpLimits,
     stop: impl std::future::Future<Output = ()>,
-) {
+) -> anyhow::Result<()> {
     let cap = Arc::new(Semaphore::new(limits.max_connections));
     let mut stop = std::pin::pin!(stop);
     loop {
@@ -90,24 +91,36 @@ pub async fn accept(
                     continue;
                 }
             },
-            () = &mut stop => break,
+            () = &mut stop => return Ok(()),
         };
         let Ok(permit) = cap.clone().try_acquire_owned() else {
             tokio::spawn(refuse(stream));
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let Some(worker) = workers.iter().min_by_key(|worker| worker.open.get()) else {
-            return;
-        };
         // Leave this thread's reactor, to join the worker's.
         let Ok(stream) = stream.into_std() else {
             continue;
         };
-        worker.open.inc();
-        if worker.handoffs.send(Handoff { stream, permit }).is_err() {
-            worker.open.dec();
-            tracing::warn!("a worker thread is gone; connection dropped");
+        let mut handoff = Handoff { stream, permit };
+        loop {
+            let Some(index) = (0..workers.len()).min_by_key(|&index| workers[index].open.get())
+            else {
+                anyhow::bail!("every HTTP worker thread has stopped; nothing is left to serve");
+            };
+            let worker = &workers[index];
+            worker.open.inc();
+            match worker.handoffs.send(handoff) {
+                Ok(()) => break,
+                Err(mpsc::error::SendError(returned)) => {
+                    // Its thread ended (it could not start a runtime): hand
+                    // the connection to another, and never pick this one again.
+                    worker.open.dec();
+                    tracing::warn!("an HTTP worker thread is gone; its share moves to the others");
+                    workers.swap_remove(index);
+                    handoff = returned;
+                }
+            }
         }
     }
 }
@@ -155,4 +168,67 @@ async fn refuse(mut stream: TcpStream) {
     tracing::warn!("connection cap reached: answering 503");
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
     let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn accepting(
+        workers: Vec<Worker>,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+        tokio::sync::oneshot::Sender<()>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(accept(
+            listener,
+            workers,
+            HttpLimits::default(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        (address, task, stop)
+    }
+
+    #[tokio::test]
+    async fn a_connection_meant_for_a_stopped_worker_goes_to_another() {
+        // Indices of their own: the gauges are the process's.
+        let (stopped_worker, stopped_end) = worker(100);
+        drop(stopped_end);
+        let (live_worker, mut live_end) = worker(101);
+        let (address, task, stop) = accepting(vec![stopped_worker, live_worker]).await;
+        for _ in 0..3 {
+            let _client = TcpStream::connect(address).await.unwrap();
+            let handed = tokio::time::timeout(Duration::from_secs(5), live_end.handoffs.recv())
+                .await
+                .unwrap();
+            assert!(handed.is_some());
+        }
+        assert_eq!(crate::metrics::global().http_connections(100).get(), 0);
+        stop.send(()).unwrap();
+        assert!(task.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn with_no_worker_left_accepting_fails() {
+        let (stopped_worker, stopped_end) = worker(102);
+        drop(stopped_end);
+        let (address, task, _stop) = accepting(vec![stopped_worker]).await;
+        let _client = TcpStream::connect(address).await.unwrap();
+        let outcome = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            outcome
+                .unwrap_err()
+                .to_string()
+                .contains("nothing is left to serve")
+        );
+    }
 }

@@ -121,7 +121,7 @@ pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> 
         shutdown_signal().await;
         draining.store(false, Ordering::SeqCst);
     };
-    listener::accept(listener, acceptor_ends, limits, stop_signal).await;
+    let accepted = listener::accept(listener, acceptor_ends, limits, stop_signal).await;
     let _ = own_share.await;
     for thread in threads_started {
         match tokio::task::spawn_blocking(move || thread.join()).await {
@@ -131,7 +131,7 @@ pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> 
         }
     }
     shared.mcp_stop.cancel();
-    Ok(())
+    accepted
 }
 
 /// What every worker thread's app is built from.
