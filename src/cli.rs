@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::api::DEFAULT_BASE_URL;
@@ -142,7 +142,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         Err(error) if is_print(error.kind()) => {
             return Ok(Command::Print(error.render().to_string()));
         }
-        Err(error) => return Err(error.render().to_string()),
+        Err(error) => return Err(explain(&error, args)),
     };
     let cli = Cli::from_arg_matches(&matches).map_err(|error| error.render().to_string())?;
     Ok(match cli.command {
@@ -155,6 +155,43 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
             log: args.log.into_config(None),
         }),
     })
+}
+
+/// clap's message, plus which variable held a bad value that no flag gave:
+/// clap words such a value as if it came from the flag.
+fn explain(error: &clap::Error, args: &[String]) -> String {
+    let mut message = error.render().to_string();
+    if !message.ends_with('\n') {
+        message.push('\n');
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return message;
+    };
+    let flag = arg.split_whitespace().next().unwrap_or_default();
+    let given = args
+        .iter()
+        .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+    if !given && let Some(name) = variable_of(&Cli::command(), flag) {
+        let line = format!("  note: the value came from the environment variable {name}\n");
+        let at = message.find('\n').map_or(message.len(), |end| end + 1);
+        message.insert_str(at, &line);
+    }
+    message
+}
+
+/// The variable behind `--flag`, in any command.
+fn variable_of(command: &clap::Command, flag: &str) -> Option<String> {
+    let long = flag.strip_prefix("--")?;
+    command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+        .and_then(|arg| arg.get_env())
+        .map(|name| name.to_string_lossy().into_owned())
+        .or_else(|| {
+            command
+                .get_subcommands()
+                .find_map(|sub| variable_of(sub, flag))
+        })
 }
 
 fn is_print(kind: ErrorKind) -> bool {
@@ -554,9 +591,18 @@ mod tests {
         assert_eq!(config.base_url, "https://eu.cstar.help");
         assert_eq!(config.timeout, Duration::from_secs(1));
         assert_eq!(config.log.format, LogFormat::Text);
-        // A bad variable is refused like a bad flag.
-        assert!(parse_with("", &[("CSTAR_TIMEOUT", "soon")]).is_err());
-        assert!(parse_with("", &[("CSTAR_LOG_FORMAT", "xml")]).is_err());
+        // A bad variable is refused like a bad flag, and named.
+        for (name, value) in [
+            ("CSTAR_TIMEOUT", "soon"),
+            ("CSTAR_LOG_FORMAT", "xml"),
+            ("CSTAR_READ_ONLY", "maybe"),
+            ("CSTAR_BASE_URL", "ftp://x"),
+        ] {
+            let message = parse_with("", &[(name, value)]).unwrap_err();
+            assert!(message.contains(name), "{message}");
+        }
+        let flag = parse_with("--timeout soon", &[("CSTAR_TIMEOUT", "3")]).unwrap_err();
+        assert!(!flag.contains("CSTAR_TIMEOUT"), "{flag}");
     }
 
     #[test]
