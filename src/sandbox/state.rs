@@ -13,7 +13,7 @@ use super::faults::FaultRule;
 use super::records::WebhookRecord;
 use super::seed::{self, ACME, GLOBEX, Team};
 use crate::api::secret::{Environment, KEY_PREFIXES, KeyType};
-use crate::time::{iso8601, unix_now};
+use crate::time::{iso8601, unix_now, unix_now_millis};
 
 /// A demo key the sandbox accepts.
 #[derive(Debug, Clone, Copy)]
@@ -115,10 +115,11 @@ pub struct LoggedRequest {
     pub fault: Option<String>,
 }
 
-/// A rate-limit window's counters.
+/// A rate-limit window's counters. It starts at the caller's first
+/// request, to the millisecond, so a one-second window lasts a second.
 #[derive(Debug, Clone, Copy)]
 struct Window {
-    started: u64,
+    started_ms: u128,
     used: u64,
 }
 
@@ -294,20 +295,21 @@ impl Inner {
 
     /// Counts one request against the caller's window.
     pub fn charge(&mut self, caller: Caller) -> RateLimitVerdict {
-        let now = unix_now();
+        let now_ms = unix_now_millis();
         let default_limit = match caller.key.key_type {
             KeyType::Secret => 1_000,
             KeyType::Publishable => 100,
         };
         let limit = self.rate_limit.limit.unwrap_or(default_limit);
         let window_seconds = self.rate_limit.window_seconds.unwrap_or(3_600).max(1);
+        let window_ms = u128::from(window_seconds) * 1000;
         let window = self.windows.entry(caller.key.key).or_insert(Window {
-            started: now,
+            started_ms: now_ms,
             used: 0,
         });
-        if now >= window.started + window_seconds {
+        if now_ms >= window.started_ms + window_ms {
             *window = Window {
-                started: now,
+                started_ms: now_ms,
                 used: 0,
             };
         }
@@ -318,7 +320,9 @@ impl Inner {
         RateLimitVerdict {
             limit,
             remaining: limit.saturating_sub(window.used),
-            reset: window.started + window_seconds,
+            // A unix time in seconds, rounded up: never before the end.
+            reset: u64::try_from((window.started_ms + window_ms).div_ceil(1000))
+                .unwrap_or(u64::MAX),
             window_seconds,
             exceeded,
         }

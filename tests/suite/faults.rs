@@ -205,6 +205,57 @@ async fn the_sandbox_rate_limit_counts_requests_and_resets_with_its_window() {
 }
 
 #[tokio::test]
+async fn a_one_second_window_lasts_a_second_from_the_first_request() {
+    let sandbox = start_sandbox().await;
+    control(
+        &sandbox,
+        "rate-limit",
+        json!({ "limit": 1, "windowSeconds": 1 }),
+    )
+    .await;
+    let whoami = || {
+        raw(
+            &sandbox,
+            reqwest::Method::GET,
+            "/api/v1/auth/whoami",
+            Some(SECRET_TEST),
+        )
+    };
+    let first = Instant::now();
+    assert_eq!(whoami().await.send().await.unwrap().status(), 200);
+    // Whatever the wall clock's second, the window holds for a second: a
+    // window counted in whole seconds would end at the next one.
+    let mut refused = 0;
+    while first.elapsed() < Duration::from_millis(700) {
+        let answer = whoami().await.send().await.unwrap();
+        assert_eq!(
+            answer.status(),
+            429,
+            "{:?} after the first request",
+            first.elapsed()
+        );
+        let reset: u64 = answer.headers()["x-ratelimit-reset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            reset * 1000 >= cstar_mcp::time::unix_now_millis() as u64,
+            "reset is not in the past"
+        );
+        refused += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused >= 5);
+    tokio::time::sleep(Duration::from_millis(1100).saturating_sub(first.elapsed())).await;
+    assert_eq!(
+        whoami().await.send().await.unwrap().status(),
+        200,
+        "a new window"
+    );
+}
+
+#[tokio::test]
 async fn a_lost_create_answer_still_makes_exactly_one_ticket() {
     let sandbox = start_sandbox().await;
     let client = warmed(&sandbox).await;
