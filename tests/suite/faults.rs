@@ -226,7 +226,7 @@ async fn a_one_second_window_lasts_a_second_from_the_first_request() {
     // Whatever the wall clock's second, the window holds for a second: a
     // window counted in whole seconds would end at the next one.
     let mut refused = 0;
-    while first.elapsed() < Duration::from_millis(700) {
+    while first.elapsed() < Duration::from_millis(500) {
         let answer = whoami().await.send().await.unwrap();
         assert_eq!(
             answer.status(),
@@ -246,8 +246,8 @@ async fn a_one_second_window_lasts_a_second_from_the_first_request() {
         refused += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(refused >= 5);
-    tokio::time::sleep(Duration::from_millis(1100).saturating_sub(first.elapsed())).await;
+    assert!(refused >= 2);
+    tokio::time::sleep(Duration::from_millis(1300).saturating_sub(first.elapsed())).await;
     assert_eq!(
         whoami().await.send().await.unwrap().status(),
         200,
