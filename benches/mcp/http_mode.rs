@@ -183,54 +183,59 @@ async fn idle_connection_rss(listening: &str, pid: u32) -> u64 {
 /// Prints the HTTP rows beside the targets.
 pub fn print(r: &Value, row: &dyn Fn(&str, String, &str)) {
     let f = |key: &str| r[key].as_f64().unwrap();
-    row(
-        &format!("HTTP: MCP calls/s, {} clients, 2 keys", CONCURRENCY),
-        format!("{:.0}", f("mcpPerSecond")),
-        "",
-    );
-    row(
-        "HTTP: direct calls/s, same concurrency",
-        format!("{:.0}", f("directPerSecond")),
-        "",
-    );
-    row(
-        "HTTP: MCP throughput / direct",
-        format!("{:.0}%", 100.0 * f("ratio")),
-        ">= 40%",
-    );
-    row(
-        "HTTP: MCP p50 / p99 (us)",
-        format!("{:.0} / {:.0}", f("mcpP50Micros"), f("mcpP99Micros")),
-        "",
-    );
-    row(
-        "HTTP: direct p50 / p99 (us)",
-        format!("{:.0} / {:.0}", f("directP50Micros"), f("directP99Micros")),
-        "",
-    );
-    row(
-        "HTTP: MCP p99 / direct p99",
-        format!("{:.1}x", f("mcpP99Micros") / f("directP99Micros")),
-        "<= 3x",
-    );
-    row(
-        "HTTP: server CPU per 1,000 calls (ms)",
-        format!("{:.0}", f("cpuMsPer1000Calls")),
-        "",
-    );
-    row(
-        "HTTP: of which HTTP alone (/healthz) (ms)",
-        format!("{:.0}", f("cpuMsPer1000Healthz")),
-        "",
-    );
-    row(
-        "HTTP: of which gate + rmcp (MCP ping) (ms)",
-        format!("{:.0}", f("cpuMsPer1000Pings")),
-        "",
-    );
-    row(
-        "HTTP: RSS, 1,000 idle connections (MiB)",
-        format!("{:.1}", f("rssKiBWithIdleConnections") / 1024.0),
-        "<= 64",
-    );
+    let rows = [
+        (
+            format!("HTTP: MCP calls/s, {CONCURRENCY} clients, 2 keys"),
+            format!("{:.0}", f("mcpPerSecond")),
+            "",
+        ),
+        (
+            "HTTP: direct calls/s, same concurrency".into(),
+            format!("{:.0}", f("directPerSecond")),
+            "",
+        ),
+        (
+            "HTTP: MCP throughput / direct".into(),
+            format!("{:.0}%", 100.0 * f("ratio")),
+            ">= 40%",
+        ),
+        (
+            "HTTP: MCP p50 / p99 (us)".into(),
+            format!("{:.0} / {:.0}", f("mcpP50Micros"), f("mcpP99Micros")),
+            "",
+        ),
+        (
+            "HTTP: direct p50 / p99 (us)".into(),
+            format!("{:.0} / {:.0}", f("directP50Micros"), f("directP99Micros")),
+            "",
+        ),
+        (
+            "HTTP: MCP p99 / direct p99".into(),
+            format!("{:.1}x", f("mcpP99Micros") / f("directP99Micros")),
+            "<= 3x",
+        ),
+        (
+            "HTTP: server CPU per 1,000 calls (ms)".into(),
+            format!("{:.0}", f("cpuMsPer1000Calls")),
+            "",
+        ),
+        (
+            "HTTP: server CPU per 1,000 /healthz (ms)".into(),
+            format!("{:.0}", f("cpuMsPer1000Healthz")),
+            "",
+        ),
+        (
+            "HTTP: server CPU per 1,000 MCP pings (ms)".into(),
+            format!("{:.0}", f("cpuMsPer1000Pings")),
+            "",
+        ),
+        (
+            "HTTP: RSS, 1,000 idle connections (MiB)".into(),
+            format!("{:.1}", f("rssKiBWithIdleConnections") / 1024.0),
+            "<= 64",
+        ),
+    ];
+    for (name, value, target) in rows {
+        row(&name, value, target);
+    }
 }
