@@ -603,12 +603,8 @@ async fn pagination_is_sent_in_both_documented_places() {
         Some(SECRET_TEST),
     )
     .await
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .send_json()
+    .await;
     let expected =
         json!({ "page": 2, "pageSize": 7, "total": 60, "totalPages": 9, "hasMore": true });
     assert_eq!(body["pagination"], expected);

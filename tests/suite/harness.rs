@@ -104,6 +104,17 @@ pub async fn raw(
     builder
 }
 
+/// Sends a request and reads its answer as JSON.
+pub trait SendJson {
+    fn send_json(self) -> impl std::future::Future<Output = Value>;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 pub type McpClient = RunningService<RoleClient, ()>;
 
 /// An MCP client talking to a `CstarServer` in this process over a pipe.

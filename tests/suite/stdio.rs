@@ -384,12 +384,8 @@ async fn the_standalone_sandbox_prints_its_address_first() {
     let whoami: Value = reqwest::Client::new()
         .get(format!("{url}/api/v1/auth/whoami"))
         .bearer_auth(SECRET_TEST)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(whoami["data"]["teamName"], "Acme Support");
     child.kill().await.unwrap();
 }

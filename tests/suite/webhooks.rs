@@ -377,24 +377,16 @@ async fn webhooks_are_managed_through_the_api_with_the_secret_shown_once() {
     let created: Value = raw(&sandbox, reqwest::Method::POST, &path, Some(SECRET_TEST))
         .await
         .json(&json!({ "name": "Local dev", "url": receiver.url, "events": ["ticket.*"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let hook = &created["data"];
     let secret = hook["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
     let id = hook["id"].as_str().unwrap().to_owned();
     let listed: Value = raw(&sandbox, reqwest::Method::GET, &path, Some(SECRET_TEST))
         .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let ours = listed["data"]
         .as_array()
         .unwrap()
