@@ -4,14 +4,18 @@
 use std::process::ExitCode;
 
 use cstar_mcp::cli::{self, Command, LogConfig, LogFormat};
-use cstar_mcp::{doctor, http, sandbox, stdio};
+use cstar_mcp::{doctor, http, process, sandbox, stdio};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match cli::parse(&args, |name| std::env::var(name).ok()) {
+        // `--help` and `--version` answer and exit before any server starts,
+        // so nothing else can be writing MCP to stdout.
         Ok(Command::Print(text)) => {
-            print!("{text}");
-            return ExitCode::SUCCESS;
+            return match process::write_stdout(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
         }
         Ok(command) => command,
         Err(message) => {
