@@ -100,7 +100,8 @@ pub struct HttpLimits {
     pub max_connections: usize,
     /// Requests in progress per API key; more are answered 429.
     pub max_per_key: usize,
-    /// Runtime worker threads (0: one per core).
+    /// Worker threads, each with a single-threaded runtime (0: one per
+    /// core).
     pub workers: usize,
 }
 
