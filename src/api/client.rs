@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::envelope::{decode_error, decode_list, decode_object, request_id_of};
 use super::error::ApiError;
+use super::flights::{self, Departure, Flights};
 use super::ids::{IdKind, validate_id};
 use super::lenient;
 use super::models::{
@@ -26,6 +27,9 @@ use super::unsettled::{UnsettledCreates, fingerprint};
 pub const DEFAULT_BASE_URL: &str = "https://www.cstar.help";
 /// The API version this client is written against (`CStar-Version`).
 pub const API_VERSION: &str = "2026-03-01";
+
+/// How long a stop waits for creates in flight to settle.
+const SETTLE_LIMIT: Duration = Duration::from_secs(30);
 
 const USER_AGENT: &str = concat!("cstar-mcp/", env!("CARGO_PKG_VERSION"));
 
@@ -62,6 +66,22 @@ pub struct Team {
     pub rate_limit: Option<RateLimit>,
 }
 
+/// A ticket a create made, with the idempotency key it was sent with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub ticket: Ticket,
+    pub idempotency_key: String,
+}
+
+/// Why a create did not return a ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateFailure {
+    pub error: ApiError,
+    /// The idempotency key the create was sent with; `None` when it was
+    /// refused before anything was sent, so no ticket can exist.
+    pub sent_with_key: Option<String>,
+}
+
 /// A cStar API client. Cheap to share behind an `Arc`; all methods take `&self`.
 #[derive(Debug)]
 pub struct Client {
@@ -74,6 +94,8 @@ pub struct Client {
     last_rate_limit: Mutex<Option<RateLimit>>,
     /// Shared by every client made with `with_key`: the process's memory.
     unsettled: Arc<UnsettledCreates>,
+    /// Shared like `unsettled`: creates running to their outcome.
+    flights: Arc<Flights<Ticket>>,
     teams: Arc<TeamDirectory>,
     /// This client's team once known, so later calls skip the directory.
     team_id: OnceLock<String>,
@@ -143,6 +165,7 @@ impl Client {
             base,
             last_rate_limit: Mutex::new(None),
             unsettled: Arc::default(),
+            flights: Arc::default(),
             teams: Arc::default(),
             team_id: OnceLock::new(),
         })
@@ -164,6 +187,7 @@ impl Client {
             base: self.base.clone(),
             last_rate_limit: Mutex::new(None),
             unsettled: self.unsettled.clone(),
+            flights: self.flights.clone(),
             teams: self.teams.clone(),
             team_id: OnceLock::new(),
         }
@@ -187,6 +211,22 @@ impl Client {
 
     pub fn api_key(&self) -> Option<&ApiKey> {
         self.config.api_key.as_ref()
+    }
+
+    /// Waits, at most `SETTLE_LIMIT`, for the creates this process sent
+    /// to settle, so a stop does not cut one off; logs any still open.
+    pub async fn settle_creates(&self) {
+        let open = self.flights.len();
+        if open == 0 {
+            return;
+        }
+        tracing::info!(open, "waiting for creates in flight to settle");
+        if !self.flights.settle_all(SETTLE_LIMIT).await {
+            tracing::warn!(
+                open = self.flights.len(),
+                "creates still in flight after {SETTLE_LIMIT:?}; their outcome is unknown"
+            );
+        }
     }
 
     /// The rate-limit headers of the most recent response.
@@ -253,55 +293,100 @@ impl Client {
     /// `POST /tickets` with an `Idempotency-Key` that is reused on every
     /// retry of this call, so a lost response never creates a second ticket.
     ///
-    /// With the caller's own `idempotency_key`, that key is sent as it is:
-    /// exactly-once then holds across restarts and replicas. Without one,
-    /// a key is made, and when no answer settles the call (see
-    /// `ApiError::leaves_outcome_unknown`) it is kept in the process's
-    /// `UnsettledCreates`: the next create with the same key, team and body
-    /// reuses it, so a caller that tries again gets the original ticket.
+    /// Once sent, the create runs to a settled outcome in a task of its own
+    /// (`flights`): a caller that goes away does not cut it off, and an
+    /// identical create meanwhile joins it. With the caller's own
+    /// `idempotency_key`, that key is sent as it is. Without one, a key is
+    /// made, and when no caller heard the create settle (no answer settled
+    /// it, see `ApiError::leaves_outcome_unknown`, or every caller had
+    /// left) it is kept in the process's `UnsettledCreates`: the next
+    /// create with the same key, team and body reuses it, so a caller that
+    /// tries again gets the original ticket. Either way the result names
+    /// the key, and cStar replays it for 24 hours from any process.
     pub async fn create_ticket(
-        &self,
+        self: &Arc<Self>,
         ticket: &NewTicket,
         idempotency_key: Option<&str>,
-    ) -> Result<Ticket, ApiError> {
-        let path = self.team_path("tickets").await?;
-        let body = serde_json::to_vec(ticket).map_err(|e| ApiError::InvalidInput {
-            param: "body".to_owned(),
-            message: e.to_string(),
+    ) -> Result<Created, CreateFailure> {
+        let unsent = |error| CreateFailure {
+            error,
+            sent_with_key: None,
+        };
+        let path = self.team_path("tickets").await.map_err(unsent)?;
+        let team = self.team_id().await.map_err(unsent)?;
+        let body = serde_json::to_vec(ticket).map_err(|e| {
+            unsent(ApiError::InvalidInput {
+                param: "body".to_owned(),
+                message: e.to_string(),
+            })
         })?;
-        let unsettled = match idempotency_key {
-            Some(_) => None,
-            None => {
-                let team = self.team_id().await?;
-                Some(fingerprint(self.key()?.expose(), &team, &body))
-            }
+        let api_key = self.key().map_err(unsent)?;
+        let print = fingerprint(api_key.expose(), &team, &body, idempotency_key);
+        let own_key = idempotency_key.map(str::to_owned);
+        let unsettled = self.unsettled.clone();
+        let client = Arc::clone(self);
+        let listening = Arc::new(());
+        let reporter = progress::current().map(|report| {
+            let caller = Arc::downgrade(&listening);
+            let guarded: progress::Reporter = Arc::new(move |line: String| {
+                if caller.strong_count() > 0 {
+                    report(line);
+                }
+            });
+            guarded
+        });
+        let boarding = self.flights.board(
+            Departure {
+                fingerprint: print,
+                unsettled: own_key.is_none().then_some(&self.unsettled),
+            },
+            || match own_key {
+                Some(key) => key,
+                None => unsettled
+                    .take(&print)
+                    .unwrap_or_else(|| format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple())),
+            },
+            move |key| {
+                progress::reporting(reporter, async move {
+                    let request = Request {
+                        method: Method::POST,
+                        path,
+                        query: None,
+                        body: Some(body),
+                        kind: RequestKind::IdempotentWrite,
+                        idempotency_key: Some(key),
+                    };
+                    client
+                        .send(request)
+                        .await
+                        .and_then(|answer| decode(&answer, decode_object))
+                })
+            },
+        );
+        let (key, outcome) = match boarding {
+            flights::Boarding::Refused(error) => return Err(unsent(error)),
+            flights::Boarding::Waiting {
+                idempotency_key,
+                outcome,
+            } => (idempotency_key, outcome),
         };
-        let idempotency_key = match (idempotency_key, &unsettled) {
-            (Some(key), _) => key.to_owned(),
-            (None, Some(print)) => self
-                .unsettled
-                .take(print)
-                .unwrap_or_else(|| format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple())),
-            (None, None) => format!("cstar-mcp-{}", uuid::Uuid::new_v4().simple()),
-        };
-        let request = Request {
-            method: Method::POST,
-            path,
-            query: None,
-            body: Some(body),
-            kind: RequestKind::IdempotentWrite,
-            idempotency_key: Some(idempotency_key.clone()),
-        };
-        let outcome = self
-            .send(request)
-            .await
-            .and_then(|answer| decode(&answer, decode_object));
-        if let (Err(error), Some(print)) = (&outcome, unsettled)
-            && error.leaves_outcome_unknown()
-        {
-            self.unsettled.keep(print, idempotency_key);
+        let settled = outcome.await.unwrap_or_else(|_| {
+            Err(ApiError::Network {
+                attempts: 1,
+                detail: "the create stopped before cStar answered".to_owned(),
+            })
+        });
+        drop(listening);
+        match settled {
+            Ok(ticket) => Ok(Created {
+                ticket,
+                idempotency_key: key,
+            }),
+            Err(error) => Err(CreateFailure {
+                error,
+                sent_with_key: Some(key),
+            }),
         }
-        outcome
     }
 
     pub async fn list_customers(&self, query: &CustomerQuery) -> Result<Page<Customer>, ApiError> {

@@ -38,6 +38,9 @@ pub enum ApiError {
     Timeout { attempts: u32 },
     /// cStar could not be reached or the connection broke.
     Network { attempts: u32, detail: String },
+    /// Refused before anything was sent: this process has as much of this
+    /// kind of work in flight as it takes. Worth retrying shortly.
+    Busy { detail: String },
     /// cStar answered 2xx with a body that is not the documented envelope.
     Decode {
         status: u16,
@@ -55,7 +58,10 @@ impl ApiError {
         match self {
             ApiError::Timeout { .. } | ApiError::Network { .. } | ApiError::Decode { .. } => true,
             ApiError::Status(error) => matches!(error.status, 408 | 429) || error.status >= 500,
-            ApiError::MissingKey | ApiError::MalformedKey | ApiError::InvalidInput { .. } => false,
+            ApiError::MissingKey
+            | ApiError::MalformedKey
+            | ApiError::InvalidInput { .. }
+            | ApiError::Busy { .. } => false,
         }
     }
 
@@ -83,6 +89,7 @@ impl ApiError {
             ApiError::InvalidInput { .. } => "parameter_invalid",
             ApiError::Status(error) => error.code.as_deref().unwrap_or("http_error"),
             ApiError::Timeout { .. } => "timeout",
+            ApiError::Busy { .. } => "server_busy",
             ApiError::Network { .. } => "network_error",
             ApiError::Decode { .. } => "invalid_response",
         }
@@ -105,6 +112,7 @@ impl fmt::Display for ApiError {
             ApiError::Timeout { attempts } => {
                 write!(f, "cStar did not answer in time ({attempts} attempts)")
             }
+            ApiError::Busy { detail } => write!(f, "this server is busy: {detail}"),
             ApiError::Network { attempts, detail } => {
                 write!(f, "could not reach cStar ({attempts} attempts): {detail}")
             }

@@ -7,6 +7,7 @@
 mod client;
 pub mod envelope;
 pub mod error;
+pub mod flights;
 pub mod ids;
 pub mod lenient;
 pub mod models;
@@ -16,5 +17,7 @@ pub mod secret;
 pub mod teams;
 pub mod unsettled;
 
-pub use client::{API_VERSION, Client, ClientConfig, DEFAULT_BASE_URL, Team};
+pub use client::{
+    API_VERSION, Client, ClientConfig, CreateFailure, Created, DEFAULT_BASE_URL, Team,
+};
 pub use error::{ApiError, StatusError};

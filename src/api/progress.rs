@@ -23,6 +23,11 @@ pub async fn reporting<F: Future>(reporter: Option<Reporter>, future: F) -> F::O
     }
 }
 
+/// The reporter of the calling task, to hand to work it starts elsewhere.
+pub fn current() -> Option<Reporter> {
+    REPORTER.try_with(Reporter::clone).ok()
+}
+
 /// Reports a line to the caller's reporter, if it set one. The line is
 /// only written when someone listens.
 pub fn report(line: impl FnOnce() -> String) {

@@ -24,7 +24,8 @@ pub const KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 /// How many unsettled creates are remembered at once.
 pub const CAPACITY: usize = 10_000;
 
-type Fingerprint = [u8; 32];
+/// A SHA-256 digest that names one create.
+pub type Fingerprint = [u8; 32];
 
 /// Idempotency keys of unsettled creates, by request fingerprint.
 #[derive(Debug, Default)]
@@ -39,10 +40,18 @@ struct Entries {
     order: VecDeque<Fingerprint>,
 }
 
-/// Which create a key belongs to.
-pub fn fingerprint(api_key: &str, team_id: &str, body: &[u8]) -> Fingerprint {
+/// Which create a key belongs to: the caller's key, the team, the body
+/// and the caller's own idempotency key, if it gave one.
+pub fn fingerprint(
+    api_key: &str,
+    team_id: &str,
+    body: &[u8],
+    own_key: Option<&str>,
+) -> Fingerprint {
     let mut hash = Sha256::new();
-    for part in [api_key.as_bytes(), team_id.as_bytes(), body] {
+    // Own keys are never empty, so "" stands for none.
+    let own_key = own_key.unwrap_or_default().as_bytes();
+    for part in [api_key.as_bytes(), team_id.as_bytes(), body, own_key] {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part);
     }
@@ -89,17 +98,21 @@ mod tests {
 
     #[test]
     fn keys_are_per_caller_team_and_body() {
-        let base = fingerprint("sk_a", "team", b"{}");
-        assert_ne!(base, fingerprint("sk_b", "team", b"{}"));
-        assert_ne!(base, fingerprint("sk_a", "other", b"{}"));
-        assert_ne!(base, fingerprint("sk_a", "team", b"{ }"));
-        assert_ne!(fingerprint("ab", "c", b""), fingerprint("a", "bc", b""));
+        let base = fingerprint("sk_a", "team", b"{}", None);
+        assert_ne!(base, fingerprint("sk_b", "team", b"{}", None));
+        assert_ne!(base, fingerprint("sk_a", "other", b"{}", None));
+        assert_ne!(base, fingerprint("sk_a", "team", b"{ }", None));
+        assert_ne!(base, fingerprint("sk_a", "team", b"{}", Some("own")));
+        assert_ne!(
+            fingerprint("ab", "c", b"", None),
+            fingerprint("a", "bc", b"", None)
+        );
     }
 
     #[test]
     fn a_kept_key_is_taken_once() {
         let store = UnsettledCreates::default();
-        let print = fingerprint("k", "t", b"body");
+        let print = fingerprint("k", "t", b"body", None);
         store.keep(print, "idem-1".into());
         assert_eq!(store.take(&print).as_deref(), Some("idem-1"));
         assert_eq!(store.take(&print), None);
@@ -109,16 +122,19 @@ mod tests {
     fn the_store_is_bounded() {
         let store = UnsettledCreates::default();
         for i in 0..CAPACITY + 10 {
-            store.keep(fingerprint("k", "t", &i.to_be_bytes()), format!("idem-{i}"));
+            store.keep(
+                fingerprint("k", "t", &i.to_be_bytes(), None),
+                format!("idem-{i}"),
+            );
         }
         assert_eq!(store.len(), CAPACITY);
         assert_eq!(
-            store.take(&fingerprint("k", "t", &0usize.to_be_bytes())),
+            store.take(&fingerprint("k", "t", &0usize.to_be_bytes(), None)),
             None
         );
         assert!(
             store
-                .take(&fingerprint("k", "t", &(CAPACITY + 9).to_be_bytes()))
+                .take(&fingerprint("k", "t", &(CAPACITY + 9).to_be_bytes(), None))
                 .is_some()
         );
     }

@@ -96,14 +96,21 @@ pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> 
     for index in 1..threads {
         let (worker, connections) = listener::worker(index);
         acceptor_ends.push(worker);
-        let app = shared.app(Arc::new(client.with_own_pool()?));
+        let own_pool = Arc::new(client.with_own_pool()?);
+        let app = shared.app(own_pool.clone());
         let thread = std::thread::Builder::new()
             .name(format!("cstar-http-{index}"))
             .spawn(move || {
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .map(|runtime| runtime.block_on(listener::serve(connections, app, limits)))
+                    .map(|runtime| {
+                        runtime.block_on(async {
+                            listener::serve(connections, app, limits).await;
+                            // Creates run on the thread that sent them.
+                            own_pool.settle_creates().await;
+                        })
+                    })
             })?;
         threads_started.push(thread);
     }
@@ -123,6 +130,7 @@ pub async fn serve(config: ServeConfig, http: HttpConfig) -> anyhow::Result<()> 
     };
     let accepted = listener::accept(listener, acceptor_ends, limits, stop_signal).await;
     let _ = own_share.await;
+    client.settle_creates().await;
     for thread in threads_started {
         match tokio::task::spawn_blocking(move || thread.join()).await {
             Ok(Ok(Ok(()))) => {}

@@ -53,6 +53,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
         () = &mut shutdown => tracing::info!("signal received, stopping"),
     }
+    // A create that was sent runs to its outcome, even past the session.
+    client.settle_creates().await;
     Ok(())
 }
 

@@ -26,6 +26,9 @@ pub struct ErrorBody {
     pub retry_after_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// For a create whose outcome is unknown: the key to call again with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
     pub hint: String,
 }
 
@@ -38,6 +41,7 @@ impl ErrorBody {
             retryable,
             retry_after_seconds: None,
             request_id: None,
+            idempotency_key: None,
             hint,
         }
     }
@@ -47,7 +51,7 @@ impl ErrorBody {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolError {
     pub message: String,
-    pub body: ErrorBody,
+    pub body: Box<ErrorBody>,
 }
 
 impl ToolError {
@@ -61,7 +65,7 @@ impl ToolError {
         let hint = hint.into();
         ToolError {
             message: format!("Invalid argument '{param}': {problem}. {hint}"),
-            body: ErrorBody::local("invalid_argument", false, hint),
+            body: Box::new(ErrorBody::local("invalid_argument", false, hint)),
         }
     }
 
@@ -69,11 +73,11 @@ impl ToolError {
     pub fn cancelled() -> Self {
         ToolError {
             message: "The call was cancelled before cStar answered.".into(),
-            body: ErrorBody::local(
+            body: Box::new(ErrorBody::local(
                 "cancelled",
                 true,
                 "Call the tool again if the result is still needed.".into(),
-            ),
+            )),
         }
     }
 
@@ -86,7 +90,7 @@ impl ToolError {
         let hint = "Check the tool's input schema and call again.";
         ToolError {
             message: format!("{}. {hint}", shorten(message.trim_end_matches('.'), 300)),
-            body: ErrorBody::local("invalid_argument", false, hint.into()),
+            body: Box::new(ErrorBody::local("invalid_argument", false, hint.into())),
         }
     }
 
@@ -125,11 +129,41 @@ pub struct Context<'a> {
     pub list_tool: Option<&'a str>,
     /// The base URL in use, for network errors.
     pub base_url: &'a str,
-    /// For a write: what to tell the model when the outcome is unknown
-    /// (no answer arrived, so cStar may or may not have done it).
-    pub unknown_outcome: Option<&'a str>,
+    /// For a write: which, so a failure that leaves its outcome unknown
+    /// (no answer arrived, so cStar may or may not have done it) says so.
+    pub write: Option<Write<'a>>,
     /// Where the key comes from, so a hint says where to fix it.
     pub key_place: KeyPlace,
+}
+
+/// A write whose outcome a failure may leave unknown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Write<'a> {
+    /// `cstar_create_ticket`, with the idempotency key it was sent with;
+    /// `None` when it was refused before anything was sent.
+    Create { sent_with_key: Option<&'a str> },
+    /// `cstar_trigger_webhook`, once its request was sent.
+    Trigger,
+}
+
+impl Write<'_> {
+    /// What the model must know when the write may or may not have
+    /// happened; `None` when nothing was sent.
+    fn unknown_outcome(self) -> Option<String> {
+        match self {
+            Write::Create {
+                sent_with_key: Some(key),
+            } => Some(format!(
+                "The ticket may already exist: cStar may have received this create before the failure. \
+To finish without a duplicate, call cstar_create_ticket again with the same arguments and idempotencyKey \"{key}\": \
+cStar then returns the ticket made with that key, or makes it once (it remembers keys for 24 hours)."
+            )),
+            Write::Create {
+                sent_with_key: None,
+            } => None,
+            Write::Trigger => Some(TRIGGER_MAY_HAVE_HAPPENED.to_owned()),
+        }
+    }
 }
 
 /// Where the server gets the API key from.
@@ -159,11 +193,8 @@ impl KeyPlace {
 /// What cStar's keys look like, as `ApiKey::kind` accepts them.
 const KEY_SHAPE: &str = "Keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_' (cStar issues 32).";
 
-/// For `cstar_create_ticket`: a retry with the same arguments reuses the key.
-pub const CREATE_MAY_HAVE_HAPPENED: &str = "The ticket may already exist: cStar may have created it before this failure. Calling cstar_create_ticket again with the same arguments is safe and returns that ticket instead of creating a second one.";
-
 /// For `cstar_trigger_webhook`: a retry would deliver the event again.
-pub const TRIGGER_MAY_HAVE_HAPPENED: &str = "The event may have been delivered before the connection broke; check the receiver before triggering it again.";
+const TRIGGER_MAY_HAVE_HAPPENED: &str = "The event may have been delivered before the connection broke; check the receiver before triggering it again.";
 
 /// Words an `ApiError` for the model.
 pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
@@ -253,7 +284,7 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
                     )
                 }
                 409 if code == "idempotency_key_reused"
-                    && context.unknown_outcome == Some(CREATE_MAY_HAVE_HAPPENED) => (
+                    && matches!(context.write, Some(Write::Create { .. })) => (
                     format!("This idempotencyKey was already used with different arguments (409 {code}{request}). Nothing was created."),
                     "Use a new idempotencyKey for a different ticket, or repeat the original arguments exactly to get the ticket created with this key.".to_owned(),
                     false,
@@ -295,6 +326,12 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
                 }
             }
         }
+        ApiError::Busy { detail } => (
+            format!("This server is busy: {detail}."),
+            "Nothing was sent to cStar. Try again in a few seconds.".to_owned(),
+            true,
+            Some(1),
+        ),
         ApiError::Timeout { attempts } => (
             format!("cStar did not answer in time ({attempts} attempts)."),
             "cStar may be slow or down. Try again in a minute; a larger --timeout helps on slow links.".to_owned(),
@@ -314,20 +351,31 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             None,
         ),
     };
-    let hint = match context.unknown_outcome {
-        Some(warning) if error.leaves_outcome_unknown() => format!("{warning} {hint}"),
-        _ => hint,
+    let unknown = context
+        .write
+        .filter(|_| error.leaves_outcome_unknown())
+        .and_then(Write::unknown_outcome);
+    let hint = match unknown {
+        Some(warning) => format!("{warning} {hint}"),
+        None => hint,
+    };
+    let idempotency_key = match context.write {
+        Some(Write::Create {
+            sent_with_key: Some(key),
+        }) if error.leaves_outcome_unknown() => Some(key.to_owned()),
+        _ => None,
     };
     ToolError {
         message: format!("{message} {hint}"),
-        body: ErrorBody {
+        body: Box::new(ErrorBody {
             code: error.code().to_owned(),
             status: error.status(),
             retryable,
             retry_after_seconds: retry_after,
             request_id: error.request_id().map(str::to_owned),
+            idempotency_key,
             hint,
-        },
+        }),
     }
 }
 
@@ -356,7 +404,7 @@ mod tests {
             resource: Some(("Ticket", "tkt_42")),
             list_tool: Some("cstar_list_tickets"),
             base_url: "https://www.cstar.help",
-            unknown_outcome: None,
+            write: None,
             key_place: KeyPlace::Environment,
         };
         let cases: Vec<(ApiError, &[&str], bool)> = vec![
@@ -435,22 +483,43 @@ mod tests {
     }
 
     #[test]
-    fn unknown_write_outcomes_say_whether_a_retry_is_safe() {
-        let create = Context {
-            unknown_outcome: Some(CREATE_MAY_HAVE_HAPPENED),
+    fn unknown_write_outcomes_name_the_key_to_finish_with() {
+        let sent = Context {
+            write: Some(Write::Create {
+                sent_with_key: Some("cstar-mcp-abc"),
+            }),
             ..Context::default()
         };
-        let described = describe(&ApiError::Timeout { attempts: 3 }, create);
+        let described = describe(&ApiError::Timeout { attempts: 3 }, sent);
         assert!(
-            described
-                .message
-                .contains("again with the same arguments is safe and returns that ticket"),
+            described.message.contains("may already exist")
+                && described
+                    .message
+                    .contains("idempotencyKey \"cstar-mcp-abc\""),
             "{}",
             described.message
         );
-        let described = describe(&status(400, "parameter_invalid", None), create);
+        assert_eq!(
+            described.body.idempotency_key.as_deref(),
+            Some("cstar-mcp-abc")
+        );
+        let refused = describe(&status(400, "parameter_invalid", None), sent);
         assert!(
-            !described.message.contains("may already exist"),
+            !refused.message.contains("may already exist"),
+            "{}",
+            refused.message
+        );
+        assert_eq!(refused.body.idempotency_key, None);
+        let never_sent = Context {
+            write: Some(Write::Create {
+                sent_with_key: None,
+            }),
+            ..Context::default()
+        };
+        let described = describe(&status(503, "service_unavailable", None), never_sent);
+        assert!(
+            !described.message.contains("may already exist")
+                && !described.message.contains("idempotencyKey"),
             "{}",
             described.message
         );

@@ -48,6 +48,12 @@ use exposure::{Exposure, ToolFilter};
 /// looks at HTTP itself.
 pub type KeySource = Arc<dyn Fn(&RequestContext<RoleServer>) -> Option<ApiKey> + Send + Sync>;
 
+/// How many requests that may call cStar (tool calls, resource reads,
+/// prompts, completions) one process serves at once, over every
+/// transport and thread; past it a request is refused with an error that
+/// says to retry, so memory stays bounded whatever the clients send.
+pub const MAX_CALLS_IN_FLIGHT: usize = 256;
+
 /// How often a slow call says it is still waiting, when the client asked
 /// for progress.
 const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -90,6 +96,9 @@ pub struct CstarServer {
     /// Shared, not copied: the HTTP transport clones the server for every
     /// request.
     tool_router: Arc<ToolRouter<CstarServer>>,
+    /// One permit per request in progress (`MAX_CALLS_IN_FLIGHT`), shared
+    /// by every clone.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl CstarServer {
@@ -122,6 +131,7 @@ impl CstarServer {
             key_source: None,
             exposures: Arc::new(exposures),
             tool_router: Arc::new(tool_router),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CALLS_IN_FLIGHT)),
         })
     }
 
@@ -208,6 +218,24 @@ impl CstarServer {
         router
     }
 
+    /// A place among the requests in progress, or the busy error that
+    /// says to retry.
+    fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy {
+                detail: format!("{MAX_CALLS_IN_FLIGHT} requests are in progress"),
+            })
+    }
+
+    /// `admit` for the requests answered as JSON-RPC errors when refused.
+    fn admit_request(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ErrorData> {
+        self.admit().map_err(|busy| {
+            ErrorData::internal_error(format!("{busy}; try again in a few seconds"), None)
+        })
+    }
+
     /// Runs one client call, giving up when the client cancels the request
     /// (the HTTP request is dropped with it) and wording any failure.
     async fn call<T>(
@@ -279,7 +307,7 @@ impl CstarServer {
             resource,
             list_tool,
             base_url: self.client.base_url(),
-            unknown_outcome: None,
+            write: None,
             key_place: match self.key_source {
                 Some(_) => KeyPlace::Header,
                 None => KeyPlace::Environment,
@@ -288,9 +316,9 @@ impl CstarServer {
     }
 
     /// The context of a write, saying what an unanswered attempt means.
-    fn write_context(&self, unknown_outcome: &'static str) -> Context<'_> {
+    fn write_context<'a>(&'a self, write: errors::Write<'a>) -> Context<'a> {
         Context {
-            unknown_outcome: Some(unknown_outcome),
+            write: Some(write),
             ..self.context(None, None)
         }
     }
@@ -317,9 +345,18 @@ impl ServerHandler for CstarServer {
             return Err(ErrorData::invalid_params("tool not found", None));
         };
         let name = tool.name.clone();
-        let response = match args::check_limits(&tool.input_schema, request.arguments.as_ref()) {
-            Err(error) => result::finish(error.into_result().into()),
-            Ok(()) => {
+        let admitted = self.admit();
+        let response = match (
+            admitted,
+            args::check_limits(&tool.input_schema, request.arguments.as_ref()),
+        ) {
+            (Err(busy), _) => result::finish(
+                describe(&busy, self.context(None, None))
+                    .into_result()
+                    .into(),
+            ),
+            (_, Err(error)) => result::finish(error.into_result().into()),
+            (Ok(_permit), Ok(())) => {
                 // Logs of the call carry the tool and the MCP request id.
                 let span =
                     tracing::info_span!("tool_call", tool = %name, mcp_request_id = %context.id);
@@ -373,6 +410,7 @@ impl ServerHandler for CstarServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
+        let _permit = self.admit_request()?;
         Box::pin(self.article_resources(request.and_then(|r| r.cursor), &context)).await
     }
 
@@ -381,6 +419,7 @@ impl ServerHandler for CstarServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        let _permit = self.admit_request()?;
         Box::pin(self.read(&request.uri, &context))
             .await
             .map(Into::into)
@@ -391,6 +430,7 @@ impl ServerHandler for CstarServer {
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
+        let _permit = self.admit_request()?;
         Box::pin(self.completions(&request.r#ref, &request.argument, &context)).await
     }
 
@@ -407,6 +447,7 @@ impl ServerHandler for CstarServer {
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        let _permit = self.admit_request()?;
         Box::pin(self.prompt(&request.name, request.arguments.as_ref(), &context))
             .await
             .map(Into::into)

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::CstarServer;
 use super::args::{self, Parameters};
 use super::budget;
-use super::errors::{CREATE_MAY_HAVE_HAPPENED, ToolError};
+use super::errors::{ToolError, Write, describe};
 use super::views::{Pagination, StoredTicket, TicketSummary, TicketView};
 use crate::api::models::{NewTicket, Priority, TicketQuery, TicketStatus};
 
@@ -116,8 +116,11 @@ pub struct CreateTicketParams {
 
 /// The ticket that was created.
 #[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CreatedTicket {
     pub ticket: StoredTicket,
+    // The key this create was sent with: the same arguments with this key return this ticket, never a second one (24 h).
+    pub idempotency_key: String,
 }
 
 const LIST_TOOL: &str = "cstar_list_tickets";
@@ -271,7 +274,7 @@ impl CstarServer {
         }))
     }
 
-    /// Create a support ticket. Only title is required; link a customer by customerId or name one with customerName, and optionally set priority, status, tags, internal notes and the first message. Returns the created ticket. Safe to retry with the same arguments: it never creates a duplicate.
+    /// Create a support ticket. Only title is required; link a customer by customerId or name one with customerName; optionally set priority, status, tags, internal notes and the first message. Returns the ticket and its idempotencyKey; if a failure says the ticket may exist, repeat it with the idempotencyKey it names: no duplicate is made.
     #[tool(
         name = "cstar_create_ticket",
         title = "Create a ticket",
@@ -324,15 +327,31 @@ impl CstarServer {
             initial_message: args::text(params.initial_message),
         };
         let idempotency_key = args::idempotency_key(params.idempotency_key)?;
-        let created = self
-            .call(
-                &context,
-                self.write_context(CREATE_MAY_HAVE_HAPPENED),
-                client.create_ticket(&ticket, idempotency_key.as_deref()),
-            )
+        // The create runs to its outcome even if this call is cancelled;
+        // only the wait for it is given up.
+        let outcome = self
+            .call(&context, self.context(None, None), async {
+                Ok(client
+                    .create_ticket(&ticket, idempotency_key.as_deref())
+                    .await)
+            })
             .await?;
-        Ok(Json(CreatedTicket {
-            ticket: StoredTicket::new(created),
-        }))
+        match outcome {
+            Ok(created) => Ok(Json(CreatedTicket {
+                ticket: StoredTicket::new(created.ticket),
+                idempotency_key: created.idempotency_key,
+            })),
+            Err(failure) => {
+                tracing::info!(
+                    code = failure.error.code(),
+                    status = failure.error.status(),
+                    "cStar create failed"
+                );
+                let write = Write::Create {
+                    sent_with_key: failure.sent_with_key.as_deref(),
+                };
+                Err(describe(&failure.error, self.write_context(write)))
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CstarServer;
 use super::args::{self, Parameters};
-use super::errors::{TRIGGER_MAY_HAVE_HAPPENED, ToolError};
+use super::errors::{ToolError, Write};
 use crate::events::{self, CATALOGUE, CATEGORIES};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -137,10 +137,14 @@ impl CstarServer {
                 ),
             ));
         }
+        // Team discovery fails before anything is triggered: its errors
+        // must not say the event may have been delivered.
+        self.call(&context, self.context(None, None), client.team_id())
+            .await?;
         let result = self
             .call(
                 &context,
-                self.write_context(TRIGGER_MAY_HAVE_HAPPENED),
+                self.write_context(Write::Trigger),
                 client.trigger_test_event(wanted),
             )
             .await?;

@@ -347,7 +347,8 @@ async fn create_ticket_returns_201_with_defaults_and_links_the_customer() {
             None,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .ticket;
     assert!(created.id.starts_with("tkt_"));
     assert_eq!(
         (created.status.as_str(), created.priority.as_str()),
@@ -528,7 +529,8 @@ async fn publishable_keys_read_but_never_write() {
             None,
         )
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .error;
     assert_eq!(status_of(error), (403, "publishable_key_write".into()));
     let error = client
         .trigger_test_event("ticket.created")
@@ -771,7 +773,8 @@ async fn live_and_test_data_never_mix() {
             None,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .ticket;
     assert_eq!(
         status_of(live.get_ticket(&created.id).await.unwrap_err()).0,
         404

@@ -1,8 +1,17 @@
 //! Exactly-once creates on every path: whatever fault follows a lost
 //! answer, over stdio or HTTP, the retry the error invites replays the
-//! original ticket instead of making a second one.
+//! original ticket instead of making a second one; a create that was sent
+//! runs to its outcome when its caller cancels or disconnects, and a
+//! retry meanwhile joins it; the key in a result finishes the job from
+//! another process.
 
+use std::time::Duration;
+
+use rmcp::ServiceExt;
+use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use super::harness::*;
 
@@ -191,4 +200,289 @@ async fn over_http_a_retry_in_a_new_request_replays_and_keys_never_mix() {
             .len(),
         1
     );
+}
+
+/// The POSTs the sandbox received, with their idempotency keys.
+async fn create_keys(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Vec<Value> {
+    requests(sandbox)
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/tickets"))
+        .map(|r| r["idempotencyKey"].clone())
+        .collect()
+}
+
+/// The binary over stdio, driven line by line, after the handshake.
+struct Stdio {
+    _child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Stdio {
+    async fn start(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Stdio {
+        let base_url = sandbox.base_url();
+        let mut child = binary(
+            &[],
+            &[
+                ("CSTAR_API_KEY", SECRET_TEST),
+                ("CSTAR_BASE_URL", &base_url),
+            ],
+        )
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+        let mut session = Stdio {
+            stdin: child.stdin.take().unwrap(),
+            stdout: BufReader::new(child.stdout.take().unwrap()).lines(),
+            _child: child,
+        };
+        session
+            .send(
+                json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": { "name": "test", "version": "1" } } }),
+            )
+            .await;
+        session.answer(0).await;
+        session
+            .send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+            .await;
+        session
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.stdin
+            .write_all(format!("{message}\n").as_bytes())
+            .await
+            .unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    async fn create(&mut self, id: i64, arguments: &Value, progress: bool) {
+        let mut params = json!({ "name": "cstar_create_ticket", "arguments": arguments });
+        if progress {
+            params["_meta"] = json!({ "progressToken": format!("p{id}") });
+        }
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params }))
+            .await;
+    }
+
+    async fn cancel(&mut self, id: i64) {
+        self.send(
+            json!({ "jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": { "requestId": id, "reason": "the user gave up" } }),
+        )
+        .await;
+    }
+
+    /// The answer to request `id`, skipping notifications and other ids.
+    async fn answer(&mut self, id: i64) -> Value {
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(20), self.stdout.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("no answer for {id}"))
+                .unwrap()
+                .expect("stdout open");
+            let message: Value = serde_json::from_str(&line).unwrap();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_create_runs_to_its_outcome_and_a_retry_makes_no_second_ticket() {
+    let sandbox = start_sandbox().await;
+    let mut stdio = Stdio::start(&sandbox).await;
+    // (progress token, retry while the first is still in flight)
+    let cases = [(false, true), (true, true), (false, false), (true, false)];
+    for (i, (progress, retry_in_flight)) in cases.into_iter().enumerate() {
+        let title = format!("Cancelled create {i}");
+        let arguments = json!({ "title": title, "tags": ["cancel"] });
+        fault(
+            &sandbox,
+            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
+        )
+        .await;
+        let first = 100 + 10 * i as i64;
+        stdio.create(first, &arguments, progress).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        stdio.cancel(first).await;
+        if !retry_in_flight {
+            // Past the delay: the cancelled create has landed unheard.
+            tokio::time::sleep(Duration::from_millis(2000)).await;
+        }
+        stdio.create(first + 1, &arguments, progress).await;
+        let answer = stdio.answer(first + 1).await;
+        let retried = &answer["result"]["structuredContent"];
+        assert!(retried["ticket"]["id"].is_string(), "case {i}: {answer}");
+        let stored = tickets_titled(&sandbox, &title).await;
+        assert_eq!(stored.len(), 1, "case {i}: {stored:#?}");
+        assert_eq!(stored[0]["id"], retried["ticket"]["id"], "case {i}");
+    }
+    let keys = create_keys(&sandbox).await;
+    assert!(!keys.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_http_caller_disconnects_still_makes_one_ticket() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &[]).await;
+    let retrying = http_client(&url, SECRET_TEST).await;
+    ok(&call(&retrying, "cstar_get_status", json!({})).await);
+    for (i, retry_in_flight) in [true, false].into_iter().enumerate() {
+        let title = format!("Disconnected create {i}");
+        let arguments = json!({ "title": title });
+        fault(
+            &sandbox,
+            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
+        )
+        .await;
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": { "name": "cstar_create_ticket", "arguments": arguments } });
+        // The client gives up and closes its connection mid-create.
+        let gave_up = reqwest::Client::new()
+            .post(&url)
+            .timeout(Duration::from_millis(400))
+            .header("authorization", format!("Bearer {SECRET_TEST}"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(body.to_string())
+            .send()
+            .await;
+        assert!(
+            gave_up.is_err(),
+            "case {i}: the call outlived the client's timeout"
+        );
+        if !retry_in_flight {
+            tokio::time::sleep(Duration::from_millis(2000)).await;
+        }
+        let retried = ok(&call(&retrying, "cstar_create_ticket", arguments).await);
+        let stored = tickets_titled(&sandbox, &title).await;
+        assert_eq!(stored.len(), 1, "case {i}: {stored:#?}");
+        assert_eq!(stored[0]["id"], retried["ticket"]["id"], "case {i}");
+    }
+}
+
+/// The binary as an rmcp client's child process.
+async fn binary_client(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> McpClient {
+    let base_url = sandbox.base_url();
+    let mut command = binary(
+        &[],
+        &[
+            ("CSTAR_API_KEY", SECRET_TEST),
+            ("CSTAR_BASE_URL", &base_url),
+        ],
+    );
+    command.stderr(std::process::Stdio::null());
+    ().serve(TokioChildProcess::new(command).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_key_from_an_unknown_outcome_finishes_the_create_after_a_restart() {
+    let sandbox = start_sandbox().await;
+    let first_process = binary_client(&sandbox).await;
+    fault(
+        &sandbox,
+        json!({ "method": "POST", "path": TICKETS, "fault": "commit_then_drop" }),
+    )
+    .await;
+    fault(
+        &sandbox,
+        json!({ "method": "POST", "path": TICKETS, "fault": "status", "status": 503, "retryAfter": 0, "times": 10 }),
+    )
+    .await;
+    let arguments = json!({ "title": "Across a restart", "priority": "high" });
+    let failed = call(&first_process, "cstar_create_ticket", arguments.clone()).await;
+    let message = error_text(&failed);
+    let key = error_body(&failed)["idempotencyKey"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no idempotencyKey in {failed:?}"))
+        .to_owned();
+    assert!(
+        message.contains("may already exist")
+            && message.contains(&format!("idempotencyKey \"{key}\"")),
+        "{message}"
+    );
+    first_process.cancel().await.unwrap();
+    clear_faults(&sandbox).await;
+
+    let second_process = binary_client(&sandbox).await;
+    let mut retry = arguments.clone();
+    retry["idempotencyKey"] = json!(key);
+    let finished = ok(&call(&second_process, "cstar_create_ticket", retry).await);
+    assert_eq!(finished["idempotencyKey"], json!(key));
+    let stored = tickets_titled(&sandbox, "Across a restart").await;
+    assert_eq!(stored.len(), 1, "{stored:#?}");
+    assert_eq!(stored[0]["id"], finished["ticket"]["id"]);
+    // Without the key, a new process has no memory: the text never
+    // promised otherwise, and the key is what it told the model to use.
+    second_process.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn identical_creates_at_once_share_one_request_and_one_ticket() {
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    ok(&call(&client, "cstar_get_status", json!({})).await);
+    fault(
+        &sandbox,
+        json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 500, "times": 1 }),
+    )
+    .await;
+    let arguments = json!({ "title": "Twice at once", "tags": ["twin"] });
+    let (a, b, c) = tokio::join!(
+        call(&client, "cstar_create_ticket", arguments.clone()),
+        call(&client, "cstar_create_ticket", arguments.clone()),
+        call(&client, "cstar_create_ticket", arguments.clone()),
+    );
+    let (a, b, c) = (ok(&a), ok(&b), ok(&c));
+    assert_eq!(a["ticket"]["id"], b["ticket"]["id"]);
+    assert_eq!(a["ticket"]["id"], c["ticket"]["id"]);
+    assert_eq!(a["idempotencyKey"], b["idempotencyKey"]);
+    assert_eq!(create_keys(&sandbox).await.len(), 1, "one request was sent");
+    assert_eq!(tickets_titled(&sandbox, "Twice at once").await.len(), 1);
+    // Once settled and heard, the next identical create is a new ticket.
+    let later = ok(&call(&client, "cstar_create_ticket", arguments).await);
+    assert_ne!(later["ticket"]["id"], a["ticket"]["id"]);
+    assert_ne!(later["idempotencyKey"], a["idempotencyKey"]);
+}
+
+#[tokio::test]
+async fn a_create_refused_before_sending_never_says_the_ticket_may_exist() {
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    // Team discovery fails: nothing was sent, so nothing can exist.
+    fault(
+        &sandbox,
+        json!({ "path": "/api/v1/auth/whoami", "fault": "status", "status": 503, "retryAfter": 0, "times": 10 }),
+    )
+    .await;
+    let failed = call(
+        &client,
+        "cstar_create_ticket",
+        json!({ "title": "Never sent" }),
+    )
+    .await;
+    let message = error_text(&failed);
+    assert!(message.contains("503"), "{message}");
+    assert!(
+        !message.contains("may already exist") && !message.contains("idempotencyKey"),
+        "{message}"
+    );
+    assert_eq!(error_body(&failed)["idempotencyKey"], Value::Null);
+    let triggered = call(
+        &client,
+        "cstar_trigger_webhook",
+        json!({ "event": "ticket.created" }),
+    )
+    .await;
+    let message = error_text(&triggered);
+    assert!(!message.contains("may have been delivered"), "{message}");
+    assert!(create_keys(&sandbox).await.is_empty());
 }

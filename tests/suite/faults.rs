@@ -14,7 +14,7 @@ type Expectation = fn(&ApiError) -> bool;
 
 const TICKETS: &str = "/api/v1/teams/*/tickets";
 
-async fn warmed(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Client {
+async fn warmed(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> std::sync::Arc<Client> {
     let client = client(sandbox, SECRET_TEST);
     client.team_id().await.unwrap();
     client
@@ -273,7 +273,8 @@ async fn a_lost_create_answer_still_makes_exactly_one_ticket() {
             None,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .ticket;
     let posts: Vec<_> = requests(&sandbox)
         .await
         .into_iter()

@@ -40,8 +40,8 @@ pub fn fast_config(base_url: &str, key: Option<&str>) -> ClientConfig {
     config
 }
 
-pub fn client(sandbox: &RunningSandbox, key: &str) -> Client {
-    Client::new(fast_config(&sandbox.base_url(), Some(key))).unwrap()
+pub fn client(sandbox: &RunningSandbox, key: &str) -> Arc<Client> {
+    Arc::new(Client::new(fast_config(&sandbox.base_url(), Some(key))).unwrap())
 }
 
 /// POSTs a JSON body to the sandbox's control API.

@@ -210,7 +210,8 @@ async fn two_hundred_creates_with_lost_answers_make_two_hundred_tickets() {
     for index in 0..200 {
         let arguments = json!({ "title": format!("Exactly once #{index}") });
         let mut outcome = call(&client, "cstar_create_ticket", arguments.clone()).await;
-        // An agent retries a retryable failure with the same arguments.
+        // An agent retries a retryable failure as the error says: the same
+        // arguments and the idempotencyKey it names.
         while outcome.is_error == Some(true) {
             tool_errors += 1;
             assert_eq!(
@@ -220,11 +221,13 @@ async fn two_hundred_creates_with_lost_answers_make_two_hundred_tickets() {
                 text(&outcome)
             );
             assert!(
-                text(&outcome).contains("same arguments is safe"),
+                text(&outcome).contains("same arguments and idempotencyKey"),
                 "{}",
                 text(&outcome)
             );
-            outcome = call(&client, "cstar_create_ticket", arguments.clone()).await;
+            let mut retry = arguments.clone();
+            retry["idempotencyKey"] = error_body(&outcome)["idempotencyKey"].clone();
+            outcome = call(&client, "cstar_create_ticket", retry).await;
         }
         let id = ok(&outcome)["ticket"]["id"].as_str().unwrap().to_owned();
         assert!(created.insert(id), "a create returned an existing ticket");

@@ -254,7 +254,8 @@ async fn write_tools_return_schema_valid_results() {
     )
     .await;
     insta::assert_json_snapshot!("create_ticket", created, {
-        ".ticket.id" => "[id]", ".ticket.createdAt" => "[time]", ".ticket.updatedAt" => "[time]"
+        ".ticket.id" => "[id]", ".ticket.createdAt" => "[time]", ".ticket.updatedAt" => "[time]",
+        ".idempotencyKey" => "[key]"
     });
     let id = created["ticket"]["id"].as_str().unwrap();
     let read = checked(&client, "cstar_get_ticket", json!({ "ticketId": id })).await;

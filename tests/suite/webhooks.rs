@@ -181,7 +181,8 @@ async fn a_created_ticket_is_delivered_signed_as_documented() {
             None,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .ticket;
     let delivery = receiver.wait_for(1).await.remove(0);
     let event = delivery.json();
     assert_eq!(event["type"], "ticket.created");
