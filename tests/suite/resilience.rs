@@ -317,3 +317,47 @@ async fn rate_limits_are_waited_out_or_reported_and_never_hammered() {
         "a short Retry-After is waited out"
     );
 }
+
+#[tokio::test]
+async fn calls_past_the_process_cap_are_refused_retryably_and_serving_goes_on() {
+    let cap = cstar_mcp::tools::MAX_CALLS_IN_FLIGHT;
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    ok(&call(&client, "cstar_get_status", json!({})).await);
+    fault(
+        &sandbox,
+        json!({ "path": "*/tickets", "fault": "delay", "ms": 600, "times": 10_000 }),
+    )
+    .await;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..cap + 40 {
+        let peer = client.peer().clone();
+        calls.spawn(async move {
+            let arguments = json!({ "pageSize": 1 }).as_object().cloned();
+            peer.call_tool(
+                rmcp::model::CallToolRequestParams::new("cstar_list_tickets")
+                    .with_arguments(arguments.unwrap_or_default()),
+            )
+            .await
+            .unwrap()
+        });
+    }
+    let outcomes = calls.join_all().await;
+    let busy: Vec<_> = outcomes
+        .iter()
+        .filter(|outcome| outcome.is_error == Some(true))
+        .collect();
+    assert!(
+        busy.len() >= 40 && outcomes.len() - busy.len() <= cap,
+        "{} refused of {}",
+        busy.len(),
+        outcomes.len()
+    );
+    assert!(every(&busy, |refused| {
+        let body = error_body(refused);
+        body["code"] == "server_busy" && body["retryable"] == true
+    }));
+    // The places free up as the calls end.
+    let served = call(&client, "cstar_list_tickets", json!({ "pageSize": 1 })).await;
+    assert_eq!(ok(&served)["tickets"].as_array().map(Vec::len), Some(1));
+}
