@@ -40,6 +40,7 @@ use crate::cli::{HttpConfig, HttpLimits, ServeConfig};
 use crate::process::{shutdown_signal, write_stdout};
 use crate::setup;
 use crate::tools::CstarServer;
+use crate::tools::egress::Egress;
 pub use gate::MAX_BODY_BYTES;
 use gate::{Gate, InFlight, RequestKey};
 use origins::AllowedHosts;
@@ -166,7 +167,7 @@ impl Shared {
             .with_max_request_body_bytes(MAX_BODY_BYTES)
             .with_cancellation_token(self.mcp_stop.child_token());
         let service = StreamableHttpService::new(
-            move || Ok(server.clone()),
+            move || Ok(Egress(server.clone())),
             Arc::new(NeverSessionManager::default()),
             mcp_config,
         );

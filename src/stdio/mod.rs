@@ -12,6 +12,7 @@ use crate::api::secret::ApiKey;
 use crate::cli::ServeConfig;
 use crate::process::shutdown_signal;
 use crate::setup;
+use crate::tools::egress::Egress;
 
 /// Serves MCP on stdin/stdout until stdin closes or a signal arrives.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
@@ -32,7 +33,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Listen for signals before the handshake, so an early SIGTERM is clean too.
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let running = tokio::select! {
-        served = server.serve(stdio_transport()) => match served {
+        served = Egress(server).serve(stdio_transport()) => match served {
             Ok(running) => running,
             Err(error) => {
                 // stdin closed before the handshake finished: a normal way to stop.

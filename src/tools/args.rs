@@ -127,17 +127,9 @@ fn check_value(name: &str, property: &Map<String, Value>, value: &Value) -> Resu
     Ok(())
 }
 
-/// A short, single-line prefix of a value for an error message.
+/// A value the caller sent, as an error quotes it.
 pub fn quote(text: &str) -> String {
-    let mut quoted: String = text
-        .chars()
-        .take(QUOTED)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(QUOTED).is_some() {
-        quoted.push('…');
-    }
-    quoted
+    super::fit::quote(text, QUOTED)
 }
 
 /// An optional text, trimmed; `None` when blank. Its length was checked

@@ -1,6 +1,6 @@
-//! The result budget: no tool result's text exceeds `RESULT_BUDGET` bytes
-//! (about 20,000 tokens), whatever cStar holds, so clients such as Claude
-//! Code never cut a result in the middle.
+//! How tools shape a result to fit `RESULT_BUDGET` with marks that say how
+//! to read the rest; the egress then holds every message to
+//! `egress::MESSAGE_BUDGET` on the bytes that leave, whatever the data.
 //!
 //! - Long texts are cut at a documented length with an explicit marker
 //!   (`truncated: true` and the full length): message bodies at
@@ -13,8 +13,9 @@
 
 use serde::Serialize;
 
-/// The most bytes a tool result's text may take.
-pub const RESULT_BUDGET: usize = 80_000;
+/// The bytes a tool aims its result at: the egress's budget, less room
+/// for what cleaning spells out.
+pub const RESULT_BUDGET: usize = super::egress::MESSAGE_BUDGET - 4_000;
 /// Where a message body is cut, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 8_000;
 /// Where an article body is cut, in characters.
@@ -139,8 +140,8 @@ mod tests {
         let items: Vec<String> = (0..100).map(|_| "x".repeat(2_000)).collect();
         let (kept, lowered) = fitting_page(items, 3, 100);
         let lowered = lowered.unwrap();
-        assert_eq!(kept.len(), 25);
-        assert_eq!((lowered.page, lowered.page_size), (9, 25), "items 200..225");
+        assert_eq!(kept.len(), 10);
+        assert_eq!((lowered.page, lowered.page_size), (21, 10), "items 200..210");
         let small: Vec<String> = (0..10).map(|_| "x".into()).collect();
         assert_eq!(fitting_page(small, 1, 10).1, None);
     }
@@ -151,6 +152,6 @@ mod tests {
         let from = thread_tail(&sizes, 1_000).unwrap();
         assert!(from > 100 && from < 200, "{from}");
         assert_eq!(thread_tail(&sizes[..10], 1_000), None);
-        assert_eq!(thread_window(&sizes, 5, 1_000), 78);
+        assert_eq!(thread_window(&sizes, 5, 1_000), 32);
     }
 }

@@ -12,6 +12,7 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use serde::Serialize;
 
+use super::fit::quote;
 use crate::api::ApiError;
 
 /// The machine-readable half of a tool error.
@@ -89,7 +90,7 @@ impl ToolError {
             .unwrap_or(message);
         let hint = "Check the tool's input schema and call again.";
         ToolError {
-            message: format!("{}. {hint}", shorten(message.trim_end_matches('.'), 300)),
+            message: format!("{}. {hint}", quote(message.trim_end_matches('.'), 300)),
             body: Box::new(ErrorBody::local("invalid_argument", false, hint.into())),
         }
     }
@@ -108,15 +109,6 @@ impl ToolError {
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
         Ok(self.into_result().into())
-    }
-}
-
-/// At most `max` characters of `text`, marked when cut, so no error echoes
-/// a long input back.
-pub fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
-        None => text.to_owned(),
     }
 }
 
@@ -190,6 +182,11 @@ impl KeyPlace {
     }
 }
 
+/// How much of cStar's own error message an error quotes.
+const QUOTED_MESSAGE_CHARS: usize = 500;
+/// How much of cStar's error code or parameter name an error quotes.
+const QUOTED_CODE_CHARS: usize = 60;
+
 /// What cStar's keys look like, as `ApiKey::kind` accepts them.
 const KEY_SHAPE: &str = "Keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_' (cStar issues 32).";
 
@@ -234,7 +231,9 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             None,
         ),
         ApiError::Status(status) => {
-            let code = status.code.as_deref().unwrap_or("error");
+            // cStar's words are quoted, never echoed whole.
+            let code = quote(status.code.as_deref().unwrap_or("error"), QUOTED_CODE_CHARS);
+            let said = quote(&status.message, QUOTED_MESSAGE_CHARS);
             let attempts = if status.attempts > 1 {
                 format!(" after {} attempts", status.attempts)
             } else {
@@ -242,7 +241,7 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             };
             match status.status {
                 401 => (
-                    format!("cStar rejected the API key (401 {code}{request}): {}", status.message),
+                    format!("cStar rejected the API key (401 {code}{request}): {said}"),
                     format!(
                         "{} Keys are under Settings > API Keys in the cStar dashboard.",
                         context.key_place.send_key("a valid key")
@@ -260,7 +259,7 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
                     None,
                 ),
                 403 => (
-                    format!("cStar refused access (403 {code}{request}): {}", status.message),
+                    format!("cStar refused access (403 {code}{request}): {said}"),
                     match context.key_place {
                         KeyPlace::Environment => "The key lacks permission for this. Use a secret key of the right team (check CSTAR_TEAM_ID, or unset it to use the key's own team).".to_owned(),
                         KeyPlace::Header => "The key lacks permission for this. Use a secret key of the team this server serves.".to_owned(),
@@ -291,7 +290,7 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
                     None,
                 ),
                 409 => (
-                    format!("cStar reported a conflict (409 {code}{request}): {}", status.message),
+                    format!("cStar reported a conflict (409 {code}{request}): {said}"),
                     "Nothing was changed by this call. Check whether the first attempt already succeeded before calling again.".to_owned(),
                     false,
                     None,
@@ -310,15 +309,15 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
                     )
                 }
                 500..=599 => (
-                    format!("cStar is unavailable ({} {code}{attempts}{request}): {}", status.status, status.message),
+                    format!("cStar is unavailable ({} {code}{attempts}{request}): {said}", status.status),
                     "This is on cStar's side. Try again in a minute; if it persists, check https://www.cstar.help status and quote the request id.".to_owned(),
                     true,
                     status.retry_after.map(|d| d.as_secs()),
                 ),
                 _ => {
-                    let param = status.param.as_deref().map(|p| format!(" on '{p}'")).unwrap_or_default();
+                    let param = status.param.as_deref().map(|p| format!(" on '{}'", quote(p, QUOTED_CODE_CHARS))).unwrap_or_default();
                     (
-                        format!("cStar refused the request ({} {code}{param}{request}): {}", status.status, status.message),
+                        format!("cStar refused the request ({} {code}{param}{request}): {said}", status.status),
                         "Fix the argument named above and call again.".to_owned(),
                         false,
                         None,
@@ -339,13 +338,13 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             None,
         ),
         ApiError::Network { attempts, detail } => (
-            format!("Could not reach cStar at {} ({attempts} attempts): {detail}.", context.base_url),
+            format!("Could not reach cStar at {} ({attempts} attempts): {}.", context.base_url, quote(detail, QUOTED_MESSAGE_CHARS)),
             "Check the network connection and CSTAR_BASE_URL, then try again.".to_owned(),
             true,
             None,
         ),
         ApiError::Decode { status, detail, .. } => (
-            format!("cStar answered {status} with a body this server could not read{request}: {detail}."),
+            format!("cStar answered {status} with a body this server could not read{request}: {}.", quote(detail, QUOTED_MESSAGE_CHARS)),
             "This may be a proxy or a temporary fault. Try again; if it persists, report it with the request id.".to_owned(),
             true,
             None,

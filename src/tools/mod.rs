@@ -10,8 +10,10 @@ mod args;
 mod articles;
 mod budget;
 mod customers;
+pub mod egress;
 pub mod errors;
 pub mod exposure;
+pub mod fit;
 mod prompts;
 mod resources;
 mod result;
@@ -67,7 +69,7 @@ fn progress_reporter(request: &RequestContext<RoleServer>) -> Option<api::progre
     Some(Arc::new(move |message: String| {
         let step = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let params = ProgressNotificationParam::new(token.clone(), f64::from(step))
-            .with_message(crate::tools::sanitize::clean(&message).into_owned());
+            .with_message(egress::text(&message, 300));
         let peer = peer.clone();
         tokio::spawn(async move {
             if let Err(error) = peer.notify_progress(params).await {

@@ -1,10 +1,7 @@
-//! The boundary every tool result crosses on its way to the client.
-//!
-//! Whatever a tool returns (a structured result, one of our worded errors,
-//! or rmcp's own argument error) is finished here: every string is cleaned
-//! of hidden text (`sanitize`), and every error carries the same JSON error
-//! block. Tools therefore never clean fields one by one, and a field added
-//! later cannot slip past.
+//! How tool results are built: structured results with their text twin,
+//! and every error with the same JSON error block (rmcp's own argument
+//! errors are worded like ours here). Cleaning and bounding happen later,
+//! at the egress, for every message alike.
 //!
 //! Tools return their structured results as `Json<T>`: like rmcp's, but the
 //! text twin is written with serde_json's buffer writer, not through
@@ -16,7 +13,6 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use serde_json::Value;
 
 use super::errors::ToolError;
-use super::sanitize::{clean, clean_value};
 
 /// A tool's structured result. rmcp's tool macro publishes the output
 /// schema of `T` for any return type named `Json<T>`.
@@ -42,38 +38,19 @@ fn text_twin(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// Cleans a finished call's result and gives every error its JSON block.
+/// Gives every error of a finished call its JSON block.
 pub fn finish(response: CallToolResponse) -> CallToolResponse {
-    let CallToolResponse::Complete(result) = response else {
-        return response;
-    };
-    CallToolResponse::Complete(finish_result(result))
-}
-
-fn finish_result(mut result: CallToolResult) -> CallToolResult {
-    if result.is_error == Some(true) {
-        if result.content.len() == 1 {
+    match response {
+        CallToolResponse::Complete(result)
+            if result.is_error == Some(true) && result.content.len() == 1 =>
+        {
             // rmcp's own failure (arguments that did not parse): word it
             // like every other error, with the JSON block.
             let message = text_of(&result.content[0]);
-            return finish_result(ToolError::from_rmcp(&message).into_result());
+            ToolError::from_rmcp(&message).into_result().into()
         }
-        for block in &mut result.content {
-            if let ContentBlock::Text(text) = block
-                && let std::borrow::Cow::Owned(cleaned) = clean(&text.text)
-            {
-                text.text = cleaned;
-            }
-        }
-        return result;
+        other => other,
     }
-    // The text twin is written again only when cleaning changed something.
-    if let Some(value) = result.structured_content.as_mut()
-        && clean_value(value)
-    {
-        result.content = vec![ContentBlock::text(text_twin(value))];
-    }
-    result
 }
 
 /// `ok`, or the error code of a failed call (for metrics).
@@ -106,17 +83,6 @@ fn text_of(block: &ContentBlock) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn structured_results_are_cleaned_in_both_forms() {
-        let result = CallToolResult::structured(json!({"a": {"b": ["x\u{200B}y"]}}));
-        let CallToolResponse::Complete(done) = finish(result.into()) else {
-            panic!("complete");
-        };
-        assert_eq!(done.structured_content, Some(json!({"a": {"b": ["xy"]}})));
-        assert_eq!(text_of(&done.content[0]), r#"{"a":{"b":["xy"]}}"#);
-    }
 
     #[test]
     fn argument_errors_get_the_json_block() {

@@ -64,6 +64,11 @@ pub fn clean(text: &str) -> Cow<'_, str> {
             index += length + 1;
             continue;
         }
+        if let Some(length) = escape_sequence(&chars[index..]) {
+            // A terminal escape goes whole, not only its ESC.
+            index += length;
+            continue;
+        }
         let keep = !is_suspect(c) || renders(c, previous, base, next);
         if keep {
             out.push(c);
@@ -77,12 +82,67 @@ pub fn clean(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Cleans every string in a serialized result, object keys included, and
-/// drops `null`s, so results match their published schemas. True when
-/// anything changed. A tag that
-/// cleaning would change is shown with its hidden characters spelled out
-/// (`vip<U+200B>`), which both says so and stays usable as a tag filter
-/// (see `unescape`).
+const ESC: char = '\u{1B}';
+const BEL: char = '\u{7}';
+/// The 8-bit string terminator.
+const ST: char = '\u{9C}';
+/// The longest escape sequence removed whole; past it, a sequence that
+/// never ends loses only its introducer.
+const MAX_ESCAPE_CHARS: usize = 4_096;
+
+/// How many characters the terminal escape sequence at the start of
+/// `chars` takes (ECMA-48: CSI, OSC and the other control strings, and
+/// two-character escapes), if one starts there.
+fn escape_sequence(chars: &[char]) -> Option<usize> {
+    let (body, introducer) = match chars {
+        [ESC, '[', ..] => (Body::Csi, 2),
+        [ESC, ']' | 'P' | 'X' | '^' | '_', ..] => (Body::String, 2),
+        [ESC, next, ..] if (' '..='~').contains(next) => (Body::Escape, 1),
+        ['\u{9B}', ..] => (Body::Csi, 1),
+        ['\u{90}' | '\u{98}' | '\u{9D}' | '\u{9E}' | '\u{9F}', ..] => (Body::String, 1),
+        _ => return None,
+    };
+    let rest = chars.get(introducer..)?;
+    let body_length = match body {
+        // Parameters and intermediates, then one final byte.
+        Body::Csi => rest
+            .iter()
+            .take(MAX_ESCAPE_CHARS)
+            .position(|c| ('@'..='~').contains(c))
+            .filter(|&end| rest[..end].iter().all(|c| (' '..='?').contains(c)))
+            .map(|end| end + 1),
+        // Intermediates, then one final byte.
+        Body::Escape => rest
+            .iter()
+            .position(|c| !(' '..='/').contains(c))
+            .filter(|&end| rest.get(end).is_some_and(|c| ('0'..='~').contains(c)))
+            .map(|end| end + 1),
+        // Any text up to BEL or ST (ESC \\).
+        Body::String => rest
+            .iter()
+            .take(MAX_ESCAPE_CHARS)
+            .enumerate()
+            .find_map(|(at, c)| match c {
+                &BEL | &ST => Some(at + 1),
+                &ESC if rest.get(at + 1) == Some(&'\\') => Some(at + 2),
+                _ => None,
+            }),
+    };
+    Some(introducer + body_length.unwrap_or(0))
+}
+
+/// What follows an escape's introducer.
+enum Body {
+    Csi,
+    Escape,
+    String,
+}
+
+/// Cleans every string in a serialized result, and drops `null`s, so
+/// results match their published schemas. True when anything changed. A
+/// tag or an object key that cleaning would change is shown with its
+/// hidden characters spelled out (`vip<U+200B>`), which says so, stays
+/// usable as a tag filter (see `unescape`), and never makes two keys one.
 pub fn clean_value(value: &mut Value) -> bool {
     match value {
         Value::String(text) => match clean(text) {
@@ -121,8 +181,14 @@ pub fn clean_value(value: &mut Value) -> bool {
                 .cloned()
                 .collect();
             for key in hidden_in_keys {
+                // Spelled out like a tag, so it never takes the place of
+                // the key it would otherwise read as.
                 if let Some(item) = map.remove(&key) {
-                    map.insert(clean(&key).into_owned(), item);
+                    let mut spelled = Value::String(key);
+                    spell_out_hidden(&mut spelled);
+                    if let Value::String(spelled) = spelled {
+                        super::fit::insert_unique(map, spelled, item);
+                    }
                 }
                 changed = true;
             }
@@ -372,11 +438,12 @@ mod tests {
         let is_hidden = |c: char| hidden.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c));
         let (mut removed, mut kept) = (0, 0);
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
-            // Between two Latin letters nothing hidden can render.
-            let text = format!("a{c}b");
+            // Between two Latin letters nothing hidden can render (the
+            // second is not ASCII, so no escape sequence can take it).
+            let text = format!("a{c}é");
             let cleaned = clean(&text);
             if is_hidden(c) {
-                assert_eq!(cleaned, "ab", "U+{:04X} should be removed", c as u32);
+                assert_eq!(cleaned, "aé", "U+{:04X} should be removed", c as u32);
                 removed += 1;
             } else {
                 assert_eq!(cleaned, text, "U+{:04X} should be kept", c as u32);
@@ -399,10 +466,46 @@ mod tests {
         assert!(clean_value(&mut value));
         assert_eq!(
             value,
-            json!({"title": "ab", "metadata": {"key": ["xy"]}, "tags": ["vip<U+200B>", "plain"]})
+            json!({"title": "ab", "metadata": {"k<U+202E>ey": ["xy"]}, "tags": ["vip<U+200B>", "plain"]})
         );
         assert_eq!(unescape("vip<U+200B>"), "vip\u{200B}");
         assert_eq!(unescape("a<U+0041>"), "a<U+0041>");
         assert_eq!(unescape("<U+"), "<U+");
+    }
+}
+
+#[cfg(test)]
+mod escapes_and_keys {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn terminal_escape_sequences_go_whole() {
+        let cases = [
+            ("\u{1b}[31mred\u{1b}[0m", "red"),
+            ("\u{1b}[1;38;5;196mbold", "bold"),
+            ("\u{9b}31mcsi8", "csi8"),
+            ("\u{1b}]8;;https://evil.example\u{1b}\\link\u{1b}]8;;\u{1b}\\", "link"),
+            ("\u{1b}]0;title\u{7}after", "after"),
+            ("\u{1b}Pdcs data\u{1b}\\x", "x"),
+            ("\u{1b}(Bcharset", "charset"),
+            ("\u{1b}7save\u{1b}8", "save"),
+            ("keep [31m as typed", "keep [31m as typed"),
+            ("lone \u{1b}", "lone "),
+        ];
+        for (text, cleaned) in cases {
+            assert_eq!(clean(text), cleaned, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_that_cleaning_changes_never_replaces_another() {
+        let mut value = json!({ "tier": "free", "ti\u{200b}er": "vip", "ti\u{200c}er": "gold" });
+        assert!(clean_value(&mut value));
+        let map = value.as_object().unwrap();
+        assert_eq!(map.len(), 3, "{value}");
+        assert_eq!(map["tier"], "free");
+        assert_eq!(map["ti<U+200B>er"], "vip");
+        assert_eq!(map["ti<U+200C>er"], "gold");
     }
 }

@@ -10,6 +10,7 @@ use cstar_mcp::api::secret::ApiKey;
 use cstar_mcp::api::{Client, ClientConfig};
 use cstar_mcp::sandbox::{self, RunningSandbox};
 use cstar_mcp::tools::CstarServer;
+use cstar_mcp::tools::egress::Egress;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
@@ -119,7 +120,7 @@ pub type McpClient = RunningService<RoleClient, ()>;
 
 /// An MCP client talking to a `CstarServer` in this process over a pipe.
 pub async fn mcp(config: ClientConfig) -> McpClient {
-    let server = CstarServer::new(Arc::new(Client::new(config).unwrap()));
+    let server = Egress(CstarServer::new(Arc::new(Client::new(config).unwrap())));
     let (server_side, client_side) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_side).await {

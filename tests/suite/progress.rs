@@ -42,7 +42,10 @@ async fn listening_client(
     let server = CstarServer::new(Arc::new(Client::new(config).unwrap()));
     let (server_side, client_side) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_side).await {
+        if let Ok(running) = cstar_mcp::tools::egress::Egress(server)
+            .serve(server_side)
+            .await
+        {
             let _ = running.waiting().await;
         }
     });
@@ -125,7 +128,10 @@ async fn without_a_progress_token_nothing_is_sent() {
     ));
     let (server_side, client_side) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_side).await {
+        if let Ok(running) = cstar_mcp::tools::egress::Egress(server)
+            .serve(server_side)
+            .await
+        {
             let _ = running.waiting().await;
         }
     });

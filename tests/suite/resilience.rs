@@ -326,7 +326,7 @@ async fn calls_past_the_process_cap_are_refused_retryably_and_serving_goes_on() 
     ok(&call(&client, "cstar_get_status", json!({})).await);
     fault(
         &sandbox,
-        json!({ "path": "*/tickets", "fault": "delay", "ms": 600, "times": 10_000 }),
+        json!({ "path": "*/tickets", "fault": "delay", "ms": 3000, "times": 10_000 }),
     )
     .await;
     let mut calls = tokio::task::JoinSet::new();

@@ -311,7 +311,10 @@ async fn read_only_mode_keeps_resources_and_a_rejected_key_is_a_clear_error() {
     let server = CstarServer::with_filter(api, &filter).unwrap();
     let (server_side, client_side) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_side).await {
+        if let Ok(running) = cstar_mcp::tools::egress::Egress(server)
+            .serve(server_side)
+            .await
+        {
             let _ = running.waiting().await;
         }
     });

@@ -1,0 +1,217 @@
+//! The one egress: every answer the server sends a client passes here,
+//! whatever the transport, and is cleaned and bounded on the bytes that
+//! leave.
+//!
+//! `Egress` wraps the MCP server that both transports run, so tool
+//! results, their errors, resource reads, prompts, completion values,
+//! lists and the JSON-RPC errors of every method cross it. Progress text
+//! crosses `text`; the HTTP transport's own error bodies cross `quote`.
+//! There:
+//! - every string, object keys included, is cleaned of hidden text and
+//!   escape sequences (`sanitize`); a key that cleaning changes is spelled
+//!   out and never replaces another;
+//! - the whole message is fitted into `MESSAGE_BUDGET` bytes of JSON
+//!   (`fit`), field by field, each cut marked.
+//! Tools still shape their results to fit (lowered pages, thread windows,
+//! cut bodies with a way to read the rest); this is the guarantee behind
+//! them, for data of any shape.
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams,
+    CompleteResult, ContentBlock, ErrorData, GetPromptRequestParams, GetPromptResponse,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::fit::{cut_text, fit_value, quote};
+use super::sanitize::{clean, clean_value};
+
+/// The most bytes of JSON one result may take: below the 50,000
+/// characters where Claude Code saves a result to a file, and the
+/// 48,000 bytes past which Codex CLI cuts the middle out, with margin
+/// (about 10,000 tokens).
+pub const MESSAGE_BUDGET: usize = 38_000;
+
+/// The most characters of a JSON-RPC error's message.
+const ERROR_MESSAGE_CHARS: usize = 1_000;
+
+/// The most bytes of a JSON-RPC error's data.
+const ERROR_DATA_BUDGET: usize = 4_000;
+
+/// The MCP server with every answer sent through the egress. It stands
+/// for the server it wraps in every method that server implements; the
+/// others keep rmcp's defaults, which carry no data.
+#[derive(Clone)]
+pub struct Egress<S>(pub S);
+
+impl<S: ServerHandler> ServerHandler for Egress<S> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        match self.0.call_tool(request, context).await {
+            Ok(CallToolResponse::Complete(result)) => Ok(finish_call(result).into()),
+            other => other.map_err(finish_error),
+        }
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        self.0.list_tools(request, context).await.map_err(finish_error)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.0.get_tool(name)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        finish(self.0.list_resource_templates(request, context).await)
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        finish(self.0.list_resources(request, context).await)
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        match self.0.read_resource(request, context).await {
+            Ok(ReadResourceResponse::Complete(read)) => Ok(through_json(read).into()),
+            other => other.map_err(finish_error),
+        }
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        finish(self.0.complete(request, context).await)
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        finish(self.0.list_prompts(request, context).await)
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        match self.0.get_prompt(request, context).await {
+            Ok(GetPromptResponse::Complete(prompt)) => Ok(through_json(prompt).into()),
+            other => other.map_err(finish_error),
+        }
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        self.0.get_info()
+    }
+}
+
+/// A result or error of a handler method, cleaned and fitted.
+fn finish<T: Serialize + DeserializeOwned>(answer: Result<T, ErrorData>) -> Result<T, ErrorData> {
+    answer.map(through_json).map_err(finish_error)
+}
+
+/// A JSON-RPC error, cleaned and bounded.
+fn finish_error(mut error: ErrorData) -> ErrorData {
+    let message = quote(&clean(&error.message), ERROR_MESSAGE_CHARS);
+    if message != error.message {
+        error.message = message.into();
+    }
+    if let Some(data) = error.data.as_mut() {
+        clean_value(data);
+        fit_value(data, ERROR_DATA_BUDGET);
+    }
+    error
+}
+
+/// Text the server sends outside a result (progress messages).
+pub fn text(text: &str, max_chars: usize) -> String {
+    quote(&clean(text), max_chars)
+}
+
+/// A tool result: its structured content cleaned and fitted, its text twin
+/// rewritten when that changed it; an error's text blocks likewise.
+fn finish_call(mut result: CallToolResult) -> CallToolResult {
+    let structured = result.structured_content.as_mut().map(|value| {
+        let cleaned = clean_value(value);
+        let twin_size = match (&result.content[..], cleaned) {
+            ([ContentBlock::Text(twin)], false) => twin.text.len(),
+            _ => super::budget::size_of(value),
+        };
+        let fitted = twin_size > MESSAGE_BUDGET && fit_value(value, MESSAGE_BUDGET);
+        cleaned || fitted
+    });
+    match structured {
+        Some(true) => {
+            let value = result.structured_content.as_ref();
+            let twin = value
+                .and_then(|value| serde_json::to_string(value).ok())
+                .unwrap_or_default();
+            result.content = vec![ContentBlock::text(twin)];
+        }
+        Some(false) => {}
+        None => {
+            let share = MESSAGE_BUDGET / result.content.len().max(1);
+            for block in &mut result.content {
+                if let ContentBlock::Text(text) = block {
+                    text.text = finish_text_block(&text.text, share);
+                }
+            }
+        }
+    }
+    result
+}
+
+/// One text block of an unstructured result (an error's sentence or its
+/// JSON body), cleaned and fitted into `budget` bytes.
+fn finish_text_block(text: &str, budget: usize) -> String {
+    if text.starts_with('{')
+        && let Ok(mut value) = serde_json::from_str::<Value>(text)
+    {
+        let changed = clean_value(&mut value) | fit_value(&mut value, budget);
+        if !changed {
+            return text.to_owned();
+        }
+        return serde_json::to_string(&value).unwrap_or_default();
+    }
+    cut_text(&clean(text), budget).into_owned()
+}
+
+/// A result of any other kind, cleaned and fitted through its JSON form;
+/// as it was when nothing changed.
+fn through_json<T: Serialize + DeserializeOwned>(item: T) -> T {
+    let Ok(mut value) = serde_json::to_value(&item) else {
+        return item;
+    };
+    let changed = clean_value(&mut value) | fit_value(&mut value, MESSAGE_BUDGET);
+    if !changed {
+        return item;
+    }
+    serde_json::from_value(value).unwrap_or(item)
+}

@@ -1,0 +1,259 @@
+//! Fitting any text or JSON value into a byte budget, with a mark wherever
+//! something was cut. The egress applies it to every message after
+//! cleaning, so the budget holds on the bytes a client receives.
+//!
+//! A JSON value is fitted field by field: every string (object keys
+//! included) longer than a common cap is cut to it, and the cap is the
+//! largest that makes the whole fit, so short fields stay whole and the
+//! longest give way first. Only when even short strings cannot make room
+//! are arrays shortened from their end. One quoting rule (`quote`) serves
+//! every value shown inside a sentence.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::budget::size_of;
+
+/// A string is never cut below this many bytes of JSON (its mark fits).
+const MIN_KEPT_BYTES: usize = 64;
+
+/// What a cut string ends with: how much was left out.
+fn cut_mark(left_out: usize) -> String {
+    format!("… [cut: {left_out} more characters]")
+}
+
+/// Bytes the mark of a cut takes at most (quoted in JSON).
+const MARK_BYTES: usize = 40;
+
+/// Bytes `c` takes inside a JSON string.
+fn json_bytes(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// Bytes `text` takes as a JSON string, quotes included.
+fn json_len(text: &str) -> usize {
+    2 + text.chars().map(json_bytes).sum::<usize>()
+}
+
+/// `text` cut so that its JSON form (quotes and mark included) takes at
+/// most `max_bytes`; whole when it fits.
+fn cut_json_string(text: &str, max_bytes: usize) -> Option<String> {
+    if json_len(text) <= max_bytes {
+        return None;
+    }
+    let room = max_bytes.saturating_sub(2 + MARK_BYTES);
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in text.char_indices() {
+        used += json_bytes(c);
+        if used > room {
+            break;
+        }
+        end = at + c.len_utf8();
+    }
+    let left_out = text[end..].chars().count();
+    Some(format!("{}{}", &text[..end], cut_mark(left_out)))
+}
+
+/// `text` cut to at most `max_bytes` bytes of UTF-8, mark included, for
+/// text blocks (resources, prompts, error sentences).
+pub fn cut_text(text: &str, max_bytes: usize) -> Cow<'_, str> {
+    if text.len() <= max_bytes {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max_bytes.saturating_sub(MARK_BYTES).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let left_out = text[end..].chars().count();
+    Cow::Owned(format!("{}\n{}", &text[..end], cut_mark(left_out)))
+}
+
+/// A value shown inside a sentence: on one line, at most `max_chars`
+/// characters, marked with `…` when cut. The egress cleans it later.
+pub fn quote(text: &str, max_chars: usize) -> String {
+    let mut quoted: String = text
+        .chars()
+        .take(max_chars)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max_chars).is_some() {
+        quoted.push('…');
+    }
+    quoted
+}
+
+/// Fits `value` into `budget` bytes of compact JSON; true when anything
+/// was cut.
+pub fn fit_value(value: &mut Value, budget: usize) -> bool {
+    let mut size = size_of(value);
+    if size <= budget {
+        return false;
+    }
+    let mut lengths = Vec::new();
+    string_lengths(value, &mut lengths);
+    lengths.sort_unstable();
+    // Three rounds absorb the estimate's error (marks, re-escaped text).
+    for _ in 0..3 {
+        let cap = common_cap(&lengths, size - budget);
+        cut_strings(value, cap);
+        size = size_of(value);
+        if size <= budget {
+            return true;
+        }
+        lengths.clear();
+        string_lengths(value, &mut lengths);
+        lengths.sort_unstable();
+    }
+    while size > budget && shorten_largest_array(value) {
+        size = size_of(value);
+    }
+    true
+}
+
+/// The largest cap (in JSON bytes per string) that saves `excess` bytes,
+/// given every string's length, sorted.
+fn common_cap(sorted: &[usize], excess: usize) -> usize {
+    let saved = |cap: usize| -> usize {
+        sorted
+            .iter()
+            .rev()
+            .take_while(|length| **length > cap)
+            .map(|length| length - cap)
+            .sum()
+    };
+    let (mut low, mut high) = (MIN_KEPT_BYTES, sorted.last().copied().unwrap_or(0));
+    if saved(low) < excess {
+        return low;
+    }
+    // The largest cap in [low, high] that still saves enough.
+    while low < high {
+        let middle = low + (high - low).div_ceil(2);
+        if saved(middle) >= excess {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    low
+}
+
+fn string_lengths(value: &Value, lengths: &mut Vec<usize>) {
+    match value {
+        Value::String(text) => lengths.push(json_len(text)),
+        Value::Array(items) => items.iter().for_each(|item| string_lengths(item, lengths)),
+        Value::Object(map) => {
+            for (key, item) in map {
+                lengths.push(json_len(key));
+                string_lengths(item, lengths);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn cut_strings(value: &mut Value, cap: usize) {
+    match value {
+        Value::String(text) => {
+            if let Some(cut) = cut_json_string(text, cap) {
+                *text = cut;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| cut_strings(item, cap)),
+        Value::Object(map) => {
+            let long_keys: Vec<String> = map
+                .keys()
+                .filter(|key| json_len(key) > cap)
+                .cloned()
+                .collect();
+            for key in long_keys {
+                if let (Some(item), Some(cut)) = (map.remove(&key), cut_json_string(&key, cap)) {
+                    insert_unique(map, cut, item);
+                }
+            }
+            map.values_mut().for_each(|item| cut_strings(item, cap));
+        }
+        _ => {}
+    }
+}
+
+/// Inserts under `key`, or under `key #2`, `key #3`… when taken, so that
+/// no value ever replaces another.
+pub fn insert_unique(map: &mut Map<String, Value>, key: String, item: Value) {
+    if !map.contains_key(&key) {
+        map.insert(key, item);
+        return;
+    }
+    let free = (2..)
+        .map(|n| format!("{key} #{n}"))
+        .find(|candidate| !map.contains_key(candidate))
+        .unwrap_or_default();
+    map.insert(free, item);
+}
+
+/// Drops the second half of the array (of more than one item) that takes
+/// the most bytes; false when there is none.
+fn shorten_largest_array(value: &mut Value) -> bool {
+    let Some(path) = largest_array_path(value) else {
+        return false;
+    };
+    let mut node = value;
+    for step in path {
+        node = match (node, step) {
+            (Value::Array(items), Step::Index(i)) => &mut items[i],
+            (Value::Object(map), Step::Key(key)) => match map.get_mut(&key) {
+                Some(item) => item,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match node {
+        Value::Array(items) if items.len() > 1 => {
+            items.truncate(items.len() / 2);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// One step from a value to a child.
+#[derive(Clone)]
+enum Step {
+    Index(usize),
+    Key(String),
+}
+
+fn largest_array_path(value: &Value) -> Option<Vec<Step>> {
+    fn walk(value: &Value, path: &mut Vec<Step>, best: &mut Option<(usize, Vec<Step>)>) {
+        match value {
+            Value::Array(items) => {
+                let size = size_of(items);
+                if items.len() > 1 && best.as_ref().is_none_or(|(seen, _)| size > *seen) {
+                    *best = Some((size, path.clone()));
+                }
+                for (index, item) in items.iter().enumerate() {
+                    path.push(Step::Index(index));
+                    walk(item, path, best);
+                    path.pop();
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    path.push(Step::Key(key.clone()));
+                    walk(item, path, best);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut best = None;
+    walk(value, &mut Vec::new(), &mut best);
+    best.map(|(_, steps)| steps)
+}
