@@ -111,7 +111,7 @@ pub async fn create_webhook(call: Call, Path(team): Team, body: Bytes) -> Respon
             created_at: now.clone(),
             updated_at: now,
         };
-        if !super::delivery::is_loopback(&hook.url) {
+        if !crate::loopback::is_loopback(&hook.url) {
             tracing::warn!(url = %hook.url, "webhook created; the sandbox delivers only to loopback URLs");
         }
         let mut answer = serde_json::to_value(&hook).unwrap_or_default();

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
+use cstar_mcp::api::Client;
 use cstar_mcp::api::models::NewTicket;
 use cstar_mcp::sandbox::{self, RunningSandbox};
 use hmac::{KeyInit, Mac};
@@ -158,8 +159,9 @@ async fn set_schedule(sandbox: &RunningSandbox, delays: &[u64], budget_ms: u64) 
     .await;
 }
 
-async fn deliveries(sandbox: &RunningSandbox) -> Vec<Value> {
-    let body: Value = reqwest::get(format!("{}/_sandbox/deliveries", sandbox.base_url()))
+/// `GET /_sandbox/deliveries` of the sandbox at `base_url`.
+async fn deliveries(base_url: &str) -> Vec<Value> {
+    let body: Value = reqwest::get(format!("{base_url}/_sandbox/deliveries"))
         .await
         .unwrap()
         .json()
@@ -289,7 +291,7 @@ async fn a_failed_delivery_is_retried_with_the_same_event_id() {
         2,
         "no retry after a 200"
     );
-    let log: Vec<Value> = deliveries(&sandbox)
+    let log: Vec<Value> = deliveries(&sandbox.base_url())
         .await
         .into_iter()
         .filter(|d| d["url"] == receiver.url.as_str())
@@ -340,7 +342,7 @@ async fn a_receiver_that_never_answers_is_given_up_on_after_the_schedule() {
     receiver.wait_for(3).await;
     let mut log = Vec::new();
     for _ in 0..100 {
-        log = deliveries(&sandbox)
+        log = deliveries(&sandbox.base_url())
             .await
             .into_iter()
             .filter(|d| d["url"] == receiver.url.as_str())
@@ -567,4 +569,72 @@ async fn over_mcp_with_forward_to_a_created_ticket_reaches_the_handler() {
         )),
         "{stderr_text}"
     );
+}
+
+/// The real binary's standalone sandbox forwarding every event to
+/// `forward_to`, with `env` as its only proxy settings; the child and the
+/// sandbox's base URL.
+async fn standalone_sandbox(
+    forward_to: &str,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let command = binary(&["sandbox", "--port", "0", "--forward-to", forward_to], &[]);
+    let mut child = with_proxy_settings(command, env).spawn().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = first
+        .strip_prefix("listening on ")
+        .expect(&first)
+        .to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn deliveries_never_go_through_a_proxy_whatever_the_environment_says() {
+    let receiver = Receiver::start(Behaviour::Answer(vec![200])).await;
+    let proxy = CapturingProxy::start().await;
+    let secret = sandbox::Forward::new(&receiver.url).secret;
+    let via = proxy.url.as_str();
+    let settings: [&[(&str, &str)]; 6] = [
+        &[("HTTP_PROXY", via)],
+        &[("http_proxy", via)],
+        &[("ALL_PROXY", via)],
+        &[("all_proxy", via), ("https_proxy", via)],
+        // An exemption list that names other hosts exempts nothing here.
+        &[("HTTP_PROXY", via), ("NO_PROXY", "example.com,.internal")],
+        &[("http_proxy", via), ("no_proxy", "")],
+    ];
+    for (round, env) in settings.into_iter().enumerate() {
+        let (mut child, url) = standalone_sandbox(&receiver.url, env).await;
+        let triggered = Client::new(fast_config(&url, Some(SECRET_TEST)))
+            .unwrap()
+            .trigger_test_event("ticket.created")
+            .await
+            .unwrap();
+        assert_eq!(
+            proxy.captured(),
+            Vec::<String>::new(),
+            "{env:?}: nothing reaches the proxy"
+        );
+        let delivery = receiver.wait_for(round + 1).await.remove(round);
+        assert_eq!(
+            Some(delivery.header("x-event-id")),
+            triggered.event_id.as_deref(),
+            "{env:?}: the receiver got this event"
+        );
+        assert_eq!(delivery.verified(&secret), Ok(()), "{env:?}");
+        let logged: Vec<Value> = deliveries(&url)
+            .await
+            .into_iter()
+            .filter(|d| d["url"] == receiver.url.as_str())
+            .collect();
+        assert_eq!(logged.len(), 1, "{env:?}: {logged:?}");
+        assert_eq!(logged[0]["status"], 200, "{env:?}: the receiver's answer");
+        child.kill().await.unwrap();
+    }
 }
