@@ -103,7 +103,8 @@ pub struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
-    fn succeeded(&self) -> bool {
+    /// Answered 2xx: delivered, and not retried.
+    pub fn succeeded(&self) -> bool {
         self.status
             .is_some_and(|status| (200..300).contains(&status))
     }

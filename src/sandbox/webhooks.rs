@@ -46,7 +46,6 @@ impl Call {
         let event = Event::new(event_type, team, data, &self.request_id.0);
         Emitted {
             event_id: event.id.clone(),
-            endpoints: endpoints.len(),
             first_attempts: self.state.deliverer.dispatch(event, endpoints),
         }
     }
@@ -55,8 +54,6 @@ impl Call {
 /// An event on its way.
 pub struct Emitted {
     pub event_id: String,
-    /// How many endpoints it goes to.
-    pub endpoints: usize,
     /// Each endpoint's first attempt, when done.
     pub first_attempts: Vec<tokio::sync::oneshot::Receiver<DeliveryRecord>>,
 }
@@ -178,8 +175,9 @@ pub async fn delete_webhook(call: Call, Path((team, id)): TeamAnd) -> Response {
 
 /// Fires a realistic event of the asked type at every active webhook
 /// subscribed to it, waits briefly for the first attempts, and says how
-/// each endpoint answered (`deliveries`, a sandbox addition to cStar's
-/// `{ event, deliveredTo }`).
+/// many accepted it (`deliveredTo`: a 2xx answer, the only answer that is
+/// not retried) and how each endpoint answered (`deliveries`, a sandbox
+/// addition to cStar's `{ event, deliveredTo }`).
 pub async fn trigger_test(call: Call, Path(team): Team, body: Bytes) -> Response {
     let event = match (|| {
         call.in_team(&team)?;
@@ -205,17 +203,19 @@ pub async fn trigger_test(call: Call, Path(team): Team, body: Bytes) -> Response
     let data =
         call.read(|dataset| event_data::synthetic(&event, dataset, &team, &iso8601(unix_now())));
     let emitted = call.emit(&event, data);
-    let deliveries: Vec<Value> = wait_for_first_attempts(emitted.first_attempts)
-        .await
-        .into_iter()
-        .map(first_attempt)
-        .collect();
+    let attempts = wait_for_first_attempts(emitted.first_attempts).await;
+    let delivered_to = attempts
+        .iter()
+        .flatten()
+        .filter(|attempt| attempt.succeeded())
+        .count();
+    let deliveries: Vec<Value> = attempts.into_iter().map(first_attempt).collect();
     call.finish(Ok(call.object(
         StatusCode::OK,
         json!({
             "event": event,
             "eventId": emitted.event_id,
-            "deliveredTo": emitted.endpoints,
+            "deliveredTo": delivered_to,
             "environment": call.caller.key.environment.as_str(),
             "deliveries": deliveries,
         }),

@@ -730,24 +730,22 @@ async fn articles_filter_by_category_name_or_id_and_visibility() {
 }
 
 #[tokio::test]
-async fn trigger_test_counts_subscribed_active_webhooks() {
+async fn trigger_test_reaches_the_subscribed_active_webhooks_and_counts_what_they_accepted() {
     let sandbox = start_sandbox().await;
     let client = client(&sandbox, SECRET_TEST);
+    let reached = |result: &cstar_mcp::api::models::TriggerResult| {
+        let attempts = result.deliveries.clone().unwrap_or_default();
+        (attempts.len(), result.delivered_to)
+    };
+    // Slack, CRM sync and Analytics; the seeded URLs are off loopback, so
+    // none of them is delivered to.
     let created = client.trigger_test_event("ticket.created").await.unwrap();
-    assert_eq!(
-        (created.event.as_str(), created.delivered_to),
-        ("ticket.created", 3)
-    );
+    assert_eq!(created.event, "ticket.created");
+    assert_eq!(reached(&created), (3, 0));
     assert!(created.event_id.unwrap().starts_with("evt_ticket_created_"));
     assert_eq!(created.environment.as_deref(), Some("test"));
-    assert_eq!(
-        client
-            .trigger_test_event("boss.spawned")
-            .await
-            .unwrap()
-            .delivered_to,
-        1
-    );
+    let spawned = client.trigger_test_event("boss.spawned").await.unwrap();
+    assert_eq!(reached(&spawned), (1, 0), "Analytics (*) alone");
     let (status, code) = status_of(
         client
             .trigger_test_event("ticket.exploded")

@@ -237,9 +237,10 @@ async fn trigger_test_says_how_each_endpoint_answered() {
     )
     .await);
     // CRM sync (ticket.*), Analytics (*) and the forward endpoint; the
-    // inactive "Old integration" is skipped.
-    assert_eq!(triggered["deliveredTo"], 3);
+    // inactive "Old integration" is skipped. None accepted it.
     let deliveries = triggered["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 3, "{triggered:#}");
+    assert_eq!(triggered["deliveredTo"], 0);
     let ours = deliveries
         .iter()
         .find(|d| d["url"] == receiver.url.as_str())
@@ -336,8 +337,9 @@ async fn a_receiver_that_never_answers_is_given_up_on_after_the_schedule() {
     set_schedule(&sandbox, &[50, 50], 200).await;
     let triggered = api.trigger_test_event("survey.submitted").await.unwrap();
     assert_eq!(
-        triggered.delivered_to, 2,
-        "Analytics (*) and the forward endpoint"
+        (triggered.deliveries.unwrap().len(), triggered.delivered_to),
+        (2, 0),
+        "Analytics (*) and the forward endpoint, neither of which accepted it"
     );
     receiver.wait_for(3).await;
     let mut log = Vec::new();
@@ -400,10 +402,11 @@ async fn webhooks_are_managed_through_the_api_with_the_secret_shown_once() {
         "the secret is shown on create only"
     );
 
-    client(&sandbox, SECRET_TEST)
+    let triggered = client(&sandbox, SECRET_TEST)
         .trigger_test_event("ticket.closed")
         .await
         .unwrap();
+    assert_eq!(triggered.delivered_to, 1, "ours accepted it");
     let delivery = receiver.wait_for(1).await.remove(0);
     assert_eq!(delivery.header("x-webhook-id"), id);
     assert_eq!(delivery.verified(&secret), Ok(()));
@@ -420,7 +423,15 @@ async fn webhooks_are_managed_through_the_api_with_the_secret_shown_once() {
         .trigger_test_event("ticket.closed")
         .await
         .unwrap();
-    assert_eq!(triggered.delivered_to, 3, "the paused webhook is skipped");
+    let attempts = triggered.deliveries.unwrap();
+    assert_eq!(attempts.len(), 3, "Slack, CRM sync and Analytics");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a.webhook_id.as_deref() != Some(&id)),
+        "the paused webhook is skipped"
+    );
+    assert_eq!(triggered.delivered_to, 0);
     let deleted = raw(&sandbox, reqwest::Method::DELETE, &one, Some(SECRET_TEST))
         .await
         .send()
@@ -636,5 +647,66 @@ async fn deliveries_never_go_through_a_proxy_whatever_the_environment_says() {
         assert_eq!(logged.len(), 1, "{env:?}: {logged:?}");
         assert_eq!(logged[0]["status"], 200, "{env:?}: the receiver's answer");
         child.kill().await.unwrap();
+    }
+}
+
+/// Creates an active webhook for `events` at `url`; its id.
+async fn create_webhook(sandbox: &RunningSandbox, url: &str, events: &[&str]) -> String {
+    let path = format!("/api/v1/teams/{}/webhooks", sandbox::TEAM_ID);
+    let created = raw(sandbox, reqwest::Method::POST, &path, Some(SECRET_TEST))
+        .await
+        .json(&json!({ "url": url, "events": events }))
+        .send_json()
+        .await;
+    created["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn delivered_to_counts_only_the_endpoints_that_accepted_the_event() {
+    let sandbox = start_sandbox().await;
+    set_schedule(&sandbox, &[60_000], 300).await;
+    let accepting = [
+        Receiver::start(Behaviour::Answer(vec![200])).await,
+        Receiver::start(Behaviour::Answer(vec![204])).await,
+    ];
+    let refusing = [
+        Receiver::start(Behaviour::Answer(vec![500])).await,
+        Receiver::start(Behaviour::Answer(vec![401])).await,
+        Receiver::start(Behaviour::Hang).await,
+    ];
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/hooks", listener.local_addr().unwrap())
+    };
+    for receiver in accepting.iter().chain(&refusing) {
+        create_webhook(&sandbox, &receiver.url, &["boss.spawned"]).await;
+    }
+    create_webhook(&sandbox, &closed, &["boss.spawned"]).await;
+
+    // Analytics (*), a placeholder off loopback, is subscribed too: seven
+    // endpoints, two of which accepted.
+    let rest = client(&sandbox, SECRET_TEST)
+        .trigger_test_event("boss.spawned")
+        .await
+        .unwrap();
+    let attempts = rest.deliveries.unwrap();
+    assert_eq!(attempts.len(), 7, "{attempts:#?}");
+    let accepted = attempts
+        .iter()
+        .filter(|a| a.status.is_some_and(|s| (200..300).contains(&s)))
+        .count();
+    assert_eq!((rest.delivered_to, accepted), (2, 2), "{attempts:#?}");
+
+    let mcp = mcp_for(&sandbox, SECRET_TEST).await;
+    let tool = ok(&call(
+        &mcp,
+        "cstar_trigger_webhook",
+        json!({ "event": "boss.spawned" }),
+    )
+    .await);
+    assert_eq!(tool["deliveredTo"], 2, "{tool:#}");
+    assert_eq!(tool["deliveries"].as_array().unwrap().len(), 7);
+    for receiver in &accepting {
+        assert_eq!(receiver.wait_for(2).await.len(), 2);
     }
 }
