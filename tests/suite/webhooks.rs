@@ -710,3 +710,87 @@ async fn delivered_to_counts_only_the_endpoints_that_accepted_the_event() {
         assert_eq!(receiver.wait_for(2).await.len(), 2);
     }
 }
+
+/// `POST /webhooks` or `PATCH /webhooks/{id}` with `body`: the status and
+/// the answer.
+async fn send_webhook(sandbox: &RunningSandbox, id: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut path = format!("/api/v1/teams/{}/webhooks", sandbox::TEAM_ID);
+    let method = match id {
+        Some(id) => {
+            path = format!("{path}/{id}");
+            reqwest::Method::PATCH
+        }
+        None => reqwest::Method::POST,
+    };
+    let response = raw(sandbox, method, &path, Some(SECRET_TEST))
+        .await
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn refused(answer: &(u16, Value)) -> (u16, &Value, &Value) {
+    (
+        answer.0,
+        &answer.1["error"]["code"],
+        &answer.1["error"]["param"],
+    )
+}
+
+#[tokio::test]
+async fn webhook_urls_are_at_most_2048_characters_however_many_bytes_they_take() {
+    let sandbox = start_sandbox().await;
+    // `length` characters: the base, then `filler` over and over.
+    let url = |length: usize, filler: &str| -> String {
+        "http://127.0.0.1:9/hooks/"
+            .chars()
+            .chain(filler.chars().cycle())
+            .take(length)
+            .collect()
+    };
+    let invalid = json!("parameter_invalid");
+    for filler in ["a", "é", "😀", "%C3%A9"] {
+        let (fits, over) = (url(2_048, filler), url(2_049, filler));
+        let created = send_webhook(&sandbox, None, &json!({ "url": fits, "events": ["*"] })).await;
+        assert_eq!(created.0, 201, "{filler}: {}", created.1);
+        assert_eq!(created.1["data"]["url"], fits.as_str());
+        let id = created.1["data"]["id"].as_str().unwrap().to_owned();
+        let answer = send_webhook(&sandbox, None, &json!({ "url": over, "events": ["*"] })).await;
+        assert_eq!(refused(&answer), (400, &invalid, &json!("url")), "{filler}");
+        let answer = send_webhook(&sandbox, Some(&id), &json!({ "url": over })).await;
+        assert_eq!(
+            refused(&answer),
+            (400, &invalid, &json!("url")),
+            "{filler}: update"
+        );
+        let answer = send_webhook(&sandbox, Some(&id), &json!({ "url": fits })).await;
+        assert_eq!(answer.0, 200, "{filler}: update");
+    }
+    let huge = url(900 * 1024, "a");
+    let answer = send_webhook(&sandbox, None, &json!({ "url": huge, "events": ["*"] })).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("url")));
+    assert!(
+        answer.1.to_string().len() < 1_000,
+        "the error does not echo it"
+    );
+}
+
+#[tokio::test]
+async fn webhook_names_and_event_lists_are_bounded() {
+    let sandbox = start_sandbox().await;
+    let hook = |name: String, events: Vec<&str>| json!({ "url": "http://127.0.0.1:9/", "name": name, "events": events });
+    let invalid = json!("parameter_invalid");
+    let created = send_webhook(&sandbox, None, &hook("é".repeat(500), vec!["*"; 50])).await;
+    assert_eq!(created.0, 201, "{}", created.1);
+    let id = created.1["data"]["id"].as_str().unwrap().to_owned();
+    let answer = send_webhook(&sandbox, None, &hook("é".repeat(501), vec!["*"])).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("name")));
+    let answer = send_webhook(&sandbox, None, &hook("n".into(), vec!["*"; 51])).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("events")));
+    let answer = send_webhook(&sandbox, Some(&id), &json!({ "name": "é".repeat(501) })).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("name")));
+    let answer = send_webhook(&sandbox, Some(&id), &json!({ "events": vec!["*"; 51] })).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("events")));
+}
