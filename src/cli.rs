@@ -475,7 +475,7 @@ fn base_url(raw: &str) -> Result<String, String> {
 }
 
 fn loopback_url(raw: &str) -> Result<String, String> {
-    if crate::sandbox::is_loopback(raw) {
+    if crate::loopback::is_loopback(raw) {
         Ok(raw.to_owned())
     } else {
         Err("takes a loopback URL such as http://127.0.0.1:3000/webhooks (the sandbox delivers nowhere else)".to_owned())

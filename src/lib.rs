@@ -2,14 +2,17 @@
 //! customer-support platform.
 //!
 //! `api` is a typed cStar REST client, `sandbox` an emulator of cStar's API,
-//! `events` cStar's webhook event catalogue and `time` the two timestamp
-//! conversions they share.
+//! `events` cStar's webhook event catalogue, `limits` the input lengths both
+//! hold values to, `loopback` which URLs are on this machine, and `time` the
+//! two timestamp conversions they share.
 
 pub mod api;
 pub mod cli;
 pub mod doctor;
 pub mod events;
 pub mod http;
+pub mod limits;
+pub mod loopback;
 pub mod metrics;
 pub mod process;
 pub mod sandbox;

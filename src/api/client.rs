@@ -22,6 +22,7 @@ use super::retry::{Decision, Failure, RequestKind, RetryPolicy};
 use super::secret::ApiKey;
 use super::teams::TeamDirectory;
 use super::unsettled::{UnsettledCreates, fingerprint};
+use crate::loopback::is_loopback;
 
 /// cStar's production host.
 pub const DEFAULT_BASE_URL: &str = "https://www.cstar.help";
@@ -137,17 +138,23 @@ struct Answer {
     retry_after: Option<Duration>,
 }
 
-/// A keep-alive HTTP client with the settings every call shares.
+/// A keep-alive HTTP client with the settings every call shares. It obeys
+/// the proxy variables (`HTTPS_PROXY` and the like), except for a cStar on
+/// loopback, such as the sandbox: a proxy would reach its own loopback.
 fn connection_pool(config: &ClientConfig) -> Result<reqwest::Client, ApiError> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(config.connect_timeout)
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| ApiError::Network {
-            attempts: 0,
-            detail: format!("could not build the HTTP client: {e}"),
-        })
+        .pool_idle_timeout(Duration::from_secs(60));
+    match is_loopback(&config.base_url) {
+        true => builder.no_proxy(),
+        false => builder,
+    }
+    .build()
+    .map_err(|e| ApiError::Network {
+        attempts: 0,
+        detail: format!("could not build the HTTP client: {e}"),
+    })
 }
 
 impl Client {

@@ -26,7 +26,7 @@ pub async fn log(request: Request, next: Next) -> Response {
     tracing::info!(
         target: "cstar_mcp::http::access",
         method = %method,
-        path = %crate::tools::fit::quote(&path, 100),
+        path = %crate::limits::quote(&path, 100),
         status,
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         mcp_method = call.method.as_deref(),

@@ -58,7 +58,7 @@ impl McpCall {
             #[serde(borrow)]
             params: Option<Params<'a>>,
         }
-        let short = |text: &str| crate::tools::fit::quote(text, 64);
+        let short = |text: &str| crate::limits::quote(text, 64);
         match serde_json::from_slice::<Message>(body) {
             Ok(message) => McpCall {
                 method: message.method.as_deref().map(short),
@@ -322,7 +322,7 @@ fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// JSON-RPC's answer to a body that is not JSON.
 fn parse_error(error: &serde_json::Error) -> Response {
-    let message = crate::tools::fit::quote(&format!("Parse error: {error}"), 200);
+    let message = crate::limits::quote(&format!("Parse error: {error}"), 200);
     (
         StatusCode::BAD_REQUEST,
         Json(json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })),

@@ -14,8 +14,9 @@
 //!   down 60 times, so a retry shows within seconds, and the control API
 //!   can set it (`/_sandbox/webhook-schedule`).
 //!
-//! Only loopback URLs receive anything; an endpoint elsewhere (the seeded
-//! placeholders) is logged as not delivered, saying why. Deliveries run on
+//! Only loopback URLs receive anything, and never through a proxy; an
+//! endpoint elsewhere (the seeded placeholders) is logged as not
+//! delivered, saying why. Deliveries run on
 //! their own tasks: they never hold up the API call that caused them, and
 //! a slow receiver slows nothing else. Every attempt is logged
 //! (`/_sandbox/deliveries`), never with the secret. A reset stops the
@@ -30,6 +31,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::loopback::is_loopback;
 use crate::time::{iso8601, unix_now};
 
 /// cStar's retry delays, scaled down 60 times.
@@ -101,7 +103,8 @@ pub struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
-    fn succeeded(&self) -> bool {
+    /// Answered 2xx: delivered, and not retried.
+    pub fn succeeded(&self) -> bool {
         self.status
             .is_some_and(|status| (200..300).contains(&status))
     }
@@ -145,8 +148,11 @@ pub struct Deliverer {
 
 impl Default for Deliverer {
     fn default() -> Self {
+        // Never through a proxy, whatever HTTP_PROXY and the like say:
+        // deliveries go to this machine's loopback, which a proxy's is not.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .build()
             .unwrap_or_default();
         Deliverer {
@@ -344,24 +350,6 @@ pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> String {
         .collect()
 }
 
-/// Whether `url` is an http(s) URL on a loopback host.
-pub fn is_loopback(url: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(url) else {
-        return false;
-    };
-    if !matches!(url.scheme(), "http" | "https") {
-        return false;
-    }
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// A signing secret that stays the same for a URL across restarts, so a
 /// handler's configuration keeps working.
 pub fn secret_for(url: &str) -> String {
@@ -389,27 +377,6 @@ fn fixed_hex(label: &[u8], url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_loopback_urls_are_delivered_to() {
-        for url in [
-            "http://127.0.0.1:3000/hook",
-            "http://localhost/x",
-            "https://[::1]:8443/",
-            "http://127.9.9.9/",
-        ] {
-            assert!(is_loopback(url), "{url}");
-        }
-        for url in [
-            "https://hooks.example.com/slack",
-            "http://10.0.0.1/",
-            "ftp://127.0.0.1/",
-            "nonsense",
-            "http://localhost.example.com/",
-        ] {
-            assert!(!is_loopback(url), "{url}");
-        }
-    }
 
     #[test]
     fn forward_secrets_are_stable_per_url() {

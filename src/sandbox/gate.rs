@@ -1,6 +1,6 @@
 //! What happens to every `/api` request before and after its handler:
-//! a request id, the request log, injected faults, authentication, the
-//! rate limit and its headers.
+//! a request id, the request log (each text cut to `MAX_LOGGED_BYTES`),
+//! injected faults, authentication, the rate limit and its headers.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -52,15 +52,16 @@ pub async fn gate(
             request.uri().path(),
             || inner.fault_rng.unit(),
         );
+        let logged_header = |name| header_text(request.headers(), name).map(|t| logged(&t));
         inner.record(LoggedRequest {
             sequence,
             request_id: request_id.0.clone(),
             method: request.method().to_string(),
-            path: request.uri().path().to_owned(),
-            query: request.uri().query().map(str::to_owned),
-            idempotency_key: header_text(request.headers(), "idempotency-key"),
-            cstar_version: header_text(request.headers(), "cstar-version"),
-            user_agent: header_text(request.headers(), "user-agent"),
+            path: logged(request.uri().path()),
+            query: request.uri().query().map(logged),
+            idempotency_key: logged_header("idempotency-key"),
+            cstar_version: logged_header("cstar-version"),
+            user_agent: logged_header("user-agent"),
             status: None,
             fault: fault.as_ref().map(fault_name),
         });
@@ -313,6 +314,23 @@ fn fault_name(kind: &FaultKind) -> String {
         FaultKind::HiddenText => "hidden_text".into(),
         FaultKind::LoneSurrogate => "lone_surrogate".into(),
     }
+}
+
+/// The most bytes of one text the request log keeps: 10,000 entries of
+/// whatever a caller sends would otherwise hold gigabytes.
+const MAX_LOGGED_BYTES: usize = 2_048;
+
+/// `text` as the request log keeps it: whole, or cut to fit
+/// `MAX_LOGGED_BYTES` with a closing `…`.
+fn logged(text: &str) -> String {
+    if text.len() <= MAX_LOGGED_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_LOGGED_BYTES - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -37,7 +37,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use delivery::is_loopback;
 pub use faults::{FaultKind, FaultRule};
 pub use seed::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
 pub use server::RunningSandbox;

@@ -1,10 +1,13 @@
 //! Query parameters of the list endpoints, checked the way cStar does:
-//! strict enums (400 `parameter_invalid` naming the parameter), `page` from 1
-//! and `pageSize` clamped to 1..=100.
+//! strict enums (400 `parameter_invalid` naming the parameter), texts
+//! bounded (`crate::limits`, the numbers the list tools publish), `page`
+//! from 1 and `pageSize` clamped to 1..=100. A refused value is quoted,
+//! never echoed whole.
 
 use std::collections::HashMap;
 
 use super::wire::ApiFailure;
+use crate::limits::{MAX_PAGE_SIZE, QUOTED, exceeds, quote};
 
 pub const TICKET_STATUSES: [&str; 5] = ["new", "open", "pending", "resolved", "closed"];
 pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
@@ -31,7 +34,8 @@ pub fn enum_param(
         Some(value) => Err(ApiFailure::invalid(
             name,
             format!(
-                "Invalid value '{value}' for '{name}'. Expected one of: {}.",
+                "Invalid value '{}' for '{name}'. Expected one of: {}.",
+                quote(value, QUOTED),
                 allowed.join(", ")
             ),
         )),
@@ -48,16 +52,31 @@ pub fn bool_param(
         Some("false") => Ok(Some(false)),
         Some(other) => Err(ApiFailure::invalid(
             name,
-            format!("Invalid value '{other}' for '{name}'. Expected true or false."),
+            format!(
+                "Invalid value '{}' for '{name}'. Expected true or false.",
+                quote(other, QUOTED)
+            ),
         )),
     }
 }
 
-pub fn text_param(params: &HashMap<String, String>, name: &str) -> Option<String> {
-    params.get(name).filter(|v| !v.trim().is_empty()).cloned()
+/// An optional text filter of at most `max` characters; blank is absent.
+pub fn text_param(
+    params: &HashMap<String, String>,
+    name: &str,
+    max: usize,
+) -> Result<Option<String>, ApiFailure> {
+    match params.get(name) {
+        Some(value) if exceeds(value, max) => Err(ApiFailure::invalid(
+            name,
+            format!("'{name}' must be at most {max} characters."),
+        )),
+        value => Ok(value.filter(|v| !v.trim().is_empty()).cloned()),
+    }
 }
 
-/// `page` (>= 1, default 1) and `pageSize` (clamped to 1..=100, default 20).
+/// `page` (>= 1, default 1) and `pageSize` (clamped to 1..=`MAX_PAGE_SIZE`,
+/// default 20).
 pub fn paging(params: &HashMap<String, String>) -> Result<(u32, u32), ApiFailure> {
     let page = match params.get("page") {
         None => 1,
@@ -66,7 +85,10 @@ pub fn paging(params: &HashMap<String, String>) -> Result<(u32, u32), ApiFailure
             _ => {
                 return Err(ApiFailure::invalid(
                     "page",
-                    format!("'page' must be an integer of at least 1, not '{raw}'."),
+                    format!(
+                        "'page' must be an integer of at least 1, not '{}'.",
+                        quote(raw, QUOTED)
+                    ),
                 ));
             }
         },
@@ -74,11 +96,14 @@ pub fn paging(params: &HashMap<String, String>) -> Result<(u32, u32), ApiFailure
     let page_size = match params.get("pageSize") {
         None => 20,
         Some(raw) => match raw.parse::<i64>() {
-            Ok(size) => size.clamp(1, 100) as u32,
+            Ok(size) => size.clamp(1, i64::from(MAX_PAGE_SIZE)) as u32,
             Err(_) => {
                 return Err(ApiFailure::invalid(
                     "pageSize",
-                    format!("'pageSize' must be an integer, not '{raw}'."),
+                    format!(
+                        "'pageSize' must be an integer, not '{}'.",
+                        quote(raw, QUOTED)
+                    ),
                 ));
             }
         },

@@ -18,6 +18,7 @@ use super::params::{
 };
 use super::state::StoredAnswer;
 use super::wire::{self, ApiFailure, RequestId};
+use crate::limits::{MAX_ID, MAX_IDEMPOTENCY_KEY, MAX_SEARCH, MAX_SHORT, exceeds};
 use crate::time::{iso8601, unix_now};
 
 type Params = Query<HashMap<String, String>>;
@@ -49,10 +50,10 @@ pub async fn list_tickets(call: Call, Path(team): Team, Query(params): Params) -
         let filter = TicketFilter {
             status: enum_param(&params, "status", &TICKET_STATUSES)?,
             priority: enum_param(&params, "priority", &PRIORITIES)?,
-            customer: text_param(&params, "customerId"),
-            assigned_to: text_param(&params, "assignedTo"),
-            search: text_param(&params, "search"),
-            tag: text_param(&params, "tag"),
+            customer: text_param(&params, "customerId", MAX_ID)?,
+            assigned_to: text_param(&params, "assignedTo", MAX_ID)?,
+            search: text_param(&params, "search", MAX_SEARCH)?,
+            tag: text_param(&params, "tag", MAX_SHORT)?,
         };
         Ok(call.read(|data| call.page(&data.tickets_matching(&filter), page, page_size)))
     })())
@@ -82,8 +83,9 @@ pub async fn list_messages(call: Call, Path((team, ticket_id)): TeamAnd) -> Resp
     }))
 }
 
-/// Creates a ticket. With an `Idempotency-Key` (scoped to the API key), the
-/// same key and body replay the first answer, and another body is a 409.
+/// Creates a ticket. With an `Idempotency-Key` (scoped to the API key, at
+/// most `MAX_IDEMPOTENCY_KEY` characters), the same key and body replay the
+/// first answer, and another body is a 409.
 pub async fn create_ticket(
     call: Call,
     Path(team): Team,
@@ -98,6 +100,15 @@ pub async fn create_ticket(
     let outcome = (|| {
         call.in_team(&team)?;
         call.require_secret(true)?;
+        if idempotency_key
+            .as_deref()
+            .is_some_and(|key| exceeds(key, MAX_IDEMPOTENCY_KEY))
+        {
+            return Err(ApiFailure::invalid(
+                "Idempotency-Key",
+                format!("An Idempotency-Key is at most {MAX_IDEMPOTENCY_KEY} characters."),
+            ));
+        }
         let key = call.caller.key;
         let scope = idempotency_key.map(|idempotency_key| (key.key, idempotency_key));
         let mut inner = call.state.lock();
@@ -171,8 +182,8 @@ pub async fn list_customers(call: Call, Path(team): Team, Query(params): Params)
         let filter = CustomerFilter {
             status: enum_param(&params, "status", &CUSTOMER_STATUSES)?,
             sentiment,
-            search: text_param(&params, "search"),
-            tag: text_param(&params, "tag"),
+            search: text_param(&params, "search", MAX_SEARCH)?,
+            tag: text_param(&params, "tag", MAX_SHORT)?,
         };
         Ok(call.read(|data| call.page(&data.customers_matching(&filter), page, page_size)))
     })())
@@ -213,10 +224,10 @@ pub async fn list_articles(call: Call, Path(team): Team, Query(params): Params) 
         let (page, page_size) = paging(&params)?;
         let filter = ArticleFilter {
             status: enum_param(&params, "status", &ARTICLE_STATUSES)?,
-            category: text_param(&params, "category"),
+            category: text_param(&params, "category", MAX_SHORT)?,
             is_public: bool_param(&params, "isPublic")?,
-            search: text_param(&params, "search"),
-            tag: text_param(&params, "tag"),
+            search: text_param(&params, "search", MAX_SEARCH)?,
+            tag: text_param(&params, "tag", MAX_SHORT)?,
         };
         Ok(call.read(|data| call.page(&data.articles_matching(&filter), page, page_size)))
     })())

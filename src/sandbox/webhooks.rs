@@ -17,6 +17,7 @@ use super::event_data;
 use super::records::WebhookRecord;
 use super::wire::ApiFailure;
 use crate::events;
+use crate::limits::{MAX_SHORT, MAX_URL, MAX_WEBHOOK_EVENTS, QUOTED, exceeds, quote};
 use crate::time::{iso8601, unix_now};
 
 /// How long `trigger-test` waits for first attempts before answering.
@@ -46,7 +47,6 @@ impl Call {
         let event = Event::new(event_type, team, data, &self.request_id.0);
         Emitted {
             event_id: event.id.clone(),
-            endpoints: endpoints.len(),
             first_attempts: self.state.deliverer.dispatch(event, endpoints),
         }
     }
@@ -55,8 +55,6 @@ impl Call {
 /// An event on its way.
 pub struct Emitted {
     pub event_id: String,
-    /// How many endpoints it goes to.
-    pub endpoints: usize,
     /// Each endpoint's first attempt, when done.
     pub first_attempts: Vec<tokio::sync::oneshot::Receiver<DeliveryRecord>>,
 }
@@ -86,7 +84,7 @@ pub async fn create_webhook(call: Call, Path(team): Team, body: Bytes) -> Respon
         call.in_team(&team)?;
         call.require_secret(true)?;
         let mut fields = json_object(&body)?;
-        let url = required_text(&mut fields, "url")?;
+        let url = required_text(&mut fields, "url", MAX_URL)?;
         check_url(&url)?;
         let events = match fields.remove("events") {
             None | Some(Value::Null) => {
@@ -103,7 +101,7 @@ pub async fn create_webhook(call: Call, Path(team): Team, body: Bytes) -> Respon
         let secret = format!("whsec_{}", uuid::Uuid::new_v4().simple());
         let hook = WebhookRecord {
             id: format!("whk_{}", uuid::Uuid::new_v4().simple()),
-            name: optional_text(&mut fields, "name")?.unwrap_or_else(|| url.clone()),
+            name: optional_text(&mut fields, "name", MAX_SHORT)?.unwrap_or_else(|| url.clone()),
             url,
             events,
             is_active: optional_bool(&mut fields, "isActive")?.unwrap_or(true),
@@ -111,7 +109,7 @@ pub async fn create_webhook(call: Call, Path(team): Team, body: Bytes) -> Respon
             created_at: now.clone(),
             updated_at: now,
         };
-        if !super::delivery::is_loopback(&hook.url) {
+        if !crate::loopback::is_loopback(&hook.url) {
             tracing::warn!(url = %hook.url, "webhook created; the sandbox delivers only to loopback URLs");
         }
         let mut answer = serde_json::to_value(&hook).unwrap_or_default();
@@ -127,7 +125,7 @@ pub async fn update_webhook(call: Call, Path((team, id)): TeamAnd, body: Bytes) 
         call.in_team(&team)?;
         call.require_secret(true)?;
         let mut fields = json_object(&body)?;
-        let url = optional_text(&mut fields, "url")?;
+        let url = optional_text(&mut fields, "url", MAX_URL)?;
         if let Some(url) = &url {
             check_url(url)?;
         }
@@ -135,7 +133,7 @@ pub async fn update_webhook(call: Call, Path((team, id)): TeamAnd, body: Bytes) 
             None | Some(Value::Null) => None,
             Some(events) => Some(event_list(events)?),
         };
-        let name = optional_text(&mut fields, "name")?;
+        let name = optional_text(&mut fields, "name", MAX_SHORT)?;
         let is_active = optional_bool(&mut fields, "isActive")?;
         let updated = call.write(|data| {
             let hook = data.webhooks.iter_mut().find(|w| w.id == id)?;
@@ -178,8 +176,9 @@ pub async fn delete_webhook(call: Call, Path((team, id)): TeamAnd) -> Response {
 
 /// Fires a realistic event of the asked type at every active webhook
 /// subscribed to it, waits briefly for the first attempts, and says how
-/// each endpoint answered (`deliveries`, a sandbox addition to cStar's
-/// `{ event, deliveredTo }`).
+/// many accepted it (`deliveredTo`: a 2xx answer, the only answer that is
+/// not retried) and how each endpoint answered (`deliveries`, a sandbox
+/// addition to cStar's `{ event, deliveredTo }`).
 pub async fn trigger_test(call: Call, Path(team): Team, body: Bytes) -> Response {
     let event = match (|| {
         call.in_team(&team)?;
@@ -194,7 +193,10 @@ pub async fn trigger_test(call: Call, Path(team): Team, body: Bytes) -> Response
             Some(Value::String(event)) if events::find(&event).is_some() => Ok(event),
             Some(other) => Err(ApiFailure::invalid(
                 "event",
-                format!("Unknown event type {other}. See the webhook event catalogue."),
+                format!(
+                    "Unknown event type '{}'. See the webhook event catalogue.",
+                    quote_value(&other)
+                ),
             )),
         }
     })() {
@@ -205,17 +207,19 @@ pub async fn trigger_test(call: Call, Path(team): Team, body: Bytes) -> Response
     let data =
         call.read(|dataset| event_data::synthetic(&event, dataset, &team, &iso8601(unix_now())));
     let emitted = call.emit(&event, data);
-    let deliveries: Vec<Value> = wait_for_first_attempts(emitted.first_attempts)
-        .await
-        .into_iter()
-        .map(first_attempt)
-        .collect();
+    let attempts = wait_for_first_attempts(emitted.first_attempts).await;
+    let delivered_to = attempts
+        .iter()
+        .flatten()
+        .filter(|attempt| attempt.succeeded())
+        .count();
+    let deliveries: Vec<Value> = attempts.into_iter().map(first_attempt).collect();
     call.finish(Ok(call.object(
         StatusCode::OK,
         json!({
             "event": event,
             "eventId": emitted.event_id,
-            "deliveredTo": emitted.endpoints,
+            "deliveredTo": delivered_to,
             "environment": call.caller.key.environment.as_str(),
             "deliveries": deliveries,
         }),
@@ -257,8 +261,12 @@ fn first_attempt(record: Option<DeliveryRecord>) -> Value {
     }
 }
 
-fn required_text(fields: &mut Map<String, Value>, name: &str) -> Result<String, ApiFailure> {
-    optional_text(fields, name)?.ok_or_else(|| {
+fn required_text(
+    fields: &mut Map<String, Value>,
+    name: &str,
+    max: usize,
+) -> Result<String, ApiFailure> {
+    optional_text(fields, name, max)?.ok_or_else(|| {
         ApiFailure::new(
             StatusCode::BAD_REQUEST,
             "parameter_missing",
@@ -268,16 +276,20 @@ fn required_text(fields: &mut Map<String, Value>, name: &str) -> Result<String, 
     })
 }
 
+/// A text field, trimmed, of 1 to `max` characters.
 fn optional_text(
     fields: &mut Map<String, Value>,
     name: &str,
+    max: usize,
 ) -> Result<Option<String>, ApiFailure> {
     match fields.remove(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        Some(Value::String(text)) if !text.trim().is_empty() && !exceeds(text.trim(), max) => {
+            Ok(Some(text.trim().to_owned()))
+        }
         Some(_) => Err(ApiFailure::invalid(
             name,
-            format!("'{name}' must be a non-empty string."),
+            format!("'{name}' must be a non-empty string of at most {max} characters."),
         )),
     }
 }
@@ -293,24 +305,42 @@ fn optional_bool(fields: &mut Map<String, Value>, name: &str) -> Result<Option<b
     }
 }
 
+/// An http(s) URL; its length was checked as it was read.
 fn check_url(url: &str) -> Result<(), ApiFailure> {
     match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
-        _ => Err(ApiFailure::invalid("url", "'url' must be an http(s) URL.")),
+        _ => Err(ApiFailure::invalid(
+            "url",
+            format!("'url' must be an http(s) URL of at most {MAX_URL} characters."),
+        )),
     }
 }
 
-/// Event types, `resource.*` or `*`, each known to the catalogue.
+/// A short prefix of any JSON value, for an error message.
+fn quote_value(value: &Value) -> String {
+    match value {
+        Value::String(text) => quote(text, QUOTED),
+        other => quote(&other.to_string(), QUOTED),
+    }
+}
+
+/// At most `MAX_WEBHOOK_EVENTS` event types, `resource.*` or `*`, each
+/// known to the catalogue.
 fn event_list(value: Value) -> Result<Vec<String>, ApiFailure> {
     let invalid = || {
         ApiFailure::invalid(
             "events",
-            "'events' must be a non-empty list of event types from the catalogue, 'resource.*' or '*'.",
+            format!(
+                "'events' must be a non-empty list of at most {MAX_WEBHOOK_EVENTS} event types from the catalogue, 'resource.*' or '*'."
+            ),
         )
     };
     let Value::Array(items) = value else {
         return Err(invalid());
     };
+    if items.len() > MAX_WEBHOOK_EVENTS {
+        return Err(invalid());
+    }
     let mut events = Vec::new();
     for item in items {
         let Value::String(pattern) = item else {

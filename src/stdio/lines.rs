@@ -75,7 +75,7 @@ fn reply(id: Value, code: i64, message: String) -> Line {
         Value::String(_) | Value::Number(_) => id,
         _ => Value::Null,
     };
-    let message = crate::tools::fit::quote(&message, 300);
+    let message = crate::limits::quote(&message, 300);
     let mut line =
         json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
             .to_string()

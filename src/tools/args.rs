@@ -1,5 +1,6 @@
 //! Tool arguments: parsing that names the argument at fault, and the checks
-//! shared by the tools before any request (paging bounds, text lengths).
+//! shared by the tools before any request (paging bounds, text lengths
+//! against `crate::limits`, which the sandbox enforces too).
 //! Enum values are checked by serde when the arguments are parsed.
 
 use std::borrow::Cow;
@@ -12,21 +13,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::errors::ToolError;
+use crate::limits::{QUOTED, exceeds, quote};
 
-/// The most items one page may hold (cStar's own limit).
-pub const MAX_PAGE_SIZE: u32 = 100;
-/// Longest id: prefixed ids and UUIDs are 36 characters.
-pub const MAX_ID: usize = 100;
-/// Longest event type name.
-pub const MAX_EVENT: usize = 64;
-/// Most tags on a new ticket.
-pub const MAX_TAGS: usize = 50;
-/// Longest search text.
-pub const MAX_SEARCH: usize = 200;
-/// Longest short text: ids, names, tags, titles.
-pub const MAX_SHORT: usize = 500;
-/// Longest long text: notes and message bodies.
-pub const MAX_LONG: usize = 20_000;
+pub use crate::limits::{
+    MAX_EVENT, MAX_ID, MAX_IDEMPOTENCY_KEY, MAX_LONG, MAX_PAGE_SIZE, MAX_SEARCH, MAX_SHORT,
+    MAX_TAGS,
+};
 
 /// Checks `page` (from 1) and `pageSize` (1 to 100).
 pub fn paging(
@@ -50,9 +42,6 @@ pub fn paging(
     }
 }
 
-/// The longest prefix of a bad value that an error quotes.
-const QUOTED: usize = 40;
-
 /// Checks the arguments against the limits their schema publishes
 /// (`maxLength`, `maxItems`, `enum`) before anything else is done with
 /// them, so an oversized argument costs no more than reading its length.
@@ -69,7 +58,7 @@ pub fn check_limits(
         let Some(Value::Object(property)) = properties.get(name) else {
             let known: Vec<&str> = properties.keys().map(String::as_str).collect();
             return Err(ToolError::invalid_argument(
-                &quote(name),
+                &quote(name, QUOTED),
                 "this tool has no such argument",
                 match known.is_empty() {
                     true => "Call it with no arguments.".to_owned(),
@@ -102,13 +91,12 @@ fn check_value(name: &str, property: &Map<String, Value>, value: &Value) -> Resu
     };
     if let Some(max) = property.get("maxLength").and_then(Value::as_u64) {
         let max = max as usize;
-        // A string of at most `max` bytes has at most `max` characters.
-        if text.len() > max && text.chars().nth(max).is_some() {
+        if exceeds(text, max) {
             return Err(ToolError::invalid_argument(
                 name,
                 format!(
                     "'{}' is longer than the {max} characters allowed",
-                    quote(text)
+                    quote(text, QUOTED)
                 ),
                 "Shorten it and call again.",
             ));
@@ -120,16 +108,15 @@ fn check_value(name: &str, property: &Map<String, Value>, value: &Value) -> Resu
         let allowed: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
         return Err(ToolError::invalid_argument(
             name,
-            format!("'{}' is not one of {}", quote(text), allowed.join(", ")),
+            format!(
+                "'{}' is not one of {}",
+                quote(text, QUOTED),
+                allowed.join(", ")
+            ),
             "Use one of the listed values.",
         ));
     }
     Ok(())
-}
-
-/// A value the caller sent, as an error quotes it.
-pub fn quote(text: &str) -> String {
-    super::fit::quote(text, QUOTED)
 }
 
 /// An optional text, trimmed; `None` when blank. Its length was checked
@@ -139,9 +126,6 @@ pub fn text(value: Option<String>) -> Option<String> {
         .map(|text| text.trim().to_owned())
         .filter(|text| !text.is_empty())
 }
-
-/// The longest idempotency key accepted.
-pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// Checks a caller's own idempotency key: 1-255 of A-Z a-z 0-9 - _ . :
 pub fn idempotency_key(value: Option<String>) -> Result<Option<String>, ToolError> {

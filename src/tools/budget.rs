@@ -141,7 +141,11 @@ mod tests {
         let (kept, lowered) = fitting_page(items, 3, 100);
         let lowered = lowered.unwrap();
         assert_eq!(kept.len(), 10);
-        assert_eq!((lowered.page, lowered.page_size), (21, 10), "items 200..210");
+        assert_eq!(
+            (lowered.page, lowered.page_size),
+            (21, 10),
+            "items 200..210"
+        );
         let small: Vec<String> = (0..10).map(|_| "x".into()).collect();
         assert_eq!(fitting_page(small, 1, 10).1, None);
     }

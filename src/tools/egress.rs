@@ -12,15 +12,16 @@
 //!   out and never replaces another;
 //! - the whole message is fitted into `MESSAGE_BUDGET` bytes of JSON
 //!   (`fit`), field by field, each cut marked.
+//!
 //! Tools still shape their results to fit (lowered pages, thread windows,
 //! cut bodies with a way to read the rest); this is the guarantee behind
 //! them, for data of any shape.
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams,
-    CompleteResult, ContentBlock, ErrorData, GetPromptRequestParams, GetPromptResponse,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, ErrorData, GetPromptRequestParams, GetPromptResponse, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
@@ -28,8 +29,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::fit::{cut_text, fit_value, quote};
+use super::fit::{cut_text, fit_value};
 use super::sanitize::{clean, clean_value};
+use crate::limits::quote;
 
 /// The most bytes of JSON one result may take: below the 50,000
 /// characters where Claude Code saves a result to a file, and the
@@ -66,7 +68,10 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.0.list_tools(request, context).await.map_err(finish_error)
+        self.0
+            .list_tools(request, context)
+            .await
+            .map_err(finish_error)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -12,8 +12,8 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use serde::Serialize;
 
-use super::fit::quote;
 use crate::api::ApiError;
+use crate::limits::quote;
 
 /// The machine-readable half of a tool error.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -74,20 +74,6 @@ pub fn cut_text(text: &str, max_bytes: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}\n{}", &text[..end], cut_mark(left_out)))
 }
 
-/// A value shown inside a sentence: on one line, at most `max_chars`
-/// characters, marked with `…` when cut. The egress cleans it later.
-pub fn quote(text: &str, max_chars: usize) -> String {
-    let mut quoted: String = text
-        .chars()
-        .take(max_chars)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(max_chars).is_some() {
-        quoted.push('…');
-    }
-    quoted
-}
-
 /// Fits `value` into `budget` bytes of compact JSON; true when anything
 /// was cut.
 pub fn fit_value(value: &mut Value, budget: usize) -> bool {

@@ -83,7 +83,7 @@ impl CstarServer {
                     return Err(ErrorData::invalid_params(
                         format!(
                             "'{}' is not a cStar event type; closest: {}",
-                            super::args::quote(event),
+                            crate::limits::quote(event, crate::limits::QUOTED),
                             events::closest(event, 3).join(", ")
                         ),
                         None,
@@ -96,7 +96,10 @@ impl CstarServer {
                 .with_description(format!("Build a handler for cStar's {event} webhook")))
             }
             other => Err(ErrorData::invalid_params(
-                format!("no prompt called '{}'", super::args::quote(other)),
+                format!(
+                    "no prompt called '{}'",
+                    crate::limits::quote(other, crate::limits::QUOTED)
+                ),
                 None,
             )),
         }

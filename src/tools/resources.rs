@@ -142,7 +142,7 @@ impl CstarServer {
             return Err(ErrorData::resource_not_found(
                 format!(
                     "No cStar resource at '{}': use cstar://tickets/ID, cstar://customers/ID or cstar://articles/ID.",
-                    super::args::quote(uri)
+                    crate::limits::quote(uri, crate::limits::QUOTED)
                 ),
                 None,
             ));

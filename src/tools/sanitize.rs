@@ -118,15 +118,16 @@ fn escape_sequence(chars: &[char]) -> Option<usize> {
             .filter(|&end| rest.get(end).is_some_and(|c| ('0'..='~').contains(c)))
             .map(|end| end + 1),
         // Any text up to BEL or ST (ESC \\).
-        Body::String => rest
-            .iter()
-            .take(MAX_ESCAPE_CHARS)
-            .enumerate()
-            .find_map(|(at, c)| match c {
-                &BEL | &ST => Some(at + 1),
-                &ESC if rest.get(at + 1) == Some(&'\\') => Some(at + 2),
-                _ => None,
-            }),
+        Body::String => {
+            rest.iter()
+                .take(MAX_ESCAPE_CHARS)
+                .enumerate()
+                .find_map(|(at, c)| match c {
+                    &BEL | &ST => Some(at + 1),
+                    &ESC if rest.get(at + 1) == Some(&'\\') => Some(at + 2),
+                    _ => None,
+                })
+        }
     };
     Some(introducer + body_length.unwrap_or(0))
 }
@@ -485,7 +486,10 @@ mod escapes_and_keys {
             ("\u{1b}[31mred\u{1b}[0m", "red"),
             ("\u{1b}[1;38;5;196mbold", "bold"),
             ("\u{9b}31mcsi8", "csi8"),
-            ("\u{1b}]8;;https://evil.example\u{1b}\\link\u{1b}]8;;\u{1b}\\", "link"),
+            (
+                "\u{1b}]8;;https://evil.example\u{1b}\\link\u{1b}]8;;\u{1b}\\",
+                "link",
+            ),
             ("\u{1b}]0;title\u{7}after", "after"),
             ("\u{1b}Pdcs data\u{1b}\\x", "x"),
             ("\u{1b}(Bcharset", "charset"),

@@ -27,7 +27,8 @@ pub struct TriggeredEvent {
     // The synthetic event's id (evt_...), as receivers see it in X-Event-ID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
-    // How many active webhooks subscribed to this event it was sent to.
+    // How many webhooks it was delivered to: answered 2xx when cStar
+    // answered (a refused, failed or pending delivery does not count).
     pub delivered_to: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
@@ -109,7 +110,7 @@ pub struct EventCatalogue {
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Fire a test webhook event (e.g. ticket.created) to every active webhook subscribed to it. Returns the event id and how many webhooks it went to; against the sandbox, also each endpoint's HTTP status or error. Needs a secret key.
+    /// Fire a test webhook event (e.g. ticket.created) to every active webhook subscribed to it. Returns the event id and how many webhooks accepted it (2xx); against the sandbox, each endpoint's status or error. Needs a secret key.
     #[tool(
         name = "cstar_trigger_webhook",
         title = "Trigger a test webhook event",
@@ -130,7 +131,10 @@ impl CstarServer {
         if events::find(wanted).is_none() {
             return Err(ToolError::invalid_argument(
                 "event",
-                format!("'{}' is not a cStar event type", args::quote(wanted)),
+                format!(
+                    "'{}' is not a cStar event type",
+                    crate::limits::quote(wanted, crate::limits::QUOTED)
+                ),
                 format!(
                     "Closest valid types: {}. cstar_list_events lists all 35.",
                     events::closest(wanted, 3).join(", ")

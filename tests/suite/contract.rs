@@ -732,24 +732,22 @@ async fn articles_filter_by_category_name_or_id_and_visibility() {
 }
 
 #[tokio::test]
-async fn trigger_test_counts_subscribed_active_webhooks() {
+async fn trigger_test_reaches_the_subscribed_active_webhooks_and_counts_what_they_accepted() {
     let sandbox = start_sandbox().await;
     let client = client(&sandbox, SECRET_TEST);
+    let reached = |result: &cstar_mcp::api::models::TriggerResult| {
+        let attempts = result.deliveries.clone().unwrap_or_default();
+        (attempts.len(), result.delivered_to)
+    };
+    // Slack, CRM sync and Analytics; the seeded URLs are off loopback, so
+    // none of them is delivered to.
     let created = client.trigger_test_event("ticket.created").await.unwrap();
-    assert_eq!(
-        (created.event.as_str(), created.delivered_to),
-        ("ticket.created", 3)
-    );
+    assert_eq!(created.event, "ticket.created");
+    assert_eq!(reached(&created), (3, 0));
     assert!(created.event_id.unwrap().starts_with("evt_ticket_created_"));
     assert_eq!(created.environment.as_deref(), Some("test"));
-    assert_eq!(
-        client
-            .trigger_test_event("boss.spawned")
-            .await
-            .unwrap()
-            .delivered_to,
-        1
-    );
+    let spawned = client.trigger_test_event("boss.spawned").await.unwrap();
+    assert_eq!(reached(&spawned), (1, 0), "Analytics (*) alone");
     let (status, code) = status_of(
         client
             .trigger_test_event("ticket.exploded")
@@ -855,4 +853,282 @@ async fn a_key_only_ever_sees_its_own_team() {
     .unwrap();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "team_access_denied");
+}
+
+/// A tool's input schema, as `tools/list` publishes it.
+fn input_schema(tool: &str) -> Value {
+    cstar_mcp::tools::CstarServer::tool_router()
+        .list_all()
+        .into_iter()
+        .map(|t| serde_json::to_value(t).unwrap())
+        .find(|t| t["name"] == tool)
+        .unwrap()["inputSchema"]
+        .clone()
+}
+
+/// Free-text properties of a schema (strings with a `maxLength` and no
+/// `enum`), with that limit.
+fn text_limits(schema: &Value) -> Vec<(String, usize)> {
+    schema["properties"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, p)| p["type"] == "string" && p.get("enum").is_none())
+        .filter_map(|(name, p)| Some((name.clone(), p["maxLength"].as_u64()? as usize)))
+        .collect()
+}
+
+/// `count` characters of two bytes each: limits count characters.
+fn chars(count: usize) -> String {
+    "é".repeat(count)
+}
+
+/// Status, error code and `param` of an answer.
+async fn outcome(response: reqwest::Response) -> (u16, Value, Value) {
+    outcome_and_message(response).await.0
+}
+
+/// Status, error code and `param` of an answer, and its error message.
+async fn outcome_and_message(response: reqwest::Response) -> ((u16, Value, Value), String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let error = &body["error"];
+    (
+        (status, error["code"].clone(), error["param"].clone()),
+        error["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn ticket_create_accepts_each_limit_the_create_tool_publishes_and_refuses_one_more() {
+    let sandbox = start_sandbox().await;
+    let path = format!("/api/v1/teams/{TEAM_ID}/tickets");
+    let create = |body: Value, idempotency_key: Option<String>| {
+        let (sandbox, path) = (&sandbox, path.clone());
+        async move {
+            let mut request = raw(sandbox, Method::POST, &path, Some(SECRET_TEST))
+                .await
+                .json(&body);
+            if let Some(key) = idempotency_key {
+                request = request.header("Idempotency-Key", key);
+            }
+            outcome_and_message(request.send().await.unwrap()).await
+        }
+    };
+    let refused = |param: &str| (400, json!("parameter_invalid"), json!(param));
+    let schema = input_schema("cstar_create_ticket");
+    let texts = text_limits(&schema);
+    assert!(texts.len() >= 5, "{texts:?}");
+    for (name, max) in texts {
+        let (fits, over) = match name.as_str() {
+            // A header, and a header value is ASCII.
+            "idempotencyKey" => {
+                let send = |length| create(json!({ "title": "t" }), Some("k".repeat(length)));
+                (send(max).await, send(max + 1).await)
+            }
+            _ => {
+                let with = |value: String| {
+                    let mut body = json!({ "title": "t" });
+                    body[name.as_str()] = json!(value);
+                    create(body, None)
+                };
+                (with(chars(max)).await, with(chars(max + 1)).await)
+            }
+        };
+        let param = match name.as_str() {
+            "idempotencyKey" => "Idempotency-Key",
+            other => other,
+        };
+        assert_eq!(over.0, refused(param), "{name}: {max} + 1 characters");
+        assert!(
+            over.1.contains(&format!("at most {max}")),
+            "{name}: {over:?}"
+        );
+        match name.as_str() {
+            // Short enough, but no such customer.
+            "customerId" => assert!(fits.1.starts_with("No customer"), "{fits:?}"),
+            _ => assert_eq!(fits.0.0, 201, "{name}: {max} characters: {fits:?}"),
+        }
+    }
+    let tags = &schema["properties"]["tags"];
+    let (most, longest) = (
+        tags["maxItems"].as_u64().unwrap() as usize,
+        tags["items"]["maxLength"].as_u64().unwrap() as usize,
+    );
+    let with_tags = |tags: Vec<String>| create(json!({ "title": "t", "tags": tags }), None);
+    assert_eq!(with_tags(vec![chars(longest); most]).await.0.0, 201);
+    assert_eq!(with_tags(vec![chars(1); most + 1]).await.0, refused("tags"));
+    assert_eq!(with_tags(vec![chars(longest + 1)]).await.0, refused("tags"));
+}
+
+#[tokio::test]
+async fn list_filters_accept_each_limit_the_list_tools_publish_and_refuse_one_more() {
+    let sandbox = start_sandbox().await;
+    let mut checked = Vec::new();
+    for (tool, resource) in [
+        ("cstar_list_tickets", "tickets"),
+        ("cstar_list_customers", "customers"),
+        ("cstar_list_articles", "articles"),
+    ] {
+        for (name, max) in text_limits(&input_schema(tool)) {
+            let get = |value: String| {
+                let (sandbox, name) = (&sandbox, name.clone());
+                async move {
+                    let path = format!("/api/v1/teams/{TEAM_ID}/{resource}");
+                    let request = raw(sandbox, Method::GET, &path, Some(SECRET_TEST)).await;
+                    outcome(request.query(&[(name, value)]).send().await.unwrap()).await
+                }
+            };
+            assert_eq!(get(chars(max)).await.0, 200, "{resource}?{name}: {max}");
+            assert_eq!(
+                get(chars(max + 1)).await,
+                (400, json!("parameter_invalid"), json!(name)),
+                "{resource}?{name}: {max} + 1"
+            );
+            checked.push(format!("{resource}?{name}"));
+        }
+    }
+    assert_eq!(checked.len(), 9, "{checked:?}");
+}
+
+#[tokio::test]
+async fn ticket_metadata_is_bounded() {
+    let sandbox = start_sandbox().await;
+    let path = format!("/api/v1/teams/{TEAM_ID}/tickets");
+    let create = |metadata: Value| {
+        let (sandbox, path) = (&sandbox, path.clone());
+        async move {
+            let request = raw(sandbox, Method::POST, &path, Some(SECRET_TEST)).await;
+            outcome(
+                request
+                    .json(&json!({ "title": "t", "metadata": metadata }))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let keys = |count: usize| -> Value {
+        (0..count)
+            .map(|i| (format!("key{i}"), json!(i)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let refused = (400, json!("parameter_invalid"), json!("metadata"));
+    assert_eq!(create(keys(50)).await.0, 201);
+    assert_eq!(create(keys(51)).await, refused);
+    let fits = json!({ chars(40): chars(500), "n": 1.5, "b": true, "gone": null });
+    assert_eq!(create(fits).await.0, 201);
+    assert_eq!(create(json!({ chars(41): "v" })).await, refused);
+    assert_eq!(create(json!({ "k": chars(501) })).await, refused);
+    assert_eq!(create(json!({ "k": { "nested": "v" } })).await, refused);
+    assert_eq!(create(json!({ "k": ["v"] })).await, refused);
+}
+
+#[tokio::test]
+async fn a_refused_value_is_never_echoed_whole() {
+    let sandbox = start_sandbox().await;
+    let long = "x".repeat(30_000);
+    let team = format!("/api/v1/teams/{TEAM_ID}");
+    let cases = [
+        (
+            Method::POST,
+            format!("{team}/webhooks/trigger-test"),
+            Some(json!({ "event": long })),
+            "event",
+        ),
+        (
+            Method::POST,
+            format!("{team}/webhooks/trigger-test"),
+            Some(json!({ "event": [long] })),
+            "event",
+        ),
+        (
+            Method::POST,
+            format!("{team}/tickets"),
+            Some(json!({ "title": "t", "priority": long })),
+            "priority",
+        ),
+        (
+            Method::GET,
+            format!("{team}/tickets?status={long}"),
+            None,
+            "status",
+        ),
+        (
+            Method::GET,
+            format!("{team}/customers?sentiment={long}"),
+            None,
+            "sentiment",
+        ),
+        (
+            Method::GET,
+            format!("{team}/tickets?page={long}"),
+            None,
+            "page",
+        ),
+        (
+            Method::GET,
+            format!("{team}/tickets?pageSize={long}"),
+            None,
+            "pageSize",
+        ),
+        (
+            Method::GET,
+            format!("{team}/articles?isPublic={long}"),
+            None,
+            "isPublic",
+        ),
+    ];
+    for (method, path, body, param) in cases {
+        let mut request = raw(&sandbox, method, &path, Some(SECRET_TEST)).await;
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{param}");
+        let text = response.text().await.unwrap();
+        assert!(text.len() < 1_000, "{param}: {} bytes", text.len());
+        let error: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(error["error"]["param"], param);
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("xxxxxxxxxx…"),
+            "{param}: quotes a prefix: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_request_log_keeps_at_most_2_kib_of_each_text() {
+    let sandbox = start_sandbox().await;
+    let long = "é".repeat(5_000);
+    let path = format!("/api/v1/teams/{TEAM_ID}/tickets/{}", "t".repeat(5_000));
+    raw(&sandbox, Method::GET, &path, Some(SECRET_TEST))
+        .await
+        .query(&[("search", &long)])
+        .header("User-Agent", "u".repeat(5_000))
+        .header("CStar-Version", "v".repeat(5_000))
+        .header("Idempotency-Key", "k".repeat(5_000))
+        .send()
+        .await
+        .unwrap();
+    let entry = requests(&sandbox).await.remove(0);
+    for field in [
+        "path",
+        "query",
+        "userAgent",
+        "cstarVersion",
+        "idempotencyKey",
+    ] {
+        let text = entry[field].as_str().unwrap();
+        assert!(
+            text.len() <= 2_048 && text.ends_with('…'),
+            "{field}: {} bytes",
+            text.len()
+        );
+    }
 }

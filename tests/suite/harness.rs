@@ -252,3 +252,71 @@ pub async fn http_client(url: &str, key: &str) -> McpClient {
 pub fn every<T>(items: &[T], test: impl FnMut(&T) -> bool) -> bool {
     !items.is_empty() && items.iter().all(test)
 }
+
+/// Every variable through which an environment names a proxy or exempts
+/// hosts from one, and CGI's `REQUEST_METHOD` (with it set, `HTTP_PROXY`
+/// is ignored): a test that sets its own must clear the rest.
+pub const PROXY_VARIABLES: [&str; 9] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
+];
+
+/// `command` with `env` as its only proxy settings, whatever this
+/// process's environment holds.
+pub fn with_proxy_settings(
+    mut command: tokio::process::Command,
+    env: &[(&str, &str)],
+) -> tokio::process::Command {
+    for name in PROXY_VARIABLES {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
+/// A proxy that would capture whatever is sent through it: it keeps the
+/// first bytes of every connection and answers 200, as a proxy that
+/// swallowed a delivery would.
+pub struct CapturingProxy {
+    pub url: String,
+    captured: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl CapturingProxy {
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let captured: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let kept = captured.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let mut buffer = vec![0; 16 * 1024];
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buffer[..read]).into_owned();
+                    kept.lock().unwrap().push(head);
+                    let _ = stream
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                });
+            }
+        });
+        CapturingProxy { url, captured }
+    }
+
+    /// What every connection to it began with.
+    pub fn captured(&self) -> Vec<String> {
+        self.captured.lock().unwrap().clone()
+    }
+}

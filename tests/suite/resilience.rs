@@ -322,7 +322,11 @@ async fn rate_limits_are_waited_out_or_reported_and_never_hammered() {
 async fn calls_past_the_process_cap_are_refused_retryably_and_serving_goes_on() {
     let cap = cstar_mcp::tools::MAX_CALLS_IN_FLIGHT;
     let sandbox = start_sandbox().await;
-    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    // Upstream answers in 3 s, so every call is in flight at once even on
+    // a busy machine; the client waits for it.
+    let mut config = fast_config(&sandbox.base_url(), Some(SECRET_TEST));
+    config.timeout = Duration::from_secs(20);
+    let client = mcp(config).await;
     ok(&call(&client, "cstar_get_status", json!({})).await);
     fault(
         &sandbox,

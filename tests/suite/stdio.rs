@@ -809,3 +809,47 @@ async fn an_unresolvable_base_url_is_a_clear_error_for_every_tool() {
         "failed calls do not queue behind each other"
     );
 }
+
+#[tokio::test]
+async fn a_cstar_on_loopback_is_reached_directly_whatever_the_proxy_settings() {
+    let sandbox = start_sandbox().await;
+    let proxy = CapturingProxy::start().await;
+    let via = proxy.url.as_str();
+    let env = [
+        ("HTTP_PROXY", via),
+        ("http_proxy", via),
+        ("ALL_PROXY", via),
+        ("NO_PROXY", "example.com"),
+    ];
+    let setups = [
+        ("--sandbox", binary(&["--sandbox"], &[])),
+        (
+            "a sandbox at CSTAR_BASE_URL",
+            binary(
+                &[],
+                &[
+                    ("CSTAR_API_KEY", SECRET_TEST),
+                    ("CSTAR_BASE_URL", &sandbox.base_url()),
+                ],
+            ),
+        ),
+    ];
+    for (setup, command) in setups {
+        let command = with_proxy_settings(command, &env);
+        let (transport, _) = TokioChildProcess::builder(command)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let client = ().serve(transport).await.unwrap();
+        let status = ok(&call(&client, "cstar_get_status", json!({})).await);
+        assert_eq!(status["team"]["name"], "Acme Support", "{setup}");
+        let listed = ok(&call(&client, "cstar_list_tickets", json!({ "pageSize": 2 })).await);
+        assert_eq!(listed["tickets"].as_array().unwrap().len(), 2, "{setup}");
+        assert_eq!(
+            proxy.captured(),
+            Vec::<String>::new(),
+            "{setup}: nothing reaches the proxy"
+        );
+        client.cancel().await.unwrap();
+    }
+}

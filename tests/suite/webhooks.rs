@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
+use cstar_mcp::api::Client;
 use cstar_mcp::api::models::NewTicket;
 use cstar_mcp::sandbox::{self, RunningSandbox};
 use hmac::{KeyInit, Mac};
@@ -158,8 +159,9 @@ async fn set_schedule(sandbox: &RunningSandbox, delays: &[u64], budget_ms: u64) 
     .await;
 }
 
-async fn deliveries(sandbox: &RunningSandbox) -> Vec<Value> {
-    let body: Value = reqwest::get(format!("{}/_sandbox/deliveries", sandbox.base_url()))
+/// `GET /_sandbox/deliveries` of the sandbox at `base_url`.
+async fn deliveries(base_url: &str) -> Vec<Value> {
+    let body: Value = reqwest::get(format!("{base_url}/_sandbox/deliveries"))
         .await
         .unwrap()
         .json()
@@ -236,9 +238,10 @@ async fn trigger_test_says_how_each_endpoint_answered() {
     )
     .await);
     // CRM sync (ticket.*), Analytics (*) and the forward endpoint; the
-    // inactive "Old integration" is skipped.
-    assert_eq!(triggered["deliveredTo"], 3);
+    // inactive "Old integration" is skipped. None accepted it.
     let deliveries = triggered["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 3, "{triggered:#}");
+    assert_eq!(triggered["deliveredTo"], 0);
     let ours = deliveries
         .iter()
         .find(|d| d["url"] == receiver.url.as_str())
@@ -290,7 +293,7 @@ async fn a_failed_delivery_is_retried_with_the_same_event_id() {
         2,
         "no retry after a 200"
     );
-    let log: Vec<Value> = deliveries(&sandbox)
+    let log: Vec<Value> = deliveries(&sandbox.base_url())
         .await
         .into_iter()
         .filter(|d| d["url"] == receiver.url.as_str())
@@ -335,13 +338,14 @@ async fn a_receiver_that_never_answers_is_given_up_on_after_the_schedule() {
     set_schedule(&sandbox, &[50, 50], 200).await;
     let triggered = api.trigger_test_event("survey.submitted").await.unwrap();
     assert_eq!(
-        triggered.delivered_to, 2,
-        "Analytics (*) and the forward endpoint"
+        (triggered.deliveries.unwrap().len(), triggered.delivered_to),
+        (2, 0),
+        "Analytics (*) and the forward endpoint, neither of which accepted it"
     );
     receiver.wait_for(3).await;
     let mut log = Vec::new();
     for _ in 0..100 {
-        log = deliveries(&sandbox)
+        log = deliveries(&sandbox.base_url())
             .await
             .into_iter()
             .filter(|d| d["url"] == receiver.url.as_str())
@@ -399,10 +403,11 @@ async fn webhooks_are_managed_through_the_api_with_the_secret_shown_once() {
         "the secret is shown on create only"
     );
 
-    client(&sandbox, SECRET_TEST)
+    let triggered = client(&sandbox, SECRET_TEST)
         .trigger_test_event("ticket.closed")
         .await
         .unwrap();
+    assert_eq!(triggered.delivered_to, 1, "ours accepted it");
     let delivery = receiver.wait_for(1).await.remove(0);
     assert_eq!(delivery.header("x-webhook-id"), id);
     assert_eq!(delivery.verified(&secret), Ok(()));
@@ -419,7 +424,15 @@ async fn webhooks_are_managed_through_the_api_with_the_secret_shown_once() {
         .trigger_test_event("ticket.closed")
         .await
         .unwrap();
-    assert_eq!(triggered.delivered_to, 3, "the paused webhook is skipped");
+    let attempts = triggered.deliveries.unwrap();
+    assert_eq!(attempts.len(), 3, "Slack, CRM sync and Analytics");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a.webhook_id.as_deref() != Some(&id)),
+        "the paused webhook is skipped"
+    );
+    assert_eq!(triggered.delivered_to, 0);
     let deleted = raw(&sandbox, reqwest::Method::DELETE, &one, Some(SECRET_TEST))
         .await
         .send()
@@ -568,4 +581,217 @@ async fn over_mcp_with_forward_to_a_created_ticket_reaches_the_handler() {
         )),
         "{stderr_text}"
     );
+}
+
+/// The real binary's standalone sandbox forwarding every event to
+/// `forward_to`, with `env` as its only proxy settings; the child and the
+/// sandbox's base URL.
+async fn standalone_sandbox(
+    forward_to: &str,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let command = binary(&["sandbox", "--port", "0", "--forward-to", forward_to], &[]);
+    let mut child = with_proxy_settings(command, env).spawn().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = first
+        .strip_prefix("listening on ")
+        .expect(&first)
+        .to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn deliveries_never_go_through_a_proxy_whatever_the_environment_says() {
+    let receiver = Receiver::start(Behaviour::Answer(vec![200])).await;
+    let proxy = CapturingProxy::start().await;
+    let secret = sandbox::Forward::new(&receiver.url).secret;
+    let via = proxy.url.as_str();
+    let settings: [&[(&str, &str)]; 6] = [
+        &[("HTTP_PROXY", via)],
+        &[("http_proxy", via)],
+        &[("ALL_PROXY", via)],
+        &[("all_proxy", via), ("https_proxy", via)],
+        // An exemption list that names other hosts exempts nothing here.
+        &[("HTTP_PROXY", via), ("NO_PROXY", "example.com,.internal")],
+        &[("http_proxy", via), ("no_proxy", "")],
+    ];
+    for (round, env) in settings.into_iter().enumerate() {
+        let (mut child, url) = standalone_sandbox(&receiver.url, env).await;
+        let triggered = Client::new(fast_config(&url, Some(SECRET_TEST)))
+            .unwrap()
+            .trigger_test_event("ticket.created")
+            .await
+            .unwrap();
+        assert_eq!(
+            proxy.captured(),
+            Vec::<String>::new(),
+            "{env:?}: nothing reaches the proxy"
+        );
+        let delivery = receiver.wait_for(round + 1).await.remove(round);
+        assert_eq!(
+            Some(delivery.header("x-event-id")),
+            triggered.event_id.as_deref(),
+            "{env:?}: the receiver got this event"
+        );
+        assert_eq!(delivery.verified(&secret), Ok(()), "{env:?}");
+        let logged: Vec<Value> = deliveries(&url)
+            .await
+            .into_iter()
+            .filter(|d| d["url"] == receiver.url.as_str())
+            .collect();
+        assert_eq!(logged.len(), 1, "{env:?}: {logged:?}");
+        assert_eq!(logged[0]["status"], 200, "{env:?}: the receiver's answer");
+        child.kill().await.unwrap();
+    }
+}
+
+/// Creates an active webhook for `events` at `url`; its id.
+async fn create_webhook(sandbox: &RunningSandbox, url: &str, events: &[&str]) -> String {
+    let path = format!("/api/v1/teams/{}/webhooks", sandbox::TEAM_ID);
+    let created = raw(sandbox, reqwest::Method::POST, &path, Some(SECRET_TEST))
+        .await
+        .json(&json!({ "url": url, "events": events }))
+        .send_json()
+        .await;
+    created["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn delivered_to_counts_only_the_endpoints_that_accepted_the_event() {
+    let sandbox = start_sandbox().await;
+    set_schedule(&sandbox, &[60_000], 300).await;
+    let accepting = [
+        Receiver::start(Behaviour::Answer(vec![200])).await,
+        Receiver::start(Behaviour::Answer(vec![204])).await,
+    ];
+    let refusing = [
+        Receiver::start(Behaviour::Answer(vec![500])).await,
+        Receiver::start(Behaviour::Answer(vec![401])).await,
+        Receiver::start(Behaviour::Hang).await,
+    ];
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/hooks", listener.local_addr().unwrap())
+    };
+    for receiver in accepting.iter().chain(&refusing) {
+        create_webhook(&sandbox, &receiver.url, &["boss.spawned"]).await;
+    }
+    create_webhook(&sandbox, &closed, &["boss.spawned"]).await;
+
+    // Analytics (*), a placeholder off loopback, is subscribed too: seven
+    // endpoints, two of which accepted.
+    let rest = client(&sandbox, SECRET_TEST)
+        .trigger_test_event("boss.spawned")
+        .await
+        .unwrap();
+    let attempts = rest.deliveries.unwrap();
+    assert_eq!(attempts.len(), 7, "{attempts:#?}");
+    let accepted = attempts
+        .iter()
+        .filter(|a| a.status.is_some_and(|s| (200..300).contains(&s)))
+        .count();
+    assert_eq!((rest.delivered_to, accepted), (2, 2), "{attempts:#?}");
+
+    let mcp = mcp_for(&sandbox, SECRET_TEST).await;
+    let tool = ok(&call(
+        &mcp,
+        "cstar_trigger_webhook",
+        json!({ "event": "boss.spawned" }),
+    )
+    .await);
+    assert_eq!(tool["deliveredTo"], 2, "{tool:#}");
+    assert_eq!(tool["deliveries"].as_array().unwrap().len(), 7);
+    for receiver in &accepting {
+        assert_eq!(receiver.wait_for(2).await.len(), 2);
+    }
+}
+
+/// `POST /webhooks` or `PATCH /webhooks/{id}` with `body`: the status and
+/// the answer.
+async fn send_webhook(sandbox: &RunningSandbox, id: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut path = format!("/api/v1/teams/{}/webhooks", sandbox::TEAM_ID);
+    let method = match id {
+        Some(id) => {
+            path = format!("{path}/{id}");
+            reqwest::Method::PATCH
+        }
+        None => reqwest::Method::POST,
+    };
+    let response = raw(sandbox, method, &path, Some(SECRET_TEST))
+        .await
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn refused(answer: &(u16, Value)) -> (u16, &Value, &Value) {
+    (
+        answer.0,
+        &answer.1["error"]["code"],
+        &answer.1["error"]["param"],
+    )
+}
+
+#[tokio::test]
+async fn webhook_urls_are_at_most_2048_characters_however_many_bytes_they_take() {
+    let sandbox = start_sandbox().await;
+    // `length` characters: the base, then `filler` over and over.
+    let url = |length: usize, filler: &str| -> String {
+        "http://127.0.0.1:9/hooks/"
+            .chars()
+            .chain(filler.chars().cycle())
+            .take(length)
+            .collect()
+    };
+    let invalid = json!("parameter_invalid");
+    for filler in ["a", "é", "😀", "%C3%A9"] {
+        let (fits, over) = (url(2_048, filler), url(2_049, filler));
+        let created = send_webhook(&sandbox, None, &json!({ "url": fits, "events": ["*"] })).await;
+        assert_eq!(created.0, 201, "{filler}: {}", created.1);
+        assert_eq!(created.1["data"]["url"], fits.as_str());
+        let id = created.1["data"]["id"].as_str().unwrap().to_owned();
+        let answer = send_webhook(&sandbox, None, &json!({ "url": over, "events": ["*"] })).await;
+        assert_eq!(refused(&answer), (400, &invalid, &json!("url")), "{filler}");
+        let answer = send_webhook(&sandbox, Some(&id), &json!({ "url": over })).await;
+        assert_eq!(
+            refused(&answer),
+            (400, &invalid, &json!("url")),
+            "{filler}: update"
+        );
+        let answer = send_webhook(&sandbox, Some(&id), &json!({ "url": fits })).await;
+        assert_eq!(answer.0, 200, "{filler}: update");
+    }
+    let huge = url(900 * 1024, "a");
+    let answer = send_webhook(&sandbox, None, &json!({ "url": huge, "events": ["*"] })).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("url")));
+    assert!(
+        answer.1.to_string().len() < 1_000,
+        "the error does not echo it"
+    );
+}
+
+#[tokio::test]
+async fn webhook_names_and_event_lists_are_bounded() {
+    let sandbox = start_sandbox().await;
+    let hook = |name: String, events: Vec<&str>| json!({ "url": "http://127.0.0.1:9/", "name": name, "events": events });
+    let invalid = json!("parameter_invalid");
+    let created = send_webhook(&sandbox, None, &hook("é".repeat(500), vec!["*"; 50])).await;
+    assert_eq!(created.0, 201, "{}", created.1);
+    let id = created.1["data"]["id"].as_str().unwrap().to_owned();
+    let answer = send_webhook(&sandbox, None, &hook("é".repeat(501), vec!["*"])).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("name")));
+    let answer = send_webhook(&sandbox, None, &hook("n".into(), vec!["*"; 51])).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("events")));
+    let answer = send_webhook(&sandbox, Some(&id), &json!({ "name": "é".repeat(501) })).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("name")));
+    let answer = send_webhook(&sandbox, Some(&id), &json!({ "events": vec!["*"; 51] })).await;
+    assert_eq!(refused(&answer), (400, &invalid, &json!("events")));
 }
