@@ -12,8 +12,9 @@
 //!    -32700 if not; lone surrogates and bad UTF-8 are repaired instead).
 //! 5. `Accept: */*` (or none) is read as accepting both JSON and SSE.
 //!
-//! The key goes on to the tools in the request's extensions and is never
-//! logged or kept past the request.
+//! Every refusal is written by `refusal`, rmcp's own (a foreign `Host`,
+//! a GET or DELETE, ...) restated by it. The key goes on to the tools in
+//! the request's extensions and is never logged or kept past the request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,7 @@ use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::origins::{AllowedHosts, expose_to, preflight};
+use super::refusal::{self, refusal, with_header};
 use crate::api::Client;
 use crate::api::lenient;
 use crate::api::secret::ApiKey;
@@ -126,114 +128,134 @@ async fn admit(
     if request.method() == Method::OPTIONS {
         return answer_preflight(request.headers(), origin);
     }
-    let key = match bearer(request.headers()) {
+    let key = match accepted_key(gate, request.headers()).await {
+        Ok(key) => key,
+        Err(refused) => return refused,
+    };
+    let limit = gate.limits.max_per_key;
+    let Some(_slot) = gate.in_flight.try_enter(key.digest(), limit) else {
+        return key_busy(limit);
+    };
+    normalize_accept(request.headers_mut());
+    let (mut request, call) = match read_body(gate, request).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
+    request.extensions_mut().insert(RequestKey(key));
+    let mut response = refusal::restated(next.run(request).await).await;
+    response.extensions_mut().insert(call);
+    response
+}
+
+/// The answer past `--max-per-key` requests in progress.
+fn key_busy(limit: usize) -> Response {
+    with_header(
+        refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            &format!(
+                "This key already has {limit} requests in progress on this server. Wait for some to finish."
+            ),
+        ),
+        header::RETRY_AFTER,
+        HeaderValue::from_static("1"),
+    )
+}
+
+/// The request's key, or the 401 for a missing, malformed or rejected key.
+async fn accepted_key(gate: &Gate, headers: &HeaderMap) -> Result<ApiKey, Response> {
+    let key = match bearer(headers) {
         Bearer::Key(raw) => ApiKey::new(raw),
         Bearer::Absent => match &gate.server_key {
             Some(key) => key.clone(),
             None => {
-                return unauthorized(
+                return Err(unauthorized(
                     "missing_api_key",
                     "Send your cStar API key with each request: 'Authorization: Bearer sk_live_...' (or sk_test_, pk_live_, pk_test_).",
-                );
+                ));
             }
         },
         Bearer::OtherScheme => {
-            return unauthorized(
+            return Err(unauthorized(
                 "invalid_authorization",
                 "Use the Bearer scheme: 'Authorization: Bearer <cStar API key>'.",
-            );
+            ));
         }
     };
     if key.kind().is_none() {
-        return unauthorized(
+        return Err(unauthorized(
             "invalid_key_format",
             "The bearer token is not a cStar API key: keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_'. Check the key in the Authorization header.",
-        );
+        ));
     }
     if let Err(error) = gate.client.with_key(Some(key.clone())).team().await
         && matches!(error.status(), Some(401 | 403))
     {
-        return unauthorized(
+        return Err(unauthorized(
             error.code(),
             &format!(
-                "cStar rejected this API key: {error}. Send a valid key in the Authorization header."
+                "cStar rejected this API key. Send a valid key in the Authorization header. {error}"
             ),
-        );
+        ));
     }
-    let Some(_permit) = gate
-        .in_flight
-        .try_enter(key.digest(), gate.limits.max_per_key)
-    else {
-        return with_header(
-            refusal(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                &format!(
-                    "This key already has {} requests in progress on this server. Wait for some to finish.",
-                    gate.limits.max_per_key
+    Ok(key)
+}
+
+/// A POST with its body read within `--request-timeout` and
+/// `MAX_BODY_BYTES` and checked to be JSON (repaired first when it may
+/// need it), and what it asks of MCP; other requests as they are.
+async fn read_body(gate: &Gate, request: Request) -> Result<(Request, McpCall), Response> {
+    if request.method() != Method::POST {
+        return Ok((request, McpCall::default()));
+    }
+    let (mut parts, body) = request.into_parts();
+    let bytes = match tokio::time::timeout(gate.limits.body_timeout, to_bytes(body, MAX_BODY_BYTES))
+        .await
+    {
+        Err(_) => {
+            return Err(with_header(
+                refusal(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    &format!(
+                        "The request body did not arrive within {:?}.",
+                        gate.limits.body_timeout
+                    ),
                 ),
-            ),
-            header::RETRY_AFTER,
-            "1",
-        );
-    };
-    normalize_accept(request.headers_mut());
-    let mut call = McpCall::default();
-    if request.method() == Method::POST {
-        let (mut parts, body) = request.into_parts();
-        let bytes =
-            match tokio::time::timeout(gate.limits.body_timeout, to_bytes(body, MAX_BODY_BYTES))
-                .await
-            {
-                Err(_) => {
-                    return with_header(
-                        refusal(
-                            StatusCode::REQUEST_TIMEOUT,
-                            "body_timeout",
-                            &format!(
-                                "The request body did not arrive within {:?}.",
-                                gate.limits.body_timeout
-                            ),
-                        ),
-                        header::CONNECTION,
-                        "close",
-                    );
-                }
-                Ok(Err(_)) => {
-                    return refusal(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        &format!("Request bodies are limited to {MAX_BODY_BYTES} bytes."),
-                    );
-                }
-                Ok(Ok(bytes)) => bytes,
-            };
-        // Skipping a string does not decode it: text that may need repair
-        // (not UTF-8, or with \u escapes) goes through `lenient` first.
-        let plain =
-            std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
-        call = McpCall::of(&bytes);
-        let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-            Body::from(bytes)
-        } else {
-            let repaired = lenient::clean_body(bytes.to_vec(), "");
-            if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
-                return parse_error(&error);
-            }
-            Body::from(repaired)
-        };
-        if !parts.headers.contains_key(header::CONTENT_TYPE) {
-            parts.headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+                header::CONNECTION,
+                HeaderValue::from_static("close"),
+            ));
         }
-        request = Request::from_parts(parts, body);
+        Ok(Err(_)) => {
+            return Err(refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                &format!("Request bodies are limited to {MAX_BODY_BYTES} bytes."),
+            ));
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
+    // Skipping a string does not decode it: text that may need repair
+    // (not UTF-8, or with \u escapes) goes through `lenient` first.
+    let plain =
+        std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
+    let call = McpCall::of(&bytes);
+    let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+        Body::from(bytes)
+    } else {
+        let repaired = lenient::clean_body(bytes.to_vec(), "");
+        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
+            return Err(parse_error(&error));
+        }
+        Body::from(repaired)
+    };
+    if !parts.headers.contains_key(header::CONTENT_TYPE) {
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
-    request.extensions_mut().insert(RequestKey(key));
-    let mut response = next.run(request).await;
-    response.extensions_mut().insert(call);
-    response
+    Ok((Request::from_parts(parts, body), call))
 }
 
 enum Bearer {
@@ -301,28 +323,13 @@ fn unauthorized(code: &str, message: &str) -> Response {
     with_header(
         refusal(StatusCode::UNAUTHORIZED, code, message),
         header::WWW_AUTHENTICATE,
-        "Bearer realm=\"cstar-mcp\"",
+        HeaderValue::from_static("Bearer realm=\"cstar-mcp\""),
     )
-}
-
-fn with_header(mut response: Response, name: header::HeaderName, value: &'static str) -> Response {
-    response
-        .headers_mut()
-        .insert(name, HeaderValue::from_static(value));
-    response
-}
-
-fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response()
 }
 
 /// JSON-RPC's answer to a body that is not JSON.
 fn parse_error(error: &serde_json::Error) -> Response {
-    let message = crate::tools::errors::shorten(&format!("Parse error: {error}"), 200);
+    let message = refusal::text(&format!("Parse error: {error}"), 200);
     (
         StatusCode::BAD_REQUEST,
         Json(json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })),
