@@ -1,10 +1,13 @@
 //! What every `/mcp` request passes before rmcp sees it, in order:
 //! 1. CORS: a preflight from an accepted origin is answered here.
 //! 2. The key: `Authorization: Bearer` (scheme in any case), or the
-//!    server's key with `--server-key`. A missing, malformed or rejected
-//!    key gets a 401 with `WWW-Authenticate: Bearer` on any request, not
-//!    only `initialize`. Keys are checked with `whoami` through the shared
-//!    `TeamDirectory`, so a known key costs no request.
+//!    server's key with `--server-key`. A request is served only on a key
+//!    cStar accepted. A missing, malformed or rejected key gets a 401 with
+//!    `WWW-Authenticate: Bearer` on any request, not only `initialize`;
+//!    while cStar cannot say (5xx, timeout, 429, unreadable answer) the
+//!    answer is a 503 with `Retry-After`. Keys are checked with `whoami`
+//!    through the shared `TeamDirectory`, so a known key costs no request
+//!    and a failed check is never remembered.
 //! 3. A per-key limit on requests in progress (429 past it), so one
 //!    caller cannot take the server from the others.
 //! 4. The body, read within `--request-timeout` (408 past it) and
@@ -30,13 +33,17 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::origins::{AllowedHosts, expose_to, preflight};
 use super::refusal::{self, refusal, with_header};
-use crate::api::Client;
 use crate::api::lenient;
 use crate::api::secret::ApiKey;
+use crate::api::{ApiError, Client};
 use crate::cli::HttpLimits;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Seconds to wait before trying again when a key could not be checked and
+/// cStar named no wait of its own.
+const KEY_CHECK_RETRY: u64 = 5;
 
 /// What a request asked of MCP, for the access log: the JSON-RPC method and,
 /// for `tools/call`, the tool (both cut short: they are caller input).
@@ -162,7 +169,8 @@ fn key_busy(limit: usize) -> Response {
     )
 }
 
-/// The request's key, or the 401 for a missing, malformed or rejected key.
+/// The request's key, once cStar accepted it; otherwise the answer: 401
+/// for a missing, malformed or rejected key, 503 while cStar cannot say.
 async fn accepted_key(gate: &Gate, headers: &HeaderMap) -> Result<ApiKey, Response> {
     let key = match bearer(headers) {
         Bearer::Key(raw) => ApiKey::new(raw),
@@ -188,17 +196,46 @@ async fn accepted_key(gate: &Gate, headers: &HeaderMap) -> Result<ApiKey, Respon
             "The bearer token is not a cStar API key: keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_'. Check the key in the Authorization header.",
         ));
     }
-    if let Err(error) = gate.client.with_key(Some(key.clone())).team().await
-        && matches!(error.status(), Some(401 | 403))
-    {
-        return Err(unauthorized(
+    match gate.client.with_key(Some(key.clone())).team().await {
+        Ok(_) => Ok(key),
+        Err(error) if matches!(error.status(), Some(401 | 403)) => Err(unauthorized(
             error.code(),
             &format!(
                 "cStar rejected this API key. Send a valid key in the Authorization header. {error}"
             ),
-        ));
+        )),
+        Err(error) => Err(unverified(&error)),
     }
-    Ok(key)
+}
+
+/// The answer while a key cannot be checked (cStar failed, timed out or
+/// asked us to slow down): nothing is served on it, and the caller hears
+/// when to try again.
+fn unverified(error: &ApiError) -> Response {
+    let wait = retry_after_seconds(error);
+    with_header(
+        refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "key_check_unavailable",
+            &format!(
+                "cStar could not check this API key, so nothing is served on it yet. Try again in {wait} s. {error}"
+            ),
+        ),
+        header::RETRY_AFTER,
+        HeaderValue::from(wait),
+    )
+}
+
+/// cStar's own `Retry-After` (a 429 or 503), in whole seconds rounded up;
+/// `KEY_CHECK_RETRY` when it gave none.
+fn retry_after_seconds(error: &ApiError) -> u64 {
+    let given = match error {
+        ApiError::Status(status) => status.retry_after,
+        _ => None,
+    };
+    given.map_or(KEY_CHECK_RETRY, |wait| {
+        (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+    })
 }
 
 /// A POST with its body read within `--request-timeout` and
@@ -340,6 +377,7 @@ fn parse_error(error: &serde_json::Error) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn headers(authorization: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -360,6 +398,33 @@ mod tests {
         }
         assert!(matches!(bearer(&headers("Basic abc")), Bearer::OtherScheme));
         assert!(matches!(bearer(&HeaderMap::new()), Bearer::Absent));
+    }
+
+    #[test]
+    fn the_wait_after_a_failed_key_check_is_cstars_own_rounded_up() {
+        let answered = |status: u16, retry_after: Option<Duration>| {
+            ApiError::Status(Box::new(crate::api::StatusError {
+                status,
+                error_type: None,
+                code: None,
+                message: "busy".into(),
+                param: None,
+                request_id: None,
+                retry_after,
+                attempts: 1,
+            }))
+        };
+        let cases = [
+            (answered(429, Some(Duration::from_secs(30))), 30),
+            (answered(429, Some(Duration::from_millis(1200))), 2),
+            (answered(503, Some(Duration::from_millis(300))), 1),
+            (answered(429, Some(Duration::ZERO)), 1),
+            (answered(500, None), KEY_CHECK_RETRY),
+            (ApiError::Timeout { attempts: 3 }, KEY_CHECK_RETRY),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(retry_after_seconds(&error), expected, "{error:?}");
+        }
     }
 
     #[test]

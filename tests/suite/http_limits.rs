@@ -1,8 +1,9 @@
 //! The shared HTTP server's limits hold for every request, however it is
-//! answered: every error body the server writes is bounded and clean, even
-//! when it quotes cStar.
+//! answered: nothing is served on a key cStar did not accept, whatever
+//! went wrong while checking it; and every error body the server writes is
+//! bounded and clean, even when it quotes cStar.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -49,6 +50,15 @@ async fn send_kind(
     request.send().await.unwrap()
 }
 
+async fn clear_faults(sandbox: &cstar_mcp::sandbox::RunningSandbox) {
+    let cleared = reqwest::Client::new()
+        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(cleared.status().is_success());
+}
+
 /// A cStar message as a hostile or broken upstream might write it.
 fn hostile_message() -> String {
     format!(
@@ -80,6 +90,9 @@ async fn error_bodies_quoting_cstar_are_bounded_and_clean() {
     let cases = [
         (401, StatusCode::UNAUTHORIZED),
         (403, StatusCode::UNAUTHORIZED),
+        (500, StatusCode::SERVICE_UNAVAILABLE),
+        (429, StatusCode::SERVICE_UNAVAILABLE),
+        (503, StatusCode::SERVICE_UNAVAILABLE),
     ];
     for (index, (upstream, ours)) in cases.into_iter().enumerate() {
         // A key of its own for each case: a rejection is remembered.
@@ -224,4 +237,202 @@ async fn raw_post(address: &str, length: usize, sent: usize) -> String {
     let _ = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer)).await;
     writing.abort();
     String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// One request of every kind a client sends to `/mcp`: (what, method, body).
+fn every_request_kind() -> Vec<(&'static str, reqwest::Method, Option<Value>)> {
+    let request = |id: i64, method: &str, params: Value| {
+        Some(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
+    };
+    let notification = |method: &str| Some(json!({ "jsonrpc": "2.0", "method": method }));
+    let post = reqwest::Method::POST;
+    vec![
+        (
+            "initialize",
+            post.clone(),
+            request(
+                1,
+                "initialize",
+                json!({
+            "protocolVersion": LATEST, "capabilities": {},
+            "clientInfo": { "name": "test", "version": "1" } }),
+            ),
+        ),
+        (
+            "server/discover",
+            post.clone(),
+            request(
+                2,
+                "server/discover",
+                json!({ "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28" } }),
+            ),
+        ),
+        (
+            "tools/list",
+            post.clone(),
+            request(3, "tools/list", json!({})),
+        ),
+        (
+            "tools/call",
+            post.clone(),
+            request(
+                4,
+                "tools/call",
+                json!({ "name": "cstar_list_tickets", "arguments": {} }),
+            ),
+        ),
+        (
+            "resources/list",
+            post.clone(),
+            request(5, "resources/list", json!({})),
+        ),
+        (
+            "resources/templates/list",
+            post.clone(),
+            request(6, "resources/templates/list", json!({})),
+        ),
+        (
+            "resources/read",
+            post.clone(),
+            request(
+                7,
+                "resources/read",
+                json!({ "uri": "cstar://tickets/tkt_00000000000000000000000000000000" }),
+            ),
+        ),
+        (
+            "prompts/list",
+            post.clone(),
+            request(8, "prompts/list", json!({})),
+        ),
+        (
+            "prompts/get",
+            post.clone(),
+            request(
+                9,
+                "prompts/get",
+                json!({ "name": "triage", "arguments": {} }),
+            ),
+        ),
+        (
+            "completion/complete",
+            post.clone(),
+            request(
+                10,
+                "completion/complete",
+                json!({
+            "ref": { "type": "ref/resource", "uri": "cstar://tickets/{ticketId}" },
+            "argument": { "name": "ticketId", "value": "tkt" } }),
+            ),
+        ),
+        ("ping", post.clone(), request(11, "ping", json!({}))),
+        (
+            "notifications/initialized",
+            post.clone(),
+            notification("notifications/initialized"),
+        ),
+        ("GET", reqwest::Method::GET, None),
+        ("DELETE", reqwest::Method::DELETE, None),
+    ]
+}
+
+/// Requests that reached cStar other than key checks.
+async fn served_upstream(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Vec<Value> {
+    requests(sandbox)
+        .await
+        .into_iter()
+        .filter(|r| {
+            !r["path"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("/auth/whoami")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_kind_is_served_on_a_key_cstar_has_not_accepted() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &[]).await;
+    fault(
+        &sandbox,
+        json!({ "path": "*/auth/whoami", "fault": "status", "status": 500, "times": 1000 }),
+    )
+    .await;
+    for (what, method, body) in every_request_kind() {
+        let response = send_kind(&url, UNKNOWN_KEY, &method, &body).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{what}");
+        assert_eq!(response.headers()["retry-after"], "5", "{what}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["error"]["code"], "key_check_unavailable",
+            "{what}: {body}"
+        );
+    }
+    assert_eq!(served_upstream(&sandbox).await, Vec::<Value>::new());
+
+    // cStar answers again: the key it never accepted is refused (the
+    // failed checks were not remembered as a success), a good one served.
+    clear_faults(&sandbox).await;
+    for (what, method, body) in every_request_kind() {
+        let response = send_kind(&url, UNKNOWN_KEY, &method, &body).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+        assert!(
+            response.headers().contains_key("www-authenticate"),
+            "{what}"
+        );
+    }
+    assert_eq!(served_upstream(&sandbox).await, Vec::<Value>::new());
+    let list = send_kind(
+        &url,
+        SECRET_TEST,
+        &reqwest::Method::POST,
+        &Some(tools_list()),
+    )
+    .await;
+    assert_eq!(list.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_check_that_fails_in_any_way_is_a_503_with_retry_after() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &["--timeout", "1"]).await;
+    // (fault on whoami, Retry-After expected)
+    let cases = [
+        (json!({ "fault": "status", "status": 500 }), "5"),
+        (
+            json!({ "fault": "status", "status": 429, "retryAfter": 30 }),
+            "30",
+        ),
+        (
+            json!({ "fault": "status", "status": 503, "retryAfter": 1 }),
+            "1",
+        ),
+        (json!({ "fault": "status", "status": 404 }), "5"),
+        (json!({ "fault": "delay", "ms": 1500 }), "5"),
+        (json!({ "fault": "html502" }), "5"),
+        (json!({ "fault": "malformed_json" }), "5"),
+        (json!({ "fault": "reset" }), "5"),
+    ];
+    for (mut rule, retry_after) in cases {
+        rule["path"] = json!("*/auth/whoami");
+        rule["times"] = json!(1000);
+        fault(&sandbox, rule.clone()).await;
+        let started = Instant::now();
+        let response = post(&url, UNKNOWN_KEY, &tools_list()).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{rule}");
+        assert_eq!(response.headers()["retry-after"], retry_after, "{rule}");
+        assert!(started.elapsed() < Duration::from_secs(15), "{rule}");
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("Try again in {retry_after} s")),
+            "{message}"
+        );
+        clear_faults(&sandbox).await;
+    }
+    let list = post(&url, UNKNOWN_KEY, &tools_list()).await;
+    assert_eq!(list.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(served_upstream(&sandbox).await, Vec::<Value>::new());
 }
