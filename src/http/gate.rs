@@ -9,7 +9,8 @@
 //!    through the shared `TeamDirectory`, so a known key costs no request
 //!    and a failed check is never remembered.
 //! 3. A per-key limit on requests in progress (429 past it), so one
-//!    caller cannot take the server from the others.
+//!    caller cannot take the server from the others. A request holds its
+//!    slot until its answer is sent, SSE streams included.
 //! 4. The body, read within `--request-timeout` (408 past it) and
 //!    `MAX_BODY_BYTES` (413), then checked to be JSON (400 with JSON-RPC
 //!    -32700 if not; lone surrogates and bad UTF-8 are repaired instead).
@@ -31,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::held;
 use super::origins::{AllowedHosts, expose_to, preflight};
 use super::refusal::{self, refusal, with_header};
 use crate::api::lenient;
@@ -140,7 +142,7 @@ async fn admit(
         Err(refused) => return refused,
     };
     let limit = gate.limits.max_per_key;
-    let Some(_slot) = gate.in_flight.try_enter(key.digest(), limit) else {
+    let Some(slot) = gate.in_flight.try_enter(key.digest(), limit) else {
         return key_busy(limit);
     };
     normalize_accept(request.headers_mut());
@@ -151,7 +153,9 @@ async fn admit(
     request.extensions_mut().insert(RequestKey(key));
     let mut response = refusal::restated(next.run(request).await).await;
     response.extensions_mut().insert(call);
-    response
+    // A call that reports progress is answered as a stream that lasts
+    // until the call ends: its slot lasts as long.
+    held::until_sent(response, slot)
 }
 
 /// The answer past `--max-per-key` requests in progress.

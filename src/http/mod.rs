@@ -10,6 +10,8 @@
 //!   header deadline, graceful stop);
 //! - `origins`: accepted `Host` and `Origin` values;
 //! - `access`: one log line and one metric per HTTP request;
+//! - `held`: what must last until a response body is sent (a per-key
+//!   slot, the access log's timing);
 //! - `refusal`: every error answer written here, cleaned and bounded.
 //!
 //! rmcp's service checks `Host` and `Origin` and speaks MCP. `/healthz`,
@@ -18,6 +20,7 @@
 
 mod access;
 mod gate;
+mod held;
 mod listener;
 mod origins;
 mod refusal;

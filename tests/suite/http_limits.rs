@@ -1,7 +1,8 @@
 //! The shared HTTP server's limits hold for every request, however it is
-//! answered: nothing is served on a key cStar did not accept, whatever
-//! went wrong while checking it; and every error body the server writes is
-//! bounded and clean, even when it quotes cStar.
+//! answered: a call streamed as SSE keeps its per-key slot (and its access
+//! log timing) until its stream ends; nothing is served on a key cStar did
+//! not accept, whatever went wrong while checking it; and every error body
+//! the server writes is bounded and clean, even when it quotes cStar.
 
 use std::time::{Duration, Instant};
 
@@ -435,4 +436,185 @@ async fn a_key_check_that_fails_in_any_way_is_a_503_with_retry_after() {
     let list = post(&url, UNKNOWN_KEY, &tools_list()).await;
     assert_eq!(list.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(served_upstream(&sandbox).await, Vec::<Value>::new());
+}
+
+/// `cstar_list_tickets` with a progress token: answered as an SSE stream
+/// once the call reports progress.
+fn streaming_call(id: i64) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": { "name": "cstar_list_tickets", "arguments": {}, "_meta": { "progressToken": id } } })
+}
+
+/// Every `*/tickets` request answers 503 with `Retry-After: wait` seconds
+/// (`times` of them): each call then reports a retry at once, waits, and
+/// gives up after three attempts, about `2 * wait` seconds later.
+async fn slow_tickets(sandbox: &cstar_mcp::sandbox::RunningSandbox, wait: u64, times: u32) {
+    fault(
+        sandbox,
+        json!({ "path": "*/tickets", "fault": "status", "status": 503,
+            "retryAfter": wait, "times": times }),
+    )
+    .await;
+}
+
+/// A response that is an SSE stream, after its first event arrived.
+async fn streaming(mut response: reqwest::Response) -> reqwest::Response {
+    assert_eq!(response.status(), StatusCode::OK);
+    let kind = response.headers()["content-type"].to_str().unwrap();
+    assert!(kind.starts_with("text/event-stream"), "{kind}");
+    let first = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let first = String::from_utf8_lossy(&first);
+    assert!(first.contains("notifications/progress"), "{first}");
+    response
+}
+
+/// Reads a stream to its end and returns all of it.
+async fn to_end(response: reqwest::Response) -> String {
+    tokio::time::timeout(Duration::from_secs(20), response.text())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_call_holds_its_key_slot_until_its_stream_ends() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &["--max-per-key", "2"]).await;
+    ok(&call(
+        &http_client(&url, SECRET_TEST).await,
+        "cstar_get_status",
+        json!({}),
+    )
+    .await);
+    slow_tickets(&sandbox, 2, 30).await;
+    // One call after another, each once the last one streams: a slot given
+    // back at the stream's start would let all eight in.
+    let mut streams = Vec::new();
+    let mut refused = 0;
+    for id in 1..=8 {
+        let response = post(&url, SECRET_TEST, &streaming_call(id)).await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        } else {
+            streams.push(streaming(response).await);
+        }
+    }
+    assert_eq!((streams.len(), refused), (2, 6));
+    let list = post(&url, SECRET_TEST, &tools_list()).await;
+    assert_eq!(list.status(), StatusCode::TOO_MANY_REQUESTS);
+    for stream in streams {
+        let events = to_end(stream).await;
+        assert!(events.contains("\"result\""), "{events}");
+    }
+    let list = post(&url, SECRET_TEST, &tools_list()).await;
+    assert_eq!(
+        list.status(),
+        StatusCode::OK,
+        "slots are back once the streams end"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_call_that_is_cancelled_or_cut_off_gives_its_slot_back() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &["--max-per-key", "2"]).await;
+    ok(&call(
+        &http_client(&url, SECRET_TEST).await,
+        "cstar_get_status",
+        json!({}),
+    )
+    .await);
+    slow_tickets(&sandbox, 1, 30).await;
+
+    // Cancelled: the stateless server cannot stop the call, so the slot is
+    // held until the call ends, and then given back.
+    let started = Instant::now();
+    let stream = streaming(post(&url, SECRET_TEST, &streaming_call(1)).await).await;
+    let cancel = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": { "requestId": 1, "reason": "changed my mind" } });
+    assert_eq!(
+        post(&url, SECRET_TEST, &cancel).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let second = streaming(post(&url, SECRET_TEST, &streaming_call(2)).await).await;
+    let third = post(&url, SECRET_TEST, &tools_list()).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    to_end(stream).await;
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    let after_end = post(&url, SECRET_TEST, &tools_list()).await;
+    assert_eq!(after_end.status(), StatusCode::OK);
+
+    // Cut off: the client goes away mid-stream (a call that would last 16
+    // s more); the call is cancelled and its slot comes back at once.
+    drop(second);
+    clear_faults(&sandbox).await;
+    slow_tickets(&sandbox, 8, 3).await;
+    let long = streaming(post(&url, SECRET_TEST, &streaming_call(3)).await).await;
+    let dropped_at = Instant::now();
+    drop(long);
+    let mut admitted = false;
+    while dropped_at.elapsed() < Duration::from_secs(5) {
+        let list = tools_list();
+        let (a, b) = tokio::join!(
+            post(&url, SECRET_TEST, &list),
+            post(&url, SECRET_TEST, &list)
+        );
+        if a.status() == StatusCode::OK && b.status() == StatusCode::OK {
+            admitted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        admitted,
+        "both slots free within 5 s of the streams' clients leaving"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_times_a_streamed_call_to_its_end() {
+    use tokio::io::AsyncReadExt;
+    let sandbox = start_sandbox().await;
+    let (mut server, url) = http_server(&sandbox.base_url(), &["--log-format", "json"]).await;
+    ok(&call(
+        &http_client(&url, SECRET_TEST).await,
+        "cstar_get_status",
+        json!({}),
+    )
+    .await);
+    slow_tickets(&sandbox, 1, 3).await;
+    let started = Instant::now();
+    to_end(streaming(post(&url, SECRET_TEST, &streaming_call(1)).await).await).await;
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    exits_cleanly(&mut server, "serve --http after SIGTERM").await;
+    let mut logs = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    let line = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| {
+            line["target"] == "cstar_mcp::http::access" && line["tool"] == "cstar_list_tickets"
+        })
+        .unwrap_or_else(|| panic!("no access line for the call in\n{logs}"));
+    let logged = line["duration_ms"].as_f64().unwrap();
+    assert!(
+        logged >= 1500.0,
+        "logged {logged} ms for a call of {took:?}"
+    );
 }
