@@ -1,19 +1,24 @@
 //! What every `/mcp` request passes before rmcp sees it, in order:
 //! 1. CORS: a preflight from an accepted origin is answered here.
 //! 2. The key: `Authorization: Bearer` (scheme in any case), or the
-//!    server's key with `--server-key`. A missing, malformed or rejected
-//!    key gets a 401 with `WWW-Authenticate: Bearer` on any request, not
-//!    only `initialize`. Keys are checked with `whoami` through the shared
-//!    `TeamDirectory`, so a known key costs no request.
+//!    server's key with `--server-key`. A request is served only on a key
+//!    cStar accepted. A missing, malformed or rejected key gets a 401 with
+//!    `WWW-Authenticate: Bearer` on any request, not only `initialize`;
+//!    while cStar cannot say (5xx, timeout, 429, unreadable answer) the
+//!    answer is a 503 with `Retry-After`. Keys are checked with `whoami`
+//!    through the shared `TeamDirectory`, so a known key costs no request
+//!    and a failed check is never remembered.
 //! 3. A per-key limit on requests in progress (429 past it), so one
-//!    caller cannot take the server from the others.
+//!    caller cannot take the server from the others. A request holds its
+//!    slot until its answer is sent, SSE streams included.
 //! 4. The body, read within `--request-timeout` (408 past it) and
 //!    `MAX_BODY_BYTES` (413), then checked to be JSON (400 with JSON-RPC
 //!    -32700 if not; lone surrogates and bad UTF-8 are repaired instead).
 //! 5. `Accept: */*` (or none) is read as accepting both JSON and SSE.
 //!
-//! The key goes on to the tools in the request's extensions and is never
-//! logged or kept past the request.
+//! Every refusal is written by `refusal`, rmcp's own (a foreign `Host`,
+//! a GET or DELETE, ...) restated by it. The key goes on to the tools in
+//! the request's extensions and is never logged or kept past the request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,14 +32,20 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::held;
 use super::origins::{AllowedHosts, expose_to, preflight};
-use crate::api::Client;
+use super::refusal::{self, refusal, with_header};
 use crate::api::lenient;
 use crate::api::secret::ApiKey;
+use crate::api::{ApiError, Client};
 use crate::cli::HttpLimits;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Seconds to wait before trying again when a key could not be checked and
+/// cStar named no wait of its own.
+const KEY_CHECK_RETRY: u64 = 5;
 
 /// What a request asked of MCP, for the access log: the JSON-RPC method and,
 /// for `tools/call`, the tool (both cut short: they are caller input).
@@ -126,114 +137,166 @@ async fn admit(
     if request.method() == Method::OPTIONS {
         return answer_preflight(request.headers(), origin);
     }
-    let key = match bearer(request.headers()) {
+    let key = match accepted_key(gate, request.headers()).await {
+        Ok(key) => key,
+        Err(refused) => return refused,
+    };
+    let limit = gate.limits.max_per_key;
+    let Some(slot) = gate.in_flight.try_enter(key.digest(), limit) else {
+        return key_busy(limit);
+    };
+    normalize_accept(request.headers_mut());
+    let (mut request, call) = match read_body(gate, request).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
+    request.extensions_mut().insert(RequestKey(key));
+    let mut response = refusal::restated(next.run(request).await).await;
+    response.extensions_mut().insert(call);
+    // A call that reports progress is answered as a stream that lasts
+    // until the call ends: its slot lasts as long.
+    held::until_sent(response, slot)
+}
+
+/// The answer past `--max-per-key` requests in progress.
+fn key_busy(limit: usize) -> Response {
+    with_header(
+        refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            &format!(
+                "This key already has {limit} requests in progress on this server. Wait for some to finish."
+            ),
+        ),
+        header::RETRY_AFTER,
+        HeaderValue::from_static("1"),
+    )
+}
+
+/// The request's key, once cStar accepted it; otherwise the answer: 401
+/// for a missing, malformed or rejected key, 503 while cStar cannot say.
+async fn accepted_key(gate: &Gate, headers: &HeaderMap) -> Result<ApiKey, Response> {
+    let key = match bearer(headers) {
         Bearer::Key(raw) => ApiKey::new(raw),
         Bearer::Absent => match &gate.server_key {
             Some(key) => key.clone(),
             None => {
-                return unauthorized(
+                return Err(unauthorized(
                     "missing_api_key",
                     "Send your cStar API key with each request: 'Authorization: Bearer sk_live_...' (or sk_test_, pk_live_, pk_test_).",
-                );
+                ));
             }
         },
         Bearer::OtherScheme => {
-            return unauthorized(
+            return Err(unauthorized(
                 "invalid_authorization",
                 "Use the Bearer scheme: 'Authorization: Bearer <cStar API key>'.",
-            );
+            ));
         }
     };
     if key.kind().is_none() {
-        return unauthorized(
+        return Err(unauthorized(
             "invalid_key_format",
             "The bearer token is not a cStar API key: keys start with sk_live_, sk_test_, pk_live_ or pk_test_ followed by 16-128 letters, digits, '-' or '_'. Check the key in the Authorization header.",
-        );
+        ));
     }
-    if let Err(error) = gate.client.with_key(Some(key.clone())).team().await
-        && matches!(error.status(), Some(401 | 403))
-    {
-        return unauthorized(
+    match gate.client.with_key(Some(key.clone())).team().await {
+        Ok(_) => Ok(key),
+        Err(error) if matches!(error.status(), Some(401 | 403)) => Err(unauthorized(
             error.code(),
             &format!(
-                "cStar rejected this API key: {error}. Send a valid key in the Authorization header."
+                "cStar rejected this API key. Send a valid key in the Authorization header. {error}"
             ),
-        );
+        )),
+        Err(error) => Err(unverified(&error)),
     }
-    let Some(_permit) = gate
-        .in_flight
-        .try_enter(key.digest(), gate.limits.max_per_key)
-    else {
-        return with_header(
-            refusal(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                &format!(
-                    "This key already has {} requests in progress on this server. Wait for some to finish.",
-                    gate.limits.max_per_key
-                ),
+}
+
+/// The answer while a key cannot be checked (cStar failed, timed out or
+/// asked us to slow down): nothing is served on it, and the caller hears
+/// when to try again.
+fn unverified(error: &ApiError) -> Response {
+    let wait = retry_after_seconds(error);
+    with_header(
+        refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "key_check_unavailable",
+            &format!(
+                "cStar could not check this API key, so nothing is served on it yet. Try again in {wait} s. {error}"
             ),
-            header::RETRY_AFTER,
-            "1",
-        );
+        ),
+        header::RETRY_AFTER,
+        HeaderValue::from(wait),
+    )
+}
+
+/// cStar's own `Retry-After` (a 429 or 503), in whole seconds rounded up;
+/// `KEY_CHECK_RETRY` when it gave none.
+fn retry_after_seconds(error: &ApiError) -> u64 {
+    let given = match error {
+        ApiError::Status(status) => status.retry_after,
+        _ => None,
     };
-    normalize_accept(request.headers_mut());
-    let mut call = McpCall::default();
-    if request.method() == Method::POST {
-        let (mut parts, body) = request.into_parts();
-        let bytes =
-            match tokio::time::timeout(gate.limits.body_timeout, to_bytes(body, MAX_BODY_BYTES))
-                .await
-            {
-                Err(_) => {
-                    return with_header(
-                        refusal(
-                            StatusCode::REQUEST_TIMEOUT,
-                            "body_timeout",
-                            &format!(
-                                "The request body did not arrive within {:?}.",
-                                gate.limits.body_timeout
-                            ),
-                        ),
-                        header::CONNECTION,
-                        "close",
-                    );
-                }
-                Ok(Err(_)) => {
-                    return refusal(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        &format!("Request bodies are limited to {MAX_BODY_BYTES} bytes."),
-                    );
-                }
-                Ok(Ok(bytes)) => bytes,
-            };
-        // Skipping a string does not decode it: text that may need repair
-        // (not UTF-8, or with \u escapes) goes through `lenient` first.
-        let plain =
-            std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
-        call = McpCall::of(&bytes);
-        let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-            Body::from(bytes)
-        } else {
-            let repaired = lenient::clean_body(bytes.to_vec(), "");
-            if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
-                return parse_error(&error);
-            }
-            Body::from(repaired)
-        };
-        if !parts.headers.contains_key(header::CONTENT_TYPE) {
-            parts.headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-        }
-        request = Request::from_parts(parts, body);
+    given.map_or(KEY_CHECK_RETRY, |wait| {
+        (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+    })
+}
+
+/// A POST with its body read within `--request-timeout` and
+/// `MAX_BODY_BYTES` and checked to be JSON (repaired first when it may
+/// need it), and what it asks of MCP; other requests as they are.
+async fn read_body(gate: &Gate, request: Request) -> Result<(Request, McpCall), Response> {
+    if request.method() != Method::POST {
+        return Ok((request, McpCall::default()));
     }
-    request.extensions_mut().insert(RequestKey(key));
-    let mut response = next.run(request).await;
-    response.extensions_mut().insert(call);
-    response
+    let (mut parts, body) = request.into_parts();
+    let bytes = match tokio::time::timeout(gate.limits.body_timeout, to_bytes(body, MAX_BODY_BYTES))
+        .await
+    {
+        Err(_) => {
+            return Err(with_header(
+                refusal(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    &format!(
+                        "The request body did not arrive within {:?}.",
+                        gate.limits.body_timeout
+                    ),
+                ),
+                header::CONNECTION,
+                HeaderValue::from_static("close"),
+            ));
+        }
+        Ok(Err(_)) => {
+            return Err(refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                &format!("Request bodies are limited to {MAX_BODY_BYTES} bytes."),
+            ));
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
+    // Skipping a string does not decode it: text that may need repair
+    // (not UTF-8, or with \u escapes) goes through `lenient` first.
+    let plain =
+        std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
+    let call = McpCall::of(&bytes);
+    let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+        Body::from(bytes)
+    } else {
+        let repaired = lenient::clean_body(bytes.to_vec(), "");
+        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
+            return Err(parse_error(&error));
+        }
+        Body::from(repaired)
+    };
+    if !parts.headers.contains_key(header::CONTENT_TYPE) {
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    Ok((Request::from_parts(parts, body), call))
 }
 
 enum Bearer {
@@ -301,28 +364,13 @@ fn unauthorized(code: &str, message: &str) -> Response {
     with_header(
         refusal(StatusCode::UNAUTHORIZED, code, message),
         header::WWW_AUTHENTICATE,
-        "Bearer realm=\"cstar-mcp\"",
+        HeaderValue::from_static("Bearer realm=\"cstar-mcp\""),
     )
-}
-
-fn with_header(mut response: Response, name: header::HeaderName, value: &'static str) -> Response {
-    response
-        .headers_mut()
-        .insert(name, HeaderValue::from_static(value));
-    response
-}
-
-fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response()
 }
 
 /// JSON-RPC's answer to a body that is not JSON.
 fn parse_error(error: &serde_json::Error) -> Response {
-    let message = crate::limits::quote(&format!("Parse error: {error}"), 200);
+    let message = refusal::text(&format!("Parse error: {error}"), 200);
     (
         StatusCode::BAD_REQUEST,
         Json(json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })),
@@ -333,6 +381,7 @@ fn parse_error(error: &serde_json::Error) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn headers(authorization: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -353,6 +402,33 @@ mod tests {
         }
         assert!(matches!(bearer(&headers("Basic abc")), Bearer::OtherScheme));
         assert!(matches!(bearer(&HeaderMap::new()), Bearer::Absent));
+    }
+
+    #[test]
+    fn the_wait_after_a_failed_key_check_is_cstars_own_rounded_up() {
+        let answered = |status: u16, retry_after: Option<Duration>| {
+            ApiError::Status(Box::new(crate::api::StatusError {
+                status,
+                error_type: None,
+                code: None,
+                message: "busy".into(),
+                param: None,
+                request_id: None,
+                retry_after,
+                attempts: 1,
+            }))
+        };
+        let cases = [
+            (answered(429, Some(Duration::from_secs(30))), 30),
+            (answered(429, Some(Duration::from_millis(1200))), 2),
+            (answered(503, Some(Duration::from_millis(300))), 1),
+            (answered(429, Some(Duration::ZERO)), 1),
+            (answered(500, None), KEY_CHECK_RETRY),
+            (ApiError::Timeout { attempts: 3 }, KEY_CHECK_RETRY),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(retry_after_seconds(&error), expected, "{error:?}");
+        }
     }
 
     #[test]

@@ -25,12 +25,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
+use super::refusal;
 use crate::cli::HttpLimits;
 
 /// How long a stop waits for requests in progress.
 const DRAIN: Duration = Duration::from_secs(30);
-
-const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 91\r\n\r\n{\"error\":{\"code\":\"server_busy\",\"message\":\"Too many open connections. Retry in a second.\"}}\n";
 
 /// An accepted connection on its way to a worker thread, with its place
 /// under the connection cap.
@@ -166,7 +165,15 @@ pub async fn serve(mut connections: Connections, app: Router, limits: HttpLimits
 /// Tells a client past the connection cap to come back, and closes.
 async fn refuse(mut stream: TcpStream) {
     tracing::warn!("connection cap reached: answering 503");
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
+    let body = refusal::body(
+        "server_busy",
+        "Too many open connections. Retry in a second.",
+    );
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(answer.as_bytes())).await;
     let _ = stream.shutdown().await;
 }
 

@@ -8,17 +8,22 @@
 //!   body deadline and size, JSON check);
 //! - `listener`: the accept loop of one worker thread (connection cap,
 //!   header deadline, graceful stop);
-//! - `origins`: accepted `Host` and `Origin` values.
-//!
-//! - `access`: one log line and one metric per HTTP request.
+//! - `origins`: accepted `Host` and `Origin` values;
+//! - `access`: one log line and one metric per HTTP request;
+//! - `held`: what must last until a response body is sent (a per-key
+//!   slot, the access log's timing);
+//! - `refusal`: every error answer written here, cleaned and bounded.
 //!
 //! rmcp's service checks `Host` and `Origin` and speaks MCP. `/healthz`,
-//! `/readyz` and `/metrics` answer without a key; any other path is a 404.
+//! `/readyz` and `/metrics` answer GETs without a key (405 otherwise); any
+//! other path is a 404.
 
 mod access;
 mod gate;
+mod held;
 mod listener;
 mod origins;
+mod refusal;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -181,9 +186,14 @@ impl Shared {
         Router::new()
             .route_service("/mcp", service)
             .route_layer(axum::middleware::from_fn_with_state(gate, gate::gate))
-            .route("/healthz", get(healthz))
-            .route("/readyz", get(readyz).with_state(self.ready.clone()))
-            .route("/metrics", get(metrics))
+            .route("/healthz", get(healthz).fallback(get_only))
+            .route(
+                "/readyz",
+                get(readyz)
+                    .fallback(get_only)
+                    .with_state(self.ready.clone()),
+            )
+            .route("/metrics", get(metrics).fallback(get_only))
             .fallback(not_found)
             .layer(axum::middleware::from_fn(access::log))
     }
@@ -198,11 +208,11 @@ async fn readyz(State(ready): State<Arc<AtomicBool>>) -> Response {
     if ready.load(Ordering::SeqCst) {
         Json(json!({ "status": "ready" })).into_response()
     } else {
-        (
+        refusal::refusal(
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "draining" })),
+            "draining",
+            "This server is stopping: it finishes the requests in progress and takes no new ones.",
         )
-            .into_response()
     }
 }
 
@@ -218,9 +228,22 @@ async fn metrics() -> Response {
 }
 
 async fn not_found() -> Response {
-    (
+    refusal::refusal(
         StatusCode::NOT_FOUND,
-        Json(json!({ "error": { "code": "not_found", "message": "MCP is served at /mcp; /healthz reports health." } })),
+        "not_found",
+        "MCP is served at /mcp; /healthz reports health.",
     )
-        .into_response()
+}
+
+/// Any method but GET on `/healthz`, `/readyz` and `/metrics`.
+async fn get_only() -> Response {
+    refusal::with_header(
+        refusal::refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Use GET here.",
+        ),
+        axum::http::header::ALLOW,
+        axum::http::HeaderValue::from_static("GET, HEAD"),
+    )
 }

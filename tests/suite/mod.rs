@@ -8,6 +8,7 @@ mod faults;
 mod harness;
 mod hostile;
 mod http_edges;
+mod http_limits;
 mod npm;
 mod progress;
 mod resilience;
