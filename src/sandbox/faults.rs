@@ -43,6 +43,10 @@ pub enum FaultKind {
     /// JavaScript leaves when it cuts a string mid-emoji) ending every
     /// string in it.
     LoneSurrogate,
+    /// The real answer with `text` added to every string in it (ids
+    /// aside), as a hostile writer could: Markdown that forges a heading,
+    /// closes a fence or opens a tag, say.
+    AppendText { text: String },
 }
 
 /// A queued fault, as posted to `POST /_sandbox/faults`.

@@ -127,6 +127,10 @@ pub async fn gate(
             )
             .await
         }
+        Some(FaultKind::AppendText { text }) => {
+            let response = serve(&state, &request_id, request, next).await;
+            rewrite_strings(response, |value| value.push_str(&text), |json| json).await
+        }
         None => serve(&state, &request_id, request, next).await,
     };
 
@@ -313,6 +317,7 @@ fn fault_name(kind: &FaultKind) -> String {
         FaultKind::CommitThenDrop => "commit_then_drop".into(),
         FaultKind::HiddenText => "hidden_text".into(),
         FaultKind::LoneSurrogate => "lone_surrogate".into(),
+        FaultKind::AppendText { .. } => "append_text".into(),
     }
 }
 

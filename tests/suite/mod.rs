@@ -9,6 +9,7 @@ mod harness;
 mod hostile;
 mod http_edges;
 mod http_limits;
+mod markdown;
 mod npm;
 mod progress;
 mod resilience;
