@@ -36,7 +36,9 @@ pub fn paging(
         Some(size) if size == 0 || size > MAX_PAGE_SIZE => Err(ToolError::invalid_argument(
             "pageSize",
             format!("{size} is outside 1..={MAX_PAGE_SIZE}"),
-            format!("Use at most {MAX_PAGE_SIZE} and follow hasMore with the page argument."),
+            format!(
+                "Use at most {MAX_PAGE_SIZE} and page on with pagination.nextPage and nextPageSize."
+            ),
         )),
         _ => Ok((page, page_size)),
     }

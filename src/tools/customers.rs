@@ -56,7 +56,7 @@ pub struct CustomerDetail {
 
 #[tool_router(router = customer_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List customers, filtered by status, sentiment, tag, or search text over name and email. Returns profiles and pagination; follow hasMore with page.
+    /// List customers, filtered by status, sentiment, tag, or search text over name and email. Returns profiles; page on with pagination.nextPage/nextPageSize.
     #[tool(
         name = "cstar_list_customers",
         title = "List customers",

@@ -6,7 +6,7 @@
 //! included) longer than a common cap is cut to it, and the cap is the
 //! largest that makes the whole fit, so short fields stay whole and the
 //! longest give way first. Only when even short strings cannot make room
-//! are arrays shortened from their end. One quoting rule (`quote`) serves
+//! are the largest arrays and maps halved, from their end. One quoting rule (`quote`) serves
 //! every value shown inside a sentence.
 
 use std::borrow::Cow;
@@ -81,22 +81,26 @@ pub fn fit_value(value: &mut Value, budget: usize) -> bool {
     if size <= budget {
         return false;
     }
-    let mut lengths = Vec::new();
-    string_lengths(value, &mut lengths);
-    lengths.sort_unstable();
-    // Three rounds absorb the estimate's error (marks, re-escaped text).
-    for _ in 0..3 {
-        let cap = common_cap(&lengths, size - budget);
+    let mut previous_cap = usize::MAX;
+    loop {
+        let mut lengths = Vec::new();
+        string_lengths(value, &mut lengths);
+        lengths.sort_unstable();
+        let excess = size - budget;
+        // Each round cuts deeper than the last, so the rounds end.
+        let cap = common_cap(&lengths, excess).min(previous_cap.saturating_sub(excess.max(8)));
+        let cap = cap.max(MIN_KEPT_BYTES);
+        if cap == previous_cap {
+            break;
+        }
         cut_strings(value, cap);
+        previous_cap = cap;
         size = size_of(value);
         if size <= budget {
             return true;
         }
-        lengths.clear();
-        string_lengths(value, &mut lengths);
-        lengths.sort_unstable();
     }
-    while size > budget && shorten_largest_array(value) {
+    while size > budget && halve_largest_container(value) {
         size = size_of(value);
     }
     true
@@ -182,10 +186,11 @@ pub fn insert_unique(map: &mut Map<String, Value>, key: String, item: Value) {
     map.insert(free, item);
 }
 
-/// Drops the second half of the array (of more than one item) that takes
-/// the most bytes; false when there is none.
-fn shorten_largest_array(value: &mut Value) -> bool {
-    let Some(path) = largest_array_path(value) else {
+/// Drops the second half of the array or object (of more than one item)
+/// that takes the most bytes; false when there is none. The last resort,
+/// when even short strings leave no room.
+fn halve_largest_container(value: &mut Value) -> bool {
+    let Some(path) = largest_container_path(value) else {
         return false;
     };
     let mut node = value;
@@ -204,6 +209,14 @@ fn shorten_largest_array(value: &mut Value) -> bool {
             items.truncate(items.len() / 2);
             true
         }
+        Value::Object(map) if map.len() > 1 => {
+            let keep = map.len() / 2;
+            let dropped: Vec<String> = map.keys().skip(keep).cloned().collect();
+            for key in dropped {
+                map.remove(&key);
+            }
+            true
+        }
         _ => false,
     }
 }
@@ -215,14 +228,19 @@ enum Step {
     Key(String),
 }
 
-fn largest_array_path(value: &Value) -> Option<Vec<Step>> {
+fn largest_container_path(value: &Value) -> Option<Vec<Step>> {
     fn walk(value: &Value, path: &mut Vec<Step>, best: &mut Option<(usize, Vec<Step>)>) {
+        let items = match value {
+            Value::Array(items) => items.len(),
+            Value::Object(map) => map.len(),
+            _ => 0,
+        };
+        let size = size_of(value);
+        if items > 1 && best.as_ref().is_none_or(|(seen, _)| size > *seen) {
+            *best = Some((size, path.clone()));
+        }
         match value {
             Value::Array(items) => {
-                let size = size_of(items);
-                if items.len() > 1 && best.as_ref().is_none_or(|(seen, _)| size > *seen) {
-                    *best = Some((size, path.clone()));
-                }
                 for (index, item) in items.iter().enumerate() {
                     path.push(Step::Index(index));
                     walk(item, path, best);
@@ -242,4 +260,81 @@ fn largest_array_path(value: &Value) -> Option<Vec<Step>> {
     let mut best = None;
     walk(value, &mut Vec::new(), &mut best);
     best.map(|(_, steps)| steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_longest_strings_give_way_and_short_ones_stay_whole() {
+        let mut value = json!({
+            "id": "tkt_1",
+            "title": "x".repeat(100_000),
+            "tags": ["vip", "🙂".repeat(5_000)],
+            "metadata": { "k".repeat(10_000): "v" }
+        });
+        assert!(fit_value(&mut value, 2_000));
+        assert!(size_of(&value) <= 2_000, "{}", size_of(&value));
+        assert_eq!(value["id"], "tkt_1");
+        assert_eq!(value["tags"][0], "vip");
+        let title = value["title"].as_str().unwrap();
+        assert!(title.ends_with("more characters]"), "{title}");
+        assert!(
+            value["metadata"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .all(|k| k.len() < 1_000)
+        );
+    }
+
+    #[test]
+    fn many_small_items_shorten_the_array_last() {
+        let mut value = json!({ "items": vec!["ab"; 10_000] });
+        assert!(fit_value(&mut value, 1_000));
+        let items = value["items"].as_array().unwrap();
+        assert!(size_of(&value) <= 1_000 && !items.is_empty());
+        assert!(items.iter().all(|item| item == "ab"));
+    }
+
+    #[test]
+    fn text_is_cut_on_a_character_boundary_with_a_mark() {
+        let text = "é".repeat(1_000);
+        let cut = cut_text(&text, 500);
+        assert!(
+            cut.len() <= 500 && cut.ends_with("more characters]"),
+            "{cut}"
+        );
+        assert_eq!(cut_text("short", 500), "short");
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,300}".prop_map(Value::from),
+            "[\"\\\\\n\u{1}]{0,200}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 200, 12, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..12).prop_map(Value::Array),
+                prop::collection::btree_map("\\PC{0,80}", inner, 0..12)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_fits_any_budget_of_a_few_hundred_bytes(mut value in any_json(), budget in 300usize..4_000) {
+            let before = size_of(&value);
+            let changed = fit_value(&mut value, budget);
+            prop_assert!(size_of(&value) <= budget, "{} > {budget}", size_of(&value));
+            prop_assert_eq!(changed, before > budget);
+        }
+    }
 }

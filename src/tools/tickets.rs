@@ -191,7 +191,7 @@ pub(super) fn fit_thread(
 
 #[tool_router(router = ticket_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List support tickets, newest first, filtered by status, priority, customer, assignee, tag or search text. Returns summaries without messages and pagination; follow hasMore with page. cstar_get_ticket reads a conversation.
+    /// List support tickets, newest first, filtered by status, priority, customer, assignee, tag or search text. Returns summaries without messages; page on with pagination.nextPage/nextPageSize. cstar_get_ticket reads a thread.
     #[tool(
         name = "cstar_list_tickets",
         title = "List tickets",
@@ -274,7 +274,7 @@ impl CstarServer {
         }))
     }
 
-    /// Create a support ticket. Only title is required; link a customer by customerId or name one with customerName; optionally set priority, status, tags, internal notes and the first message. Returns the ticket and its idempotencyKey; if a failure says the ticket may exist, repeat it with the idempotencyKey it names: no duplicate is made.
+    /// Create a support ticket (title required); link a customer by customerId or name one with customerName; may set priority, status, tags, internal notes and the first message. Returns the ticket and its idempotencyKey; if a failure says the ticket may exist, repeat it with the idempotencyKey it names: no duplicate is made.
     #[tool(
         name = "cstar_create_ticket",
         title = "Create a ticket",

@@ -18,9 +18,15 @@ pub struct Pagination {
     pub page: u32,
     pub page_size: u32,
     pub total: u64,
-    /// A next page exists: call with page + 1.
+    // A next page exists: call again with nextPage and nextPageSize.
     pub has_more: bool,
-    /// Set when the page was lowered to fit: go on with page + 1.
+    // With hasMore: the page argument that continues exactly after this page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page: Option<u32>,
+    // With hasMore: the pageSize argument to continue with (may be smaller than asked, to fit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_size: Option<u32>,
+    // Set when the page was lowered to fit: the size that was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_page_size: Option<u32>,
 }
@@ -32,16 +38,24 @@ impl Pagination {
             page_size: page.page_size,
             total: page.total,
             has_more: page.has_more,
+            next_page: page.has_more.then(|| page.page.saturating_add(1)),
+            next_page_size: page.has_more.then_some(page.page_size),
             requested_page_size: None,
         }
     }
 
-    /// The pagination of the part of this page that fits the budget.
+    /// The pagination of the part of this page that fits the budget: what
+    /// follows it is the next page at the lowered size, so continuing
+    /// never skips or repeats an item.
     pub fn lowered(self, lowered: budget::Lowered) -> Self {
+        let shown = u64::from(lowered.page) * u64::from(lowered.page_size);
+        let has_more = shown < self.total || self.has_more;
         Pagination {
             page: lowered.page,
             page_size: lowered.page_size,
-            has_more: true,
+            has_more,
+            next_page: has_more.then(|| lowered.page.saturating_add(1)),
+            next_page_size: has_more.then_some(lowered.page_size),
             requested_page_size: Some(lowered.requested_page_size),
             ..self
         }

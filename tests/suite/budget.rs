@@ -1,5 +1,5 @@
 //! Every result fits: every tool and resource over every seeded record, at
-//! the largest page size, stays within the 80,000-byte result budget, and what a result
+//! the largest page size, stays within the 38,000-byte message budget, and what a result
 //! leaves out can be read with the means it names.
 
 use rmcp::model::{ReadResourceRequestParams, ResourceContents};
@@ -19,7 +19,7 @@ async fn resource_within_budget(client: &McpClient, uri: String) {
     assert!(text.len() <= BUDGET, "{uri}: {} bytes", text.len());
 }
 
-const BUDGET: usize = 80_000;
+const BUDGET: usize = cstar_mcp::tools::egress::MESSAGE_BUDGET;
 
 /// Calls a tool and checks its text against the budget.
 async fn within_budget(client: &McpClient, tool: &str, arguments: Value) -> Value {
@@ -43,10 +43,12 @@ async fn every_item(client: &McpClient, tool: &str, key: &str, extra: Value) -> 
         let pagination = &result["pagination"];
         lowered |= pagination["requestedPageSize"].is_u64();
         if pagination["hasMore"] != true {
+            assert!(pagination["nextPage"].is_null(), "{pagination}");
             return (items, lowered);
         }
-        page = pagination["page"].as_u64().unwrap() + 1;
-        page_size = pagination["pageSize"].as_u64().unwrap();
+        // As the model is told: the page and size the result names.
+        page = pagination["nextPage"].as_u64().unwrap();
+        page_size = pagination["nextPageSize"].as_u64().unwrap();
     }
 }
 
@@ -57,6 +59,10 @@ async fn every_tool_and_resource_over_every_seeded_record_stays_within_the_budge
 
     let (tickets, _) = every_item(&client, "cstar_list_tickets", "tickets", json!({})).await;
     assert_eq!(tickets.len(), 200, "every ticket listed once");
+    let mut ids: Vec<&str> = tickets.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "each ticket exactly once");
     let mut cut_threads = 0;
     let mut cut_messages = 0;
     for ticket in &tickets {
@@ -118,6 +124,10 @@ async fn every_tool_and_resource_over_every_seeded_record_stays_within_the_budge
     )
     .await;
     assert_eq!(articles.len(), 30, "every article, across lowered pages");
+    let mut ids: Vec<&str> = articles.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "each article exactly once");
     for article in &articles {
         let id = article["id"].as_str().unwrap();
         resource_within_budget(&client, format!("cstar://articles/{id}")).await;
