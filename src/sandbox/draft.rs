@@ -8,8 +8,10 @@ use super::dataset::{Dataset, TicketDraft};
 use super::params::{PRIORITIES, TICKET_STATUSES};
 use super::wire::ApiFailure;
 
-const MAX_TITLE: usize = 500;
-const MAX_TEXT: usize = 50_000;
+/// The longest title cStar accepts, in characters.
+pub const MAX_TITLE: usize = 500;
+/// The longest other text field it accepts, in characters.
+pub const MAX_TEXT: usize = 50_000;
 
 /// Parses a request body as a JSON object, or says why it is not one.
 pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiFailure> {

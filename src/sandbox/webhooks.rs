@@ -22,6 +22,10 @@ use crate::time::{iso8601, unix_now};
 /// How long `trigger-test` waits for first attempts before answering.
 const TRIGGER_WAIT: Duration = Duration::from_secs(3);
 
+/// The longest webhook URL accepted, in characters (the limit browsers and
+/// most HTTP stacks share; cStar documents none).
+pub const MAX_URL: usize = 2_048;
+
 type Team = Path<String>;
 type TeamAnd = Path<(String, String)>;
 
@@ -293,7 +297,14 @@ fn optional_bool(fields: &mut Map<String, Value>, name: &str) -> Result<Option<b
     }
 }
 
-fn check_url(url: &str) -> Result<(), ApiFailure> {
+/// An http(s) URL of at most `MAX_URL` characters.
+pub fn check_url(url: &str) -> Result<(), ApiFailure> {
+    if url.chars().count() > MAX_URL {
+        return Err(ApiFailure::invalid(
+            "url",
+            format!("'url' must be at most {MAX_URL} characters."),
+        ));
+    }
     match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
         _ => Err(ApiFailure::invalid("url", "'url' must be an http(s) URL.")),
