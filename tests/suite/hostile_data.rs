@@ -1,14 +1,19 @@
 //! The sandbox's hostile data set: served in cStar's wire shape and decoded
-//! by the client byte for byte, selected by the control API and the start
-//! function, with cStar's limits on writes still enforced and the demo
-//! data untouched when it is not selected.
+//! by the client byte for byte, selected by the control API, the start
+//! function and the binary's flags, with cStar's limits on writes still
+//! enforced and the demo data untouched when it is not selected.
+
+use std::time::Duration;
 
 use cstar_mcp::api::models::{ArticleQuery, CustomerQuery, TicketQuery};
 use cstar_mcp::sandbox::{self, HOSTILE_SAMPLES, RunningSandbox, SeedData, TEAM_ID, TEAM_NAME};
 use cstar_mcp::tools::sanitize;
 use reqwest::Method;
+use rmcp::ServiceExt;
+use rmcp::transport::TokioChildProcess;
 use serde::Serialize;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::harness::*;
 
@@ -425,4 +430,75 @@ async fn rest_writes_still_refuse_over_limit_input_over_hostile_data() {
         (400, &json!("url")),
         "{answer}"
     );
+}
+
+/// The standalone sandbox's URL, from its first line, and the six lines
+/// of banner after it.
+async fn banner(child: &mut tokio::process::Child) -> (String, String) {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = Vec::new();
+    while lines.len() < 7 {
+        let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        lines.push(line);
+    }
+    let url = lines[0].strip_prefix("listening on ").expect(&lines[0]);
+    (url.to_owned(), lines[1..].join("\n"))
+}
+
+#[tokio::test]
+async fn the_standalone_sandbox_serves_hostile_data_from_its_flag_or_variable() {
+    for (args, env) in [
+        (
+            &["sandbox", "--port", "0", "--data", "hostile"][..],
+            &[][..],
+        ),
+        (
+            &["sandbox", "--port", "0"],
+            &[("CSTAR_SANDBOX_DATA", "hostile")],
+        ),
+    ] {
+        let mut child = binary(args, env).spawn().unwrap();
+        let (url, rest) = banner(&mut child).await;
+        assert!(
+            rest.contains("hostile") && rest.contains(SECRET_TEST),
+            "{rest}"
+        );
+        assert!(
+            !HOSTILE_SAMPLES
+                .never_raw
+                .iter()
+                .any(|raw| rest.contains(raw)),
+            "the banner shows hostile text: {rest:?}"
+        );
+        let whoami: Value = reqwest::Client::new()
+            .get(format!("{url}/api/v1/auth/whoami"))
+            .bearer_auth(SECRET_TEST)
+            .send_json()
+            .await;
+        let name = whoami["data"]["teamName"].as_str().unwrap();
+        assert!(
+            name.chars().count() == 500 && name.ends_with(TEAM_NAME),
+            "{name:?}"
+        );
+        child.kill().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn serve_with_sandbox_data_hostile_gives_the_tools_hostile_data() {
+    let mut command = binary(&["--sandbox", "--sandbox-data", "hostile"], &[]);
+    command.stderr(std::process::Stdio::null());
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let status = ok(&call(&client, "cstar_get_status", json!({})).await);
+    let name = status["team"]["name"].as_str().unwrap();
+    for sample in HOSTILE_SAMPLES.must_survive {
+        assert!(name.contains(sample), "{sample:?} is not in {name:?}");
+    }
+    let tickets = ok(&call(&client, "cstar_list_tickets", json!({ "pageSize": 1 })).await);
+    assert_eq!(tickets["tickets"][0]["title"], NEWEST_TITLE);
+    client.cancel().await.unwrap();
 }
