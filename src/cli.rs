@@ -11,12 +11,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::builder::BoolishValueParser;
+use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::api::DEFAULT_BASE_URL;
 use crate::api::secret::ApiKey;
+use crate::sandbox::SeedData;
 use crate::tools::exposure::ToolFilter;
 
 /// What the binary was asked to do.
@@ -43,6 +44,8 @@ pub struct ServeConfig {
     pub timeout: Duration,
     /// Start an in-process sandbox and use its demo key.
     pub sandbox: bool,
+    /// With `sandbox`: the data it serves.
+    pub sandbox_data: SeedData,
     /// With `sandbox`: local endpoints that receive every webhook event.
     pub forward_to: Vec<String>,
     /// Which tools to expose.
@@ -66,6 +69,8 @@ pub struct HttpConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SandboxConfig {
     pub port: u16,
+    /// The data it serves.
+    pub data: SeedData,
     /// Local endpoints that receive every webhook event.
     pub forward_to: Vec<String>,
     pub log: LogConfig,
@@ -152,6 +157,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         Some(CommandArgs::Doctor(args)) => Command::Doctor(args.connection.into_config(&env, None)),
         Some(CommandArgs::Sandbox(args)) => Command::Sandbox(SandboxConfig {
             port: args.port,
+            data: args.data,
             forward_to: args.forward_to,
             log: args.log.into_config(None),
         }),
@@ -313,6 +319,10 @@ struct SandboxArgs {
     /// Port to listen on; 0 picks a free one
     #[arg(long, value_name = "N", default_value_t = 8787)]
     port: u16,
+    /// The data to serve: demo, or hostile (adversarial text in every
+    /// field, for testing what a client shows)
+    #[arg(long, value_name = "SET", env = "CSTAR_SANDBOX_DATA", default_value = "demo", value_parser = seed_data())]
+    data: SeedData,
     /// Deliver every webhook event, signed, to this loopback URL, e.g.
     /// http://127.0.0.1:3000/webhooks; repeatable
     #[arg(long = "forward-to", value_name = "URL", value_parser = loopback_url)]
@@ -341,6 +351,10 @@ struct ConnectionArgs {
     /// needs no account and no network
     #[arg(long)]
     sandbox: bool,
+    /// With --sandbox: the data it serves, demo or hostile (adversarial text
+    /// in every field)
+    #[arg(long, value_name = "SET", env = "CSTAR_SANDBOX_DATA", default_value = "demo", requires = "sandbox", value_parser = seed_data())]
+    sandbox_data: SeedData,
     /// With --sandbox: deliver every webhook event, signed, to this loopback
     /// URL; repeatable
     #[arg(long = "forward-to", value_name = "URL", requires = "sandbox", value_parser = loopback_url)]
@@ -426,6 +440,7 @@ impl ConnectionArgs {
             base_url: self.base_url,
             timeout: self.timeout,
             sandbox: self.sandbox,
+            sandbox_data: self.sandbox_data,
             forward_to: self.forward_to,
             filter: ToolFilter {
                 read_only: self.read_only,
@@ -472,6 +487,11 @@ fn base_url(raw: &str) -> Result<String, String> {
         Ok(_) => Ok(url.to_owned()),
         Err(error) => Err(format!("is not a URL: {error}")),
     }
+}
+
+/// The sandbox's data sets, by name; clap lists them in help and errors.
+fn seed_data() -> impl TypedValueParser<Value = SeedData> {
+    PossibleValuesParser::new(SeedData::NAMES).try_map(|name| name.parse::<SeedData>())
 }
 
 fn loopback_url(raw: &str) -> Result<String, String> {
@@ -698,6 +718,7 @@ mod tests {
             ),
             Ok(Command::Sandbox(SandboxConfig {
                 port: 8787,
+                data: SeedData::Demo,
                 forward_to: vec![hooks.to_owned(), "http://localhost:4000/".to_owned()],
                 log: LogConfig {
                     filter: None,
@@ -714,11 +735,64 @@ mod tests {
     }
 
     #[test]
+    fn sandbox_data_from_flags_and_the_variable() {
+        let standalone = |line: &str, vars: &[(&str, &str)]| match parse_with(line, vars) {
+            Ok(Command::Sandbox(config)) => config.data,
+            other => panic!("{line}: {other:?}"),
+        };
+        let hostile = [("CSTAR_SANDBOX_DATA", "hostile")];
+        for (line, vars, data) in [
+            ("sandbox", &[][..], SeedData::Demo),
+            ("sandbox --data hostile", &[], SeedData::Hostile),
+            ("sandbox --data=demo", &[], SeedData::Demo),
+            ("sandbox", &hostile, SeedData::Hostile),
+            ("sandbox --data demo", &hostile, SeedData::Demo),
+        ] {
+            assert_eq!(standalone(line, vars), data, "{line} {vars:?}");
+        }
+        for (line, vars, data) in [
+            ("--sandbox", &[][..], SeedData::Demo),
+            ("--sandbox --sandbox-data hostile", &[], SeedData::Hostile),
+            (
+                "serve --sandbox --sandbox-data=hostile",
+                &[],
+                SeedData::Hostile,
+            ),
+            ("--sandbox", &hostile, SeedData::Hostile),
+            ("--sandbox --sandbox-data demo", &hostile, SeedData::Demo),
+        ] {
+            let config = serve(line, vars);
+            assert!(config.sandbox, "{line}");
+            assert_eq!(config.sandbox_data, data, "{line} {vars:?}");
+        }
+        assert!(matches!(
+            parse_with("doctor --sandbox --sandbox-data hostile", &[]),
+            Ok(Command::Doctor(config)) if config.sandbox_data == SeedData::Hostile
+        ));
+        // The variable alone does not ask for a sandbox, nor break a server
+        // that talks to cStar.
+        assert!(!serve("", &hostile).sandbox);
+        assert!(refusal("--sandbox-data hostile").contains("--sandbox"));
+        for line in ["sandbox --data evil", "--sandbox --sandbox-data Hostile"] {
+            let message = refusal(line);
+            assert!(
+                message.contains("demo") && message.contains("hostile"),
+                "{line}: {message}"
+            );
+        }
+        let message = parse_with("sandbox", &[("CSTAR_SANDBOX_DATA", "evil")]).unwrap_err();
+        assert!(message.contains("CSTAR_SANDBOX_DATA"), "{message}");
+    }
+
+    #[test]
     fn each_command_refuses_flags_that_are_not_its_own() {
         for (line, names) in [
             ("sandbox --read-only", "--read-only"),
             ("sandbox --api-key x", "--api-key"),
             ("sandbox --http 127.0.0.1:1", "--http"),
+            ("sandbox --sandbox-data hostile", "--sandbox-data"),
+            ("--data hostile", "--data"),
+            ("doctor --data hostile", "--data"),
             ("doctor --http 127.0.0.1:1", "--http"),
             ("doctor --port 1", "--port"),
             ("--port 1", "--port"),
@@ -771,6 +845,11 @@ mod tests {
         assert!(!top.contains(KEY), "help shows the key");
         let sandbox = print("sandbox --help", &[]);
         assert!(sandbox.contains("--port") && sandbox.contains("--forward-to"));
+        assert!(sandbox.contains("--data") && sandbox.contains("hostile"));
+        assert!(
+            top.contains("--sandbox-data"),
+            "--help lacks --sandbox-data"
+        );
         assert!(!sandbox.contains("--api-key") && !sandbox.contains("--read-only"));
         let doctor = print("doctor -h", &[]);
         assert!(doctor.contains("--api-key") && !doctor.contains("--http"));

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             Command::Serve(config) => stdio::serve(config).await,
             Command::ServeHttp(config, http) => http::serve(config, http).await,
             Command::Sandbox(config) => {
-                sandbox::run_standalone(config.port, &config.forward_to).await
+                sandbox::run_standalone(config.port, &config.forward_to, config.data).await
             }
             Command::Doctor(config) => doctor::run(config).await,
             Command::Print(_) => Ok(()),

@@ -34,10 +34,10 @@ pub async fn connect(config: &ServeConfig) -> anyhow::Result<Connection> {
     client_config.timeout = config.timeout;
     let mut running = None;
     if config.sandbox {
-        let sandbox = sandbox::start_forwarding(0, &config.forward_to)
+        let sandbox = sandbox::start_with(0, &config.forward_to, config.sandbox_data)
             .await
             .context("could not start the sandbox")?;
-        tracing::info!(url = %sandbox.base_url(), "sandbox started with demo data");
+        tracing::info!(url = %sandbox.base_url(), data = config.sandbox_data.name(), "sandbox started");
         // stdout may carry MCP: the forwarding lines go to stderr.
         let lines: String = config
             .forward_to

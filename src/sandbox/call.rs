@@ -57,10 +57,10 @@ impl Call {
         outcome.unwrap_or_else(|failure| failure.respond(&self.request_id))
     }
 
-    /// The path's team must be the key's own team (by id or slug).
+    /// The path's team must be the key's own team (by id, or by the slug
+    /// its data has).
     pub fn in_team(&self, team: &str) -> Result<(), ApiFailure> {
-        let own = self.caller.key.team;
-        if team == own.id || team == own.slug {
+        if team == self.caller.key.team.id || self.read(|data| data.team_slug == team) {
             Ok(())
         } else {
             Err(ApiFailure::new(

@@ -1,6 +1,7 @@
 //! The control API under `/_sandbox/`, for tests and integrators: queue
-//! faults, shrink the rate limit, reset the data, read the request log,
-//! read webhook deliveries and set their retry schedule.
+//! faults, shrink the rate limit, reset the data (or switch between the
+//! demo and hostile data), read the request log, read webhook deliveries
+//! and set their retry schedule.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::faults::FaultRule;
+use super::seed_data::SeedData;
 use super::state::SandboxState;
 
 /// `POST /_sandbox/faults`: one rule or an array of rules.
@@ -72,11 +74,32 @@ pub async fn set_rate_limit(
     Json(json!({ "limit": body.limit, "windowSeconds": body.window_seconds })).into_response()
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    data: Option<SeedData>,
+}
+
 /// `POST /_sandbox/reset`: seed data back, faults, log, limits, stored
-/// idempotent answers, deliveries and the delivery schedule cleared.
-pub async fn reset(State(state): State<Arc<SandboxState>>) -> Response {
-    state.reset();
-    Json(json!({ "reset": true })).into_response()
+/// idempotent answers, deliveries and the delivery schedule cleared. With
+/// `{ "data": "hostile" }` (or `"demo"`) the data switches to that set;
+/// without a body, or with `{}`, it stays the set in use. Answers
+/// `{ "reset": true, "data": "<the set now served>" }`.
+pub async fn reset(State(state): State<Arc<SandboxState>>, body: axum::body::Bytes) -> Response {
+    let parsed = match body.iter().all(u8::is_ascii_whitespace) {
+        true => Ok(ResetBody::default()),
+        false => serde_json::from_slice::<ResetBody>(&body),
+    };
+    match parsed {
+        Ok(ResetBody { data }) => {
+            let data = state.reset(data);
+            Json(json!({ "reset": true, "data": data })).into_response()
+        }
+        Err(error) => {
+            let message = format!("Expected {{}} or {{\"data\":\"demo\"|\"hostile\"}}: {error}");
+            (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+        }
+    }
 }
 
 /// `GET /_sandbox/requests`: the request log, oldest first (the last

@@ -11,6 +11,10 @@ use super::records::{
 
 #[derive(Debug, Clone)]
 pub struct Dataset {
+    /// The team's name and slug as this data has them (whoami, events, a
+    /// path may use the slug); its id is the key's.
+    pub team_name: String,
+    pub team_slug: String,
     /// Newest first.
     pub tickets: Vec<TicketRecord>,
     /// Message threads by ticket UUID, oldest first.

@@ -9,7 +9,7 @@ use super::records::{ArticleRecord, CustomerRecord, TicketRecord};
 use super::seed::Team;
 
 /// `data` for a ticket event: the ticket and, when linked, its customer.
-pub fn ticket(ticket: &TicketRecord, dataset: &Dataset, team: &Team) -> Value {
+pub fn ticket(ticket: &TicketRecord, dataset: &Dataset) -> Value {
     let number = dataset.tickets.len()
         - dataset
             .tickets
@@ -30,7 +30,7 @@ pub fn ticket(ticket: &TicketRecord, dataset: &Dataset, team: &Team) -> Value {
             "tags": ticket.tags,
             "created_at": ticket.created_at,
             "updated_at": ticket.updated_at,
-            "dashboard_url": format!("https://www.cstar.help/team/{}/tickets?selected={}", team.slug, ticket.id),
+            "dashboard_url": format!("https://www.cstar.help/team/{}/tickets?selected={}", dataset.team_slug, ticket.id),
         }
     });
     let customer = ticket
@@ -77,13 +77,13 @@ pub fn synthetic(event_type: &str, dataset: &Dataset, team: &Team, now: &str) ->
     let some_article = dataset.articles.first();
     let (resource, action) = event_type.split_once('.').unwrap_or((event_type, ""));
     let mut data = match (resource, some_ticket, some_customer, some_article) {
-        ("ticket", Some(found), _, _) => ticket(found, dataset, team),
+        ("ticket", Some(found), _, _) => ticket(found, dataset),
         ("customer", _, Some(found), _) => customer(found),
         ("article", _, _, Some(found)) => article(found),
         ("customer_group", _, _, _) => json!({ "customer_group": {
             "id": "grp_8c1f2d3e4a5b6c7d8e9f0a1b2c3d4e5f", "name": "Enterprise accounts", "member_count": 12 } }),
         ("team", _, _, _) => {
-            json!({ "team": { "id": team.id, "name": team.name, "slug": team.slug },
+            json!({ "team": { "id": team.id, "name": dataset.team_name, "slug": dataset.team_slug },
             "changes": { "business_hours": { "from": "09:00-17:00", "to": "08:00-18:00" } } })
         }
         ("agent", _, _, _) => {

@@ -3,11 +3,14 @@
 //! account. It writes cStar's wire format from its own records
 //! (`records`), never from the client's models.
 //!
-//! Layout: `seed` makes the demo data, `dataset` queries it, `state` holds
-//! keys, limits, idempotency and the request log, `gate` runs around every
-//! request (faults, auth, rate limit), `call` is what each endpoint starts
-//! from, `params` and `draft` check query strings and bodies, `routes` are
-//! the endpoints, `webhooks` the webhook endpoints and event emission,
+//! Layout: `seed` makes the demo data (with `seed_heavy`), `seed_hostile`
+//! the hostile data (from `hostile_text` and `hostile_values`), `seed_data`
+//! chooses between
+//! them, `dataset` queries the data, `state` holds keys, limits,
+//! idempotency and the request log, `gate` runs around every request
+//! (faults, auth, rate limit), `call` is what each endpoint starts from,
+//! `params` and `draft` check query strings and bodies, `routes` are the
+//! endpoints, `webhooks` the webhook endpoints and event emission,
 //! `delivery` sends signed webhook deliveries, `event_data` writes their
 //! payloads, `control` is the `/_sandbox/` API and `server` accepts
 //! connections.
@@ -20,11 +23,15 @@ mod draft;
 mod event_data;
 mod faults;
 mod gate;
+mod hostile_text;
+mod hostile_values;
 mod params;
 mod records;
 mod routes;
 mod seed;
+mod seed_data;
 mod seed_heavy;
+mod seed_hostile;
 mod server;
 mod standalone;
 mod state;
@@ -38,14 +45,16 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use faults::{FaultKind, FaultRule};
+pub use hostile_text::{HOSTILE_SAMPLES, HostileSamples};
 pub use seed::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
+pub use seed_data::SeedData;
 pub use server::RunningSandbox;
 pub use standalone::run_standalone;
 pub use state::{DEMO_KEYS, DEMO_SECRET_TEST_KEY, DemoKey, Forward};
 
 use state::SandboxState;
 
-/// Builds the sandbox's routes over fresh seed data.
+/// Builds the sandbox's routes over its state.
 fn app(state: Arc<SandboxState>) -> Router {
     let team = "/api/v1/teams/{team}";
     let api = Router::new()
@@ -110,15 +119,27 @@ fn app(state: Arc<SandboxState>) -> Router {
     control.merge(api).with_state(state)
 }
 
-/// Starts the sandbox on `127.0.0.1:port` (`0` picks a free port).
+/// Starts the sandbox with the demo data on `127.0.0.1:port` (`0` picks a
+/// free port).
 pub async fn start(port: u16) -> std::io::Result<RunningSandbox> {
-    start_forwarding(port, &[]).await
+    start_with(port, &[], SeedData::Demo).await
 }
 
-/// Starts the sandbox with local endpoints that receive every event
-/// (`--forward-to`), each with a signing secret fixed by its URL.
+/// Starts the sandbox with the demo data and local endpoints that receive
+/// every event (`--forward-to`), each with a signing secret fixed by its
+/// URL.
 pub async fn start_forwarding(port: u16, forward_to: &[String]) -> std::io::Result<RunningSandbox> {
+    start_with(port, forward_to, SeedData::Demo).await
+}
+
+/// Starts the sandbox serving `data`, forwarding every event to
+/// `forward_to`.
+pub async fn start_with(
+    port: u16,
+    forward_to: &[String],
+    data: SeedData,
+) -> std::io::Result<RunningSandbox> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let forwards = forward_to.iter().map(|url| Forward::new(url)).collect();
-    server::start(addr, app(Arc::new(SandboxState::new(forwards)))).await
+    server::start(addr, app(Arc::new(SandboxState::new(forwards, data)))).await
 }

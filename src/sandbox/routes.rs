@@ -27,12 +27,13 @@ type TeamAnd = Path<(String, String)>;
 
 pub async fn whoami(call: Call) -> Response {
     let key = call.caller.key;
+    let (name, slug) = call.read(|data| (data.team_name.clone(), data.team_slug.clone()));
     call.object(
         StatusCode::OK,
         json!({
             "teamId": key.team.id,
-            "teamName": key.team.name,
-            "teamSlug": key.team.slug,
+            "teamName": name,
+            "teamSlug": slug,
             "keyType": key.key_type.as_str(),
             "environment": key.environment.as_str(),
             // Not cStar's: tells a sandbox user where events are forwarded.
@@ -141,7 +142,7 @@ pub async fn create_ticket(
         let ticket =
             dataset.create_ticket(draft, uuid::Uuid::new_v4().as_u128(), iso8601(unix_now()));
         let answer = wire::object_body(&call.request_id, &ticket);
-        let event = event_data::ticket(&ticket, dataset, &key.team);
+        let event = event_data::ticket(&ticket, dataset);
         if let Some(scope) = scope {
             let stored = StoredAnswer {
                 fingerprint: body.to_vec(),

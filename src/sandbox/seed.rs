@@ -39,7 +39,7 @@ pub const TEAM_NAME: &str = ACME.name;
 pub const TEAM_SLUG: &str = ACME.slug;
 
 /// 2026-03-02T09:00:00Z: the seed data is dated in the weeks before this.
-const EPOCH: u64 = 1_772_442_000;
+pub const EPOCH: u64 = 1_772_442_000;
 
 const TICKET_COUNT: usize = 200;
 const CUSTOMER_COUNT: usize = 60;
@@ -375,6 +375,8 @@ pub fn dataset(team: Team, seed: u64) -> Dataset {
     let categories = categories(&mut rng);
     let articles = articles(&mut rng, &categories, team);
     let mut dataset = Dataset {
+        team_name: team.name.to_owned(),
+        team_slug: team.slug.to_owned(),
         tickets: Vec::new(),
         messages: Default::default(),
         customers,

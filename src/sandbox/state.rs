@@ -12,6 +12,7 @@ use super::delivery::Deliverer;
 use super::faults::FaultRule;
 use super::records::WebhookRecord;
 use super::seed::{self, ACME, GLOBEX, Team};
+use super::seed_data::SeedData;
 use crate::api::secret::{Environment, KEY_PREFIXES, KeyType};
 use crate::time::{iso8601, unix_now, unix_now_millis};
 
@@ -149,6 +150,8 @@ pub struct StoredAnswer {
 }
 
 pub struct Inner {
+    /// Which data `environments` were built from.
+    pub data: SeedData,
     /// Data by team and environment.
     pub environments: HashMap<(Team, Environment), Dataset>,
     pub faults: Vec<FaultRule>,
@@ -214,19 +217,24 @@ impl Forward {
 }
 
 impl SandboxState {
-    pub fn new(forwards: Vec<Forward>) -> Self {
+    pub fn new(forwards: Vec<Forward>, data: SeedData) -> Self {
         SandboxState {
-            inner: Mutex::new(Inner::fresh(&forwards)),
+            inner: Mutex::new(Inner::fresh(&forwards, data)),
             deliverer: Arc::default(),
             forwards,
         }
     }
 
-    /// Back to the seed data (with the forward endpoints), with no faults,
-    /// log, limits, stored answers or delivery log.
-    pub fn reset(&self) {
-        *self.lock() = Inner::fresh(&self.forwards);
+    /// Back to fresh seed data (with the forward endpoints), with no
+    /// faults, log, limits, stored answers or delivery log: `data`'s, or
+    /// the data in use when `None`. Answers the data now served.
+    pub fn reset(&self, data: Option<SeedData>) -> SeedData {
+        let mut inner = self.lock();
+        let data = data.unwrap_or(inner.data);
+        *inner = Inner::fresh(&self.forwards, data);
+        drop(inner);
         self.deliverer.reset();
+        data
     }
 
     /// Locks the state; a poisoned lock is recovered, since every update
@@ -238,19 +246,13 @@ impl SandboxState {
     }
 }
 
-impl Default for SandboxState {
-    fn default() -> Self {
-        Self::new(Vec::new())
-    }
-}
-
 impl Inner {
-    fn fresh(forwards: &[Forward]) -> Self {
+    fn fresh(forwards: &[Forward], data: SeedData) -> Self {
         let mut environments = HashMap::from([
-            ((ACME, Environment::Test), seed::dataset(ACME, 0x7E57)),
-            ((ACME, Environment::Live), seed::dataset(ACME, 0x11FE)),
-            ((GLOBEX, Environment::Test), seed::dataset(GLOBEX, 0x6108)),
-            ((GLOBEX, Environment::Live), seed::dataset(GLOBEX, 0x610B)),
+            ((ACME, Environment::Test), data.build(ACME, 0x7E57)),
+            ((ACME, Environment::Live), data.build(ACME, 0x11FE)),
+            ((GLOBEX, Environment::Test), data.build(GLOBEX, 0x6108)),
+            ((GLOBEX, Environment::Live), data.build(GLOBEX, 0x610B)),
         ]);
         for dataset in environments.values_mut() {
             dataset
@@ -258,6 +260,7 @@ impl Inner {
                 .extend(forwards.iter().map(Forward::webhook));
         }
         Inner {
+            data,
             environments,
             faults: Vec::new(),
             log: VecDeque::new(),

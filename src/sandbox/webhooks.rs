@@ -306,7 +306,7 @@ fn optional_bool(fields: &mut Map<String, Value>, name: &str) -> Result<Option<b
 }
 
 /// An http(s) URL; its length was checked as it was read.
-fn check_url(url: &str) -> Result<(), ApiFailure> {
+pub fn check_url(url: &str) -> Result<(), ApiFailure> {
     match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
         _ => Err(ApiFailure::invalid(

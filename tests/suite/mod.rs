@@ -7,6 +7,7 @@ mod exactly_once;
 mod faults;
 mod harness;
 mod hostile;
+mod hostile_data;
 mod http_edges;
 mod http_limits;
 mod markdown;

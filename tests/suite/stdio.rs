@@ -22,6 +22,7 @@ fn command(args: &[&str]) -> Command {
         .env_remove("CSTAR_SECRET_KEY")
         .env_remove("CSTAR_TEAM_ID")
         .env_remove("CSTAR_BASE_URL")
+        .env_remove("CSTAR_SANDBOX_DATA")
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
