@@ -8,8 +8,10 @@
 //! 3. A per-key limit on requests in progress (429 past it), so one
 //!    caller cannot take the server from the others.
 //! 4. The body, read within `--request-timeout` (408 past it) and
-//!    `MAX_BODY_BYTES` (413), then checked to be JSON (400 with JSON-RPC
-//!    -32700 if not; lone surrogates and bad UTF-8 are repaired instead).
+//!    `MAX_BODY_BYTES` (413), then checked to be a JSON-RPC message rmcp
+//!    can serve (lone surrogates and bad UTF-8 are repaired first): if
+//!    not, 400 with the JSON-RPC error `tools::jsonrpc` judges it to need
+//!    (-32700 for text that is not JSON).
 //! 5. `Accept: */*` (or none) is read as accepting both JSON and SSE.
 //!
 //! The key goes on to the tools in the request's extensions and is never
@@ -19,11 +21,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rmcp::model::ClientJsonRpcMessage;
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -32,6 +35,7 @@ use crate::api::Client;
 use crate::api::lenient;
 use crate::api::secret::ApiKey;
 use crate::cli::HttpLimits;
+use crate::tools::jsonrpc::{self, Fault};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -208,19 +212,10 @@ async fn admit(
                 }
                 Ok(Ok(bytes)) => bytes,
             };
-        // Skipping a string does not decode it: text that may need repair
-        // (not UTF-8, or with \u escapes) goes through `lenient` first.
-        let plain =
-            std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
         call = McpCall::of(&bytes);
-        let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-            Body::from(bytes)
-        } else {
-            let repaired = lenient::clean_body(bytes.to_vec(), "");
-            if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
-                return parse_error(&error);
-            }
-            Body::from(repaired)
+        let body = match message_body(bytes) {
+            Ok(body) => body,
+            Err(fault) => return refused(&fault),
         };
         if !parts.headers.contains_key(header::CONTENT_TYPE) {
             parts.headers.insert(
@@ -320,14 +315,32 @@ fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// JSON-RPC's answer to a body that is not JSON.
-fn parse_error(error: &serde_json::Error) -> Response {
-    let message = crate::tools::errors::shorten(&format!("Parse error: {error}"), 200);
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })),
-    )
-        .into_response()
+/// The body as rmcp will read it (repaired first when it may need it), or
+/// the JSON-RPC error of a body that is not JSON or not a message rmcp can
+/// serve.
+fn message_body(bytes: Bytes) -> Result<Body, Fault> {
+    // Skipping a string does not decode it: text that may need repair
+    // (not UTF-8, or with \u escapes) goes through `lenient` first.
+    let plain =
+        std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
+    let bytes = if plain {
+        bytes
+    } else {
+        Bytes::from(lenient::clean_body(bytes.to_vec(), ""))
+    };
+    match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
+        Ok(_) => Ok(Body::from(bytes)),
+        Err(error) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(value) => Err(jsonrpc::judge(&value, &error.to_string())),
+            Err(error) => Err(jsonrpc::parse_error(&error)),
+        },
+    }
+}
+
+/// JSON-RPC's answer to a body it refuses: 400, since HTTP owes every POST
+/// a status, notifications and responses included.
+fn refused(fault: &Fault) -> Response {
+    (StatusCode::BAD_REQUEST, Json(fault.to_json())).into_response()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod faults;
 mod harness;
 mod hostile;
 mod http_edges;
+mod jsonrpc;
 mod npm;
 mod progress;
 mod resilience;
