@@ -14,7 +14,9 @@
 //! - a request whose id is already owed an answer gets `-32600`: rmcp
 //!   would answer only one of the two;
 //! - a notification or response before the session has started (before
-//!   `initialize`) is dropped: rmcp would end the session on it;
+//!   `initialize`) is dropped: rmcp would end the session on it; a request
+//!   with params that do not fit its method is answered here, as rmcp's
+//!   handshake would answer that its `_meta` is missing;
 //! - a line longer than `MAX_LINE_BYTES` is skipped without being buffered,
 //!   and answered with `-32600` and id null.
 //!
@@ -27,8 +29,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use rmcp::ErrorData;
 use rmcp::RoleServer;
-use rmcp::model::{ClientNotification, JsonRpcMessage, RequestId};
+use rmcp::model::{ClientNotification, ClientRequest, JsonRpcMessage, RequestId};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use serde_json::Value;
@@ -37,7 +40,7 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit};
 
 use super::owed::{Hold, MAX_NOTICES, MAX_OWED, Owed};
 use crate::api::lenient;
-use crate::tools::jsonrpc::{self, Fault};
+use crate::tools::jsonrpc::{self, Fault, Kind};
 
 /// The longest line read; longer ones are skipped and answered.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -228,6 +231,14 @@ where
     ) -> Option<RxJsonRpcMessage<RoleServer>> {
         match &message {
             JsonRpcMessage::Request(request) => {
+                if !self.session.started()
+                    && let ClientRequest::CustomRequest(custom) = &request.request
+                {
+                    // rmcp's handshake would answer that `_meta` is missing.
+                    let error = jsonrpc::unserved(&custom.method, custom.params.clone());
+                    self.write_reply(error_line(&request.id, error), room);
+                    return None;
+                }
                 return match self.owed.owe(request.id.clone(), room) {
                     Ok(()) => Some(message),
                     Err(room) => {
@@ -268,6 +279,16 @@ where
             drop(room);
         });
     }
+}
+
+/// `error` as the answer to `id`, one JSON-RPC line.
+fn error_line(id: &RequestId, error: ErrorData) -> Vec<u8> {
+    reply_line(&Fault {
+        kind: Kind::Request,
+        id: id.clone().into_json_value(),
+        code: error.code,
+        message: error.message.into_owned(),
+    })
 }
 
 /// The answer to a request whose id is already owed one.

@@ -1016,3 +1016,58 @@ async fn garbage_from_a_client_that_stops_reading_is_not_queued_and_every_line_i
     );
     exits_cleanly(&mut child, "the server").await;
 }
+
+#[tokio::test]
+async fn cancelled_calls_free_their_room_so_the_server_keeps_reading() {
+    let sandbox = start_sandbox().await;
+    fault(
+        &sandbox,
+        json!({ "path": "*/tickets", "fault": "delay", "ms": 30000 }),
+    )
+    .await;
+    let mut child = command(&[])
+        .env("CSTAR_API_KEY", SECRET_TEST)
+        .env("CSTAR_BASE_URL", sandbox.base_url())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    handshake(&mut stdin, &mut stdout).await;
+    // More slow calls than the server has room for, each cancelled.
+    let mut lines = String::new();
+    for id in 2..202 {
+        lines.push_str(&format!(
+            "{}\n{}\n",
+            request(
+                id,
+                "tools/call",
+                json!({ "name": "cstar_list_tickets", "arguments": {} })
+            ),
+            json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": id } })
+        ));
+    }
+    lines.push_str(&format!(
+        "{}\n",
+        request(
+            1000,
+            "tools/call",
+            json!({ "name": "cstar_list_events", "arguments": {} })
+        )
+    ));
+    stdin.write_all(lines.as_bytes()).await.unwrap();
+    let mut stdout = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), stdout.next_line())
+        .await
+        .expect("the call after 200 cancelled ones is read and answered")
+        .unwrap()
+        .unwrap();
+    let answer: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        answer["id"], 1000,
+        "cancelled calls get no answer: {answer}"
+    );
+    assert_eq!(answer["result"]["structuredContent"]["count"], 35);
+    drop(stdin);
+    exits_cleanly(&mut child, "the server").await;
+}
