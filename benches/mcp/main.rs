@@ -1,6 +1,7 @@
 //! Benchmark of the release binary over stdio: cold start, the argument
 //! parse, `tools/list` size, memory, per-call latency beside direct HTTP,
-//! throughput with 32 calls in flight, and CPU per call; then the shared
+//! throughput with 32 calls in flight, CPU per call, and memory when a
+//! client stops reading or keeps 2,000 calls out; then the shared
 //! server over streamable HTTP (`http_mode`). Both run against `upstream`.
 //!
 //! Run: `cargo bench --bench mcp` (full) or `cargo bench --bench mcp -- --quick`.

@@ -1,6 +1,7 @@
 //! One client over stdio, the way an editor runs the server: cold start,
 //! `tools/list` size, memory, each call beside the direct GET it makes,
-//! throughput with many calls in flight, and CPU per call.
+//! throughput with many calls in flight, CPU per call, and memory when a
+//! client stops reading its answers or keeps thousands of calls out.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -20,6 +21,11 @@ struct Plan {
     throughput: usize,
     in_flight: usize,
 }
+
+/// Calls written by a client that reads no answer until the server stops
+/// taking them, and calls a reading client keeps in flight at once.
+const UNREAD_CALLS: usize = 50_000;
+const MANY_IN_FLIGHT: usize = 2_000;
 
 fn spawn(upstream: &Upstream) -> Child {
     Command::new(binary())
@@ -184,6 +190,69 @@ async fn pipe_floor_micros(lines: usize) -> Option<f64> {
     Some(micros(percentile(&round_trips, 0.5)))
 }
 
+/// Peak RSS of a fresh server (KiB) under `calls` `cstar_list_events`
+/// calls written at once. With `unread`, the client reads nothing until
+/// its writes stall for two seconds (or all are written), then reads every
+/// answer; the calls written by then (taken by the server or waiting in the
+/// pipe) are returned too. Otherwise
+/// it reads while it writes, so all the calls are in flight together.
+async fn flood(upstream: &Upstream, calls: usize, unread: bool) -> (u64, usize) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut child = spawn(upstream);
+    let pid = child.id().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    stdin.write_all(initialize().as_bytes()).await.unwrap();
+    stdout.next_line().await.unwrap().unwrap();
+    let mut lines = format!(
+        "{}\n",
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })
+    );
+    for id in 1..=calls {
+        lines.push_str(&format!(
+            "{}\n",
+            json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
+                    "params": { "name": "cstar_list_events", "arguments": {} } })
+        ));
+    }
+    let ends: Vec<usize> = lines.match_indices('\n').map(|(at, _)| at).collect();
+    let written = Arc::new(AtomicUsize::new(0));
+    let count = written.clone();
+    let writer = tokio::spawn(async move {
+        for chunk in lines.as_bytes().chunks(4096) {
+            stdin.write_all(chunk).await.unwrap();
+            count.fetch_add(chunk.len(), Ordering::SeqCst);
+        }
+        stdin
+    });
+    let mut taken = calls;
+    if unread {
+        let (mut last, mut still) = (usize::MAX, 0);
+        while !writer.is_finished() && still < 20 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = written.load(Ordering::SeqCst);
+            (last, still) = if now == last {
+                (last, still + 1)
+            } else {
+                (now, 0)
+            };
+        }
+        let bytes = written.load(Ordering::SeqCst);
+        // Lines written whole, less the `initialized` notification.
+        taken = ends.partition_point(|end| *end < bytes).saturating_sub(1);
+    }
+    let mut answered = 0;
+    while answered < calls {
+        let line = stdout.next_line().await.unwrap().unwrap();
+        assert!(!line.contains("\"isError\":true"), "{line}");
+        answered += 1;
+    }
+    let (peak, _) = proc_stat(pid);
+    drop(writer.await.unwrap());
+    let _ = child.wait().await;
+    (peak, taken)
+}
+
 /// Runs the stdio mode and returns its results.
 pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     let plan = if quick {
@@ -265,6 +334,10 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     drop(session);
     let _ = child.kill().await;
 
+    // Backpressure: a client that stops reading, and one with many calls out.
+    let (unread_peak, unread_taken) = flood(upstream, UNREAD_CALLS, true).await;
+    let (in_flight_peak, _) = flood(upstream, MANY_IN_FLIGHT, false).await;
+
     let calls = plan.throughput as f64;
     let cpu_per_thousand = (cpu_after - cpu_before).as_secs_f64() * 1000.0 / calls * 1000.0;
     let direct_rate = plan.throughput as f64 / direct_elapsed.as_secs_f64();
@@ -292,6 +365,8 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
             "mcpPerSecond": mcp_rate, "directPerSecond": direct_rate, "ratio": mcp_rate / direct_rate,
         },
         "cpuMsPer1000Calls": cpu_per_thousand,
+        "unreadCalls": { "calls": UNREAD_CALLS, "takenBeforeStall": unread_taken, "peakRssKiB": unread_peak },
+        "manyInFlight": { "calls": MANY_IN_FLIGHT, "peakRssKiB": in_flight_peak },
         "binaryBytes": binary_bytes,
     })
 }
@@ -419,6 +494,31 @@ pub fn print(r: &Value, row: &dyn Fn(&str, String, &str)) {
         "server CPU per 1,000 calls (ms)",
         format!("{cpu_per_thousand:.0}"),
         "",
+    );
+    let unread = &r["unreadCalls"];
+    row(
+        &format!(
+            "peak RSS, {} calls unread then drained (MiB)",
+            unread["calls"].as_u64().unwrap()
+        ),
+        format!("{:.1}", unread["peakRssKiB"].as_f64().unwrap() / 1024.0),
+        "< 32",
+    );
+    row(
+        "  calls written before the writes stalled",
+        unread["takenBeforeStall"].as_u64().unwrap().to_string(),
+        "",
+    );
+    row(
+        &format!(
+            "peak RSS, {} calls in flight (MiB)",
+            r["manyInFlight"]["calls"].as_u64().unwrap()
+        ),
+        format!(
+            "{:.1}",
+            r["manyInFlight"]["peakRssKiB"].as_f64().unwrap() / 1024.0
+        ),
+        "< 32",
     );
     row(
         "release binary (MB)",

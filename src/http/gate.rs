@@ -12,8 +12,10 @@
 //!    caller cannot take the server from the others. A request holds its
 //!    slot until its answer is sent, SSE streams included.
 //! 4. The body, read within `--request-timeout` (408 past it) and
-//!    `MAX_BODY_BYTES` (413), then checked to be JSON (400 with JSON-RPC
-//!    -32700 if not; lone surrogates and bad UTF-8 are repaired instead).
+//!    `MAX_BODY_BYTES` (413), then checked to be a JSON-RPC message rmcp
+//!    can serve (lone surrogates and bad UTF-8 are repaired first): if
+//!    not, 400 with the JSON-RPC error `tools::jsonrpc` judges it to need
+//!    (-32700 for text that is not JSON).
 //! 5. `Accept: */*` (or none) is read as accepting both JSON and SSE.
 //!
 //! Every refusal is written by `refusal`, rmcp's own (a foreign `Host`,
@@ -24,12 +26,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use rmcp::model::ClientJsonRpcMessage;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::held;
@@ -39,6 +41,7 @@ use crate::api::lenient;
 use crate::api::secret::ApiKey;
 use crate::api::{ApiError, Client};
 use crate::cli::HttpLimits;
+use crate::tools::jsonrpc::{self, Fault};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -243,8 +246,9 @@ fn retry_after_seconds(error: &ApiError) -> u64 {
 }
 
 /// A POST with its body read within `--request-timeout` and
-/// `MAX_BODY_BYTES` and checked to be JSON (repaired first when it may
-/// need it), and what it asks of MCP; other requests as they are.
+/// `MAX_BODY_BYTES` and checked to be a message rmcp can serve (repaired
+/// first when it may need it), and what it asks of MCP; other requests as
+/// they are.
 async fn read_body(gate: &Gate, request: Request) -> Result<(Request, McpCall), Response> {
     if request.method() != Method::POST {
         return Ok((request, McpCall::default()));
@@ -276,20 +280,8 @@ async fn read_body(gate: &Gate, request: Request) -> Result<(Request, McpCall), 
         }
         Ok(Ok(bytes)) => bytes,
     };
-    // Skipping a string does not decode it: text that may need repair
-    // (not UTF-8, or with \u escapes) goes through `lenient` first.
-    let plain =
-        std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
     let call = McpCall::of(&bytes);
-    let body = if plain && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-        Body::from(bytes)
-    } else {
-        let repaired = lenient::clean_body(bytes.to_vec(), "");
-        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&repaired) {
-            return Err(parse_error(&error));
-        }
-        Body::from(repaired)
-    };
+    let body = message_body(bytes).map_err(|fault| refused(&fault))?;
     if !parts.headers.contains_key(header::CONTENT_TYPE) {
         parts.headers.insert(
             header::CONTENT_TYPE,
@@ -368,14 +360,32 @@ fn unauthorized(code: &str, message: &str) -> Response {
     )
 }
 
-/// JSON-RPC's answer to a body that is not JSON.
-fn parse_error(error: &serde_json::Error) -> Response {
-    let message = refusal::text(&format!("Parse error: {error}"), 200);
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })),
-    )
-        .into_response()
+/// The body as rmcp will read it (repaired first when it may need it), or
+/// the JSON-RPC error of a body that is not JSON or not a message rmcp can
+/// serve.
+fn message_body(bytes: Bytes) -> Result<Body, Fault> {
+    // Skipping a string does not decode it: text that may need repair
+    // (not UTF-8, or with \u escapes) goes through `lenient` first.
+    let plain =
+        std::str::from_utf8(&bytes).is_ok() && memchr::memmem::find(&bytes, b"\\u").is_none();
+    let bytes = if plain {
+        bytes
+    } else {
+        Bytes::from(lenient::clean_body(bytes.to_vec(), ""))
+    };
+    match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
+        Ok(_) => Ok(Body::from(bytes)),
+        Err(error) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(value) => Err(jsonrpc::judge(&value, &error.to_string())),
+            Err(error) => Err(jsonrpc::parse_error(&error)),
+        },
+    }
+}
+
+/// JSON-RPC's answer to a body it refuses: 400, since HTTP owes every POST
+/// a status, notifications and responses included.
+fn refused(fault: &Fault) -> Response {
+    (StatusCode::BAD_REQUEST, Json(fault.to_json())).into_response()
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! MCP over stdio: one client, the one that launched the binary. The
 //! client's key comes from the environment (or the sandbox's demo key),
-//! and `lines` carries JSON-RPC on stdin and stdout.
+//! `lines` carries JSON-RPC on stdin and stdout, and `owed` bounds the
+//! answers between them.
 
 mod lines;
+mod owed;
 
 use lines::LineTransport;
 
@@ -32,9 +34,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let server = connection.server(&config)?;
     // Listen for signals before the handshake, so an early SIGTERM is clean too.
     let mut shutdown = std::pin::pin!(shutdown_signal());
+    let transport = stdio_transport();
+    let session = transport.session();
     let running = tokio::select! {
-        served = Egress(server).serve(stdio_transport()) => match served {
-            Ok(running) => running,
+        served = Egress(server).serve(transport) => match served {
+            Ok(running) => {
+                session.start();
+                running
+            }
             Err(error) => {
                 // stdin closed before the handshake finished: a normal way to stop.
                 tracing::info!(%error, "the client left before initializing");

@@ -14,6 +14,7 @@ pub mod egress;
 pub mod errors;
 pub mod exposure;
 pub mod fit;
+pub mod jsonrpc;
 mod prompts;
 mod resources;
 mod result;
@@ -31,10 +32,10 @@ use rmcp::ErrorData;
 use rmcp::handler::server::tool::{ToolCallContext, ToolRouter};
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ResultType, ServerCapabilities, ServerConfig,
+    CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool_handler};
@@ -77,6 +78,18 @@ fn progress_reporter(request: &RequestContext<RoleServer>) -> Option<api::progre
             }
         });
     }))
+}
+
+/// Refuses a cursor for a list that comes in one page: the server never
+/// gave one, so the client's is not valid (-32602, as MCP asks).
+fn one_page(request: Option<PaginatedRequestParams>) -> Result<(), ErrorData> {
+    match request.and_then(|request| request.cursor) {
+        Some(_) => Err(ErrorData::invalid_params(
+            "unknown cursor: this list comes in one page and gives no cursor",
+            None,
+        )),
+        None => Ok(()),
+    }
 }
 
 /// What the server tells a client about itself at `initialize`.
@@ -326,6 +339,8 @@ impl CstarServer {
     }
 }
 
+// Every method implemented here is forwarded by `egress::Egress`, which
+// clients actually talk to: a new one must be added there too.
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for CstarServer {
     /// Every tool result leaves through here, so `result::finish` sees all
@@ -376,9 +391,10 @@ impl ServerHandler for CstarServer {
     /// the caller's key, so it is marked private to that caller.
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        one_page(request)?;
         let exposure = self.exposure_for(self.request_key(&context).as_ref());
         let hints = context
             .protocol_version()
@@ -399,9 +415,10 @@ impl ServerHandler for CstarServer {
 
     async fn list_resource_templates(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        one_page(request)?;
         Ok(ListResourceTemplatesResult::with_all_items(
             resources::templates(),
         ))
@@ -438,9 +455,10 @@ impl ServerHandler for CstarServer {
 
     async fn list_prompts(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
+        one_page(request)?;
         Ok(ListPromptsResult::with_all_items(prompts::prompts()))
     }
 
@@ -453,6 +471,16 @@ impl ServerHandler for CstarServer {
         Box::pin(self.prompt(&request.name, request.arguments.as_ref(), &context))
             .await
             .map(Into::into)
+    }
+
+    /// rmcp reads a request whose params do not fit its method as a custom
+    /// request: that is -32602 here, and only an unknown method is -32601.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        Err(jsonrpc::unserved(&request.method, request.params))
     }
 
     fn get_info(&self) -> ServerConfig {

@@ -56,6 +56,103 @@ pub fn templates() -> Vec<ResourceTemplate> {
     ]
 }
 
+/// Where the values of a completion come from.
+#[derive(Debug, PartialEq, Eq)]
+enum Source {
+    Tickets,
+    Customers,
+    Articles,
+    Events,
+    /// An argument the server has, with nothing to suggest.
+    Nothing,
+}
+
+/// What completes `argument` of the template or prompt `reference` names:
+/// -32602 for a template, a prompt or an argument this server does not
+/// have, so a mistyped name is not mistaken for "no matches".
+fn completion_source(reference: &Reference, argument: &str) -> Result<Source, ErrorData> {
+    let (named, arguments): (String, Vec<String>) = match reference {
+        Reference::Resource(resource) => {
+            let template = templates()
+                .into_iter()
+                .find(|template| template.uri_template == resource.uri)
+                .ok_or_else(|| {
+                    let known: Vec<String> =
+                        templates().into_iter().map(|t| t.uri_template).collect();
+                    ErrorData::invalid_params(
+                        format!(
+                            "no resource template '{}'; the templates are {}",
+                            crate::limits::quote(&resource.uri, crate::limits::QUOTED),
+                            known.join(", ")
+                        ),
+                        None,
+                    )
+                })?;
+            let arguments = template_arguments(&template.uri_template);
+            (template.uri_template, arguments)
+        }
+        Reference::Prompt(prompt) => {
+            let found = super::prompts::prompts()
+                .into_iter()
+                .find(|known| known.name == prompt.name)
+                .ok_or_else(|| {
+                    let known: Vec<String> = super::prompts::prompts()
+                        .into_iter()
+                        .map(|p| p.name)
+                        .collect();
+                    ErrorData::invalid_params(
+                        format!(
+                            "no prompt called '{}'; the prompts are {}",
+                            crate::limits::quote(&prompt.name, crate::limits::QUOTED),
+                            known.join(", ")
+                        ),
+                        None,
+                    )
+                })?;
+            let arguments = found
+                .arguments
+                .unwrap_or_default()
+                .into_iter()
+                .map(|argument| argument.name)
+                .collect();
+            (found.name, arguments)
+        }
+        _ => {
+            return Err(ErrorData::invalid_params(
+                "only ref/resource and ref/prompt complete",
+                None,
+            ));
+        }
+    };
+    if !arguments.iter().any(|name| name == argument) {
+        return Err(ErrorData::invalid_params(
+            format!(
+                "'{named}' has no argument '{}'; its arguments: {}",
+                crate::limits::quote(argument, crate::limits::QUOTED),
+                arguments.join(", ")
+            ),
+            None,
+        ));
+    }
+    Ok(match argument {
+        "ticketId" => Source::Tickets,
+        "customerId" => Source::Customers,
+        "articleId" => Source::Articles,
+        "event" => Source::Events,
+        _ => Source::Nothing,
+    })
+}
+
+/// The `{names}` of a URI template.
+fn template_arguments(template: &str) -> Vec<String> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}'))
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
 impl CstarServer {
     /// One page of knowledge-base articles as resources; the cursor is
     /// cStar's page number.
@@ -154,17 +251,19 @@ impl CstarServer {
     }
 
     /// Values for a template's or a prompt's argument, from what was typed.
+    /// A template, prompt or argument this server does not have is -32602.
     pub(super) async fn completions(
         &self,
         reference: &Reference,
         argument: &ArgumentInfo,
         context: &RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
+        let source = completion_source(reference, &argument.name)?;
         let typed = argument.value.trim();
         let search = (!typed.is_empty()).then(|| typed.chars().take(100).collect::<String>());
         let client = self.client_for(context);
-        let values: Vec<String> = match (reference, argument.name.as_str()) {
-            (_, "ticketId") => {
+        let values: Vec<String> = match source {
+            Source::Tickets => {
                 let by_id = typed.starts_with("tkt_");
                 let query = TicketQuery {
                     search: search.filter(|_| !by_id),
@@ -179,7 +278,7 @@ impl CstarServer {
                     .filter(|id| !by_id || id.starts_with(typed))
                     .collect()
             }
-            (_, "customerId") => {
+            Source::Customers => {
                 let by_id = typed.starts_with("cus_");
                 let query = CustomerQuery {
                     search: search.filter(|_| !by_id),
@@ -194,7 +293,7 @@ impl CstarServer {
                     .filter(|id| !by_id || id.starts_with(typed))
                     .collect()
             }
-            (_, "articleId") => {
+            Source::Articles => {
                 let by_id = typed.starts_with("art_");
                 let query = ArticleQuery {
                     page_size: Some(100),
@@ -216,13 +315,13 @@ impl CstarServer {
                     .map(|a| a.id)
                     .collect()
             }
-            (Reference::Prompt(_), "event") => CATALOGUE
+            Source::Events => CATALOGUE
                 .iter()
                 .map(|event| event.name)
                 .filter(|name| name.starts_with(typed) || name.contains(typed))
                 .map(str::to_owned)
                 .collect(),
-            _ => Vec::new(),
+            Source::Nothing => Vec::new(),
         };
         let total = values.len();
         let values: Vec<String> = values
@@ -272,4 +371,52 @@ impl CstarServer {
 /// A single-line field for a resource list: on one line, cleaned.
 fn plain(text: &str) -> String {
     clean(&one_line(text)).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::ErrorCode;
+
+    #[test]
+    fn every_template_and_prompt_argument_completes_and_nothing_else_does() {
+        let mut references: Vec<(Reference, Vec<String>)> = templates()
+            .into_iter()
+            .map(|t| {
+                let arguments = template_arguments(&t.uri_template);
+                (Reference::for_resource(t.uri_template), arguments)
+            })
+            .collect();
+        for prompt in super::super::prompts::prompts() {
+            let arguments = prompt.arguments.unwrap_or_default();
+            references.push((
+                Reference::for_prompt(prompt.name),
+                arguments.into_iter().map(|a| a.name).collect(),
+            ));
+        }
+        assert_eq!(references.len(), 5);
+        for (reference, arguments) in &references {
+            assert!(!arguments.is_empty(), "{reference:?}");
+            for argument in arguments {
+                let source = completion_source(reference, argument);
+                assert!(
+                    matches!(source, Ok(ref s) if *s != Source::Nothing),
+                    "{reference:?} {argument}: {source:?}"
+                );
+            }
+            let other = completion_source(reference, "bogus").unwrap_err();
+            assert_eq!(other.code, ErrorCode::INVALID_PARAMS, "{reference:?}");
+            assert!(other.message.contains(&arguments[0]), "{}", other.message);
+        }
+        for unknown in [
+            Reference::for_prompt("investigate"),
+            Reference::for_prompt(""),
+            Reference::for_resource("cstar://tickets/{id}"),
+            Reference::for_resource("cstar://tickets/tkt_1"),
+            Reference::for_resource("cstar://nope/{ticketId}"),
+        ] {
+            let error = completion_source(&unknown, "ticketId").unwrap_err();
+            assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{unknown:?}");
+        }
+    }
 }

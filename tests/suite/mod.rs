@@ -10,6 +10,7 @@ mod hostile;
 mod hostile_data;
 mod http_edges;
 mod http_limits;
+mod jsonrpc;
 mod markdown;
 mod npm;
 mod progress;

@@ -428,8 +428,13 @@ async fn a_thousand_calls_in_flight_and_a_5_mb_argument_stay_bounded() {
             json!({ "name": "cstar_list_tickets", "arguments": { "search": huge } })
         )
     ));
-    stdin.write_all(batch.as_bytes()).await.unwrap();
-    stdin.flush().await.unwrap();
+    // Written while the answers are read: the server reads no further
+    // than it has room for answers.
+    let writer = tokio::spawn(async move {
+        stdin.write_all(batch.as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+        stdin
+    });
     let mut answered = std::collections::HashSet::new();
     let mut huge_answer = Value::Null;
     tokio::time::timeout(Duration::from_secs(30), async {
@@ -459,7 +464,7 @@ async fn a_thousand_calls_in_flight_and_a_5_mb_argument_stay_bounded() {
         peak < 96 * 1024,
         "peak RSS {peak} KiB is over the 96 MiB bound"
     );
-    drop(stdin);
+    drop(writer.await.unwrap());
     exits_cleanly(&mut child, "the server").await;
 }
 
@@ -853,4 +858,261 @@ async fn a_cstar_on_loopback_is_reached_directly_whatever_the_proxy_settings() {
         );
         client.cancel().await.unwrap();
     }
+}
+
+/// Writes `lines` to `stdin` from a task of its own, counting the lines
+/// the server took, until the writes stall (two seconds without progress)
+/// or all are written. Returns the count then, and the writing task.
+async fn write_until_stalled(
+    mut stdin: tokio::process::ChildStdin,
+    lines: Vec<String>,
+) -> (usize, tokio::task::JoinHandle<tokio::process::ChildStdin>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let written = Arc::new(AtomicUsize::new(0));
+    let count = written.clone();
+    let writer = tokio::spawn(async move {
+        for line in lines {
+            stdin.write_all(line.as_bytes()).await.unwrap();
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+        stdin
+    });
+    let (mut last, mut still) = (usize::MAX, 0);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = written.load(Ordering::SeqCst);
+        if writer.is_finished() {
+            return (now, writer);
+        }
+        if now == last {
+            still += 1;
+            if still == 20 {
+                return (now, writer);
+            }
+        } else {
+            (last, still) = (now, 0);
+        }
+    }
+}
+
+/// Reads answers until `expected` ids have one each, then, once stdin is
+/// closed, to the end: every id must have exactly one answer.
+async fn every_id_answered_once(
+    stdout: tokio::process::ChildStdout,
+    expected: &[Value],
+    writer: tokio::task::JoinHandle<tokio::process::ChildStdin>,
+    check: impl Fn(&Value),
+) {
+    let mut lines = BufReader::new(stdout).lines();
+    let mut answers: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let wanted: std::collections::HashSet<String> = expected.iter().map(Value::to_string).collect();
+    let mut missing = wanted.len();
+    tokio::time::timeout(Duration::from_secs(120), async {
+        while missing > 0 {
+            let line = lines.next_line().await.unwrap().expect("an answer");
+            let answer: Value = serde_json::from_str(&line).unwrap();
+            check(&answer);
+            let count = answers.entry(answer["id"].to_string()).or_default();
+            *count += 1;
+            if *count == 1 && wanted.contains(&answer["id"].to_string()) {
+                missing -= 1;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{missing} requests still unanswered after 120 s"));
+    drop(writer.await.unwrap());
+    while let Some(line) = lines.next_line().await.unwrap() {
+        let answer: Value = serde_json::from_str(&line).unwrap();
+        *answers.entry(answer["id"].to_string()).or_default() += 1;
+    }
+    assert_eq!(answers.len(), wanted.len(), "answers to unknown ids");
+    assert!(
+        answers.values().all(|count| *count == 1),
+        "an id answered twice"
+    );
+}
+
+/// The server's handshake, written before a flood.
+async fn handshake(
+    stdin: &mut tokio::process::ChildStdin,
+    stdout: &mut tokio::process::ChildStdout,
+) {
+    use tokio::io::AsyncReadExt;
+    let lines = format!(
+        "{}\n{}\n",
+        initialize("2025-11-25"),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })
+    );
+    stdin.write_all(lines.as_bytes()).await.unwrap();
+    // Read the initialize answer byte by byte, so nothing after it is
+    // taken from the pipe.
+    let mut byte = [0u8; 1];
+    while byte[0] != b'\n' {
+        stdout.read_exact(&mut byte).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_answer_once() {
+    const CALLS: i64 = 10_000;
+    let mut child = command(&["--sandbox"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    handshake(&mut stdin, &mut stdout).await;
+    let lines: Vec<String> = (2..CALLS + 2)
+        .map(|id| {
+            format!(
+                "{}\n",
+                request(
+                    id,
+                    "tools/call",
+                    json!({ "name": "cstar_list_events", "arguments": {} })
+                )
+            )
+        })
+        .collect();
+    let (taken, writer) = write_until_stalled(stdin, lines).await;
+    let peak = peak_rss_kib(pid).unwrap();
+    println!(
+        "the server took {taken} of {CALLS} calls and peaked at {peak} KiB before it stopped reading"
+    );
+    assert!(
+        taken < 2_500,
+        "the server read {taken} of {CALLS} calls no one read the answers of"
+    );
+    assert!(
+        peak < 48 * 1024,
+        "peak RSS {peak} KiB over the 48 MiB bound"
+    );
+    let ids: Vec<Value> = (2..CALLS + 2).map(Value::from).collect();
+    every_id_answered_once(stdout, &ids, writer, |answer| {
+        assert_eq!(
+            answer["result"]["structuredContent"]["count"], 35,
+            "{answer}"
+        );
+    })
+    .await;
+    exits_cleanly(&mut child, "the server").await;
+}
+
+#[tokio::test]
+async fn garbage_from_a_client_that_stops_reading_is_not_queued_and_every_line_is_answered_once() {
+    const LINES: usize = 50_000;
+    let mut child = command(&["--sandbox"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    handshake(&mut stdin, &mut stdout).await;
+    // Each kind of line the transport answers itself: not JSON, JSON
+    // that is no message, an id of the wrong type. The last is a request.
+    let mut lines: Vec<String> = (0..LINES)
+        .map(|n| match n % 3 {
+            0 => "garbage\n".to_owned(),
+            1 => "{}\n".to_owned(),
+            _ => "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}\n".to_owned(),
+        })
+        .collect();
+    lines.push(format!("{}\n", request(2, "ping", json!({}))));
+    let (taken, writer) = write_until_stalled(stdin, lines).await;
+    let peak = peak_rss_kib(pid).unwrap();
+    println!(
+        "the server took {taken} of {LINES} lines and peaked at {peak} KiB before it stopped reading"
+    );
+    assert!(
+        taken < LINES / 2,
+        "the server read {taken} of {LINES} lines no one read the answers of"
+    );
+    assert!(
+        peak < 48 * 1024,
+        "peak RSS {peak} KiB over the 48 MiB bound"
+    );
+    let mut lines = BufReader::new(stdout).lines();
+    let mut errors = 0;
+    let mut pinged = false;
+    tokio::time::timeout(Duration::from_secs(120), async {
+        while errors < LINES || !pinged {
+            let line = lines.next_line().await.unwrap().expect("an answer");
+            let answer: Value = serde_json::from_str(&line).unwrap();
+            if answer["id"] == 2 {
+                pinged = true;
+            } else {
+                assert_eq!(answer["id"], Value::Null, "{answer}");
+                assert!(answer["error"]["code"].is_i64(), "{answer}");
+                errors += 1;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{errors} of {LINES} lines answered after 120 s"));
+    drop(writer.await.unwrap());
+    assert_eq!(
+        lines.next_line().await.unwrap(),
+        None,
+        "one answer per line"
+    );
+    exits_cleanly(&mut child, "the server").await;
+}
+
+#[tokio::test]
+async fn cancelled_calls_free_their_room_so_the_server_keeps_reading() {
+    let sandbox = start_sandbox().await;
+    fault(
+        &sandbox,
+        json!({ "path": "*/tickets", "fault": "delay", "ms": 30000 }),
+    )
+    .await;
+    let mut child = command(&[])
+        .env("CSTAR_API_KEY", SECRET_TEST)
+        .env("CSTAR_BASE_URL", sandbox.base_url())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    handshake(&mut stdin, &mut stdout).await;
+    // More slow calls than the server has room for, each cancelled.
+    let mut lines = String::new();
+    for id in 2..202 {
+        lines.push_str(&format!(
+            "{}\n{}\n",
+            request(
+                id,
+                "tools/call",
+                json!({ "name": "cstar_list_tickets", "arguments": {} })
+            ),
+            json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": id } })
+        ));
+    }
+    lines.push_str(&format!(
+        "{}\n",
+        request(
+            1000,
+            "tools/call",
+            json!({ "name": "cstar_list_events", "arguments": {} })
+        )
+    ));
+    stdin.write_all(lines.as_bytes()).await.unwrap();
+    let mut stdout = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), stdout.next_line())
+        .await
+        .expect("the call after 200 cancelled ones is read and answered")
+        .unwrap()
+        .unwrap();
+    let answer: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        answer["id"], 1000,
+        "cancelled calls get no answer: {answer}"
+    );
+    assert_eq!(answer["result"]["structuredContent"]["count"], 35);
+    drop(stdin);
+    exits_cleanly(&mut child, "the server").await;
 }
