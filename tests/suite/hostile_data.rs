@@ -545,3 +545,27 @@ async fn a_record_too_wide_for_the_budget_keeps_its_fields_and_says_what_was_dro
         page["pagination"]
     );
 }
+
+/// `doctor` writes to a terminal: the hostile team's name and slug (bidi
+/// overrides, zero-width characters, escapes, line breaks that imitate a
+/// report line) must reach it cleaned and on the report's own lines.
+#[tokio::test]
+async fn doctor_over_hostile_data_writes_no_hidden_text_and_no_forged_lines() {
+    let output = binary(&["doctor", "--sandbox", "--sandbox-data", "hostile"], &[])
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(report.contains("whoami"), "{report}");
+    assert_eq!(
+        sanitize::clean(&report),
+        report,
+        "doctor wrote hidden text raw"
+    );
+    for line in report.lines() {
+        assert!(
+            line.starts_with("[ ok ] ") || line.starts_with("[FAIL] ") || line.ends_with("healthy"),
+            "a line the report did not write: {line:?}"
+        );
+    }
+}
