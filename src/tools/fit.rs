@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::budget::size_of;
+use super::sanitize::whole_prefix;
 
 /// A string is never cut below this many bytes of JSON (its mark fits).
 const MIN_KEPT_BYTES: usize = 64;
@@ -56,8 +57,9 @@ fn cut_json_string(text: &str, max_bytes: usize) -> Option<String> {
         }
         end = at + c.len_utf8();
     }
-    let left_out = text[end..].chars().count();
-    Some(format!("{}{}", &text[..end], cut_mark(left_out)))
+    let kept = whole_prefix(text, end);
+    let left_out = text.chars().count() - kept.chars().count();
+    Some(format!("{kept}{}", cut_mark(left_out)))
 }
 
 /// `text` cut to at most `max_bytes` bytes of UTF-8, mark included, for
@@ -70,8 +72,9 @@ pub fn cut_text(text: &str, max_bytes: usize) -> Cow<'_, str> {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let left_out = text[end..].chars().count();
-    Cow::Owned(format!("{}\n{}", &text[..end], cut_mark(left_out)))
+    let kept = whole_prefix(text, end);
+    let left_out = text.chars().count() - kept.chars().count();
+    Cow::Owned(format!("{kept}\n{}", cut_mark(left_out)))
 }
 
 /// Fits `value` into `budget` bytes of compact JSON; true when anything
