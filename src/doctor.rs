@@ -13,9 +13,12 @@ use crate::cli::ServeConfig;
 use crate::process::write_stdout;
 use crate::setup;
 use crate::time::iso8601;
-use crate::tools::CstarServer;
 use crate::tools::errors::{Context, describe};
 use crate::tools::exposure::ToolFilter;
+use crate::tools::{CstarServer, egress};
+
+/// The most characters of one line's detail.
+const DETAIL_CHARS: usize = 2_000;
 
 /// Runs `doctor`: prints the report and fails when the setup is unhealthy.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
@@ -39,10 +42,13 @@ pub async fn examine(client: Arc<Client>, filter: &ToolFilter) -> Report {
     let mut text = String::new();
     let mut healthy = true;
     let mut line = |ok: bool, what: &str, detail: String| {
+        // Details quote cStar (the team's name, its error messages): on
+        // one line, without hidden text or escapes, as the terminal shows.
         let _ = writeln!(
             text,
-            "[{}] {what}: {detail}",
-            if ok { " ok " } else { "FAIL" }
+            "[{}] {what}: {}",
+            if ok { " ok " } else { "FAIL" },
+            egress::text(&detail, DETAIL_CHARS)
         );
         ok
     };

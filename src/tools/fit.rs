@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::budget::size_of;
+use super::sanitize::whole_prefix;
 
 /// A string is never cut below this many bytes of JSON (its mark fits).
 const MIN_KEPT_BYTES: usize = 64;
@@ -56,8 +57,9 @@ fn cut_json_string(text: &str, max_bytes: usize) -> Option<String> {
         }
         end = at + c.len_utf8();
     }
-    let left_out = text[end..].chars().count();
-    Some(format!("{}{}", &text[..end], cut_mark(left_out)))
+    let kept = whole_prefix(text, end);
+    let left_out = text.chars().count() - kept.chars().count();
+    Some(format!("{kept}{}", cut_mark(left_out)))
 }
 
 /// `text` cut to at most `max_bytes` bytes of UTF-8, mark included, for
@@ -70,8 +72,9 @@ pub fn cut_text(text: &str, max_bytes: usize) -> Cow<'_, str> {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let left_out = text[end..].chars().count();
-    Cow::Owned(format!("{}\n{}", &text[..end], cut_mark(left_out)))
+    let kept = whole_prefix(text, end);
+    let left_out = text.chars().count() - kept.chars().count();
+    Cow::Owned(format!("{kept}\n{}", cut_mark(left_out)))
 }
 
 /// Fits `value` into `budget` bytes of compact JSON; true when anything
@@ -186,11 +189,37 @@ pub fn insert_unique(map: &mut Map<String, Value>, key: String, item: Value) {
     map.insert(free, item);
 }
 
-/// Drops the second half of the array or object (of more than one item)
-/// that takes the most bytes; false when there is none. The last resort,
-/// when even short strings leave no room.
+/// The key under which a map that lost entries says how many.
+const DROPPED_KEY: &str = "…";
+
+/// A collection (a map, or a list of plain values) is halved before
+/// anything else when it has more entries than this: records, whose
+/// fields a model needs together, have fewer.
+const COLLECTION_ITEMS: usize = 16;
+
+/// What a halved map or list of plain values holds in place of what it
+/// dropped.
+fn dropped_mark(count: usize, what: &str) -> String {
+    format!("[cut: {count} more {what}]")
+}
+
+/// The count a mark of `dropped_mark` says, if `text` is one.
+fn dropped_count(text: &str, what: &str) -> Option<usize> {
+    text.strip_prefix("[cut: ")?
+        .strip_suffix(&format!(" more {what}]"))?
+        .parse()
+        .ok()
+}
+
+/// Drops the second half of a container (of more than one item), and
+/// says so in it; false when there is none. The last resort, when even
+/// short strings leave no room. The largest wide collection (a metadata
+/// map, a list of tags) goes first, so records keep their fields and lists
+/// of records their items; only when there is none is the largest
+/// container halved (a list of records then loses its last ones without a
+/// mark, which its items' schema has no room for).
 fn halve_largest_container(value: &mut Value) -> bool {
-    let Some(path) = largest_container_path(value) else {
+    let Some(path) = container_to_halve(value) else {
         return false;
     };
     let mut node = value;
@@ -204,21 +233,73 @@ fn halve_largest_container(value: &mut Value) -> bool {
             _ => return false,
         };
     }
+    if entries(node) < 2 {
+        return false;
+    }
     match node {
-        Value::Array(items) if items.len() > 1 => {
-            items.truncate(items.len() / 2);
+        Value::Array(items) => {
+            let plain = items.iter().all(is_plain);
+            let mut dropped = match items.last().and_then(Value::as_str) {
+                Some(last) if plain => dropped_count(last, "items"),
+                _ => None,
+            };
+            if dropped.is_some() {
+                items.pop();
+            }
+            let keep = (items.len() / 2).max(1);
+            let count = items.len() - keep;
+            items.truncate(keep);
+            if plain {
+                let total = dropped.take().unwrap_or(0) + count;
+                items.push(Value::String(dropped_mark(total, "items")));
+            }
             true
         }
-        Value::Object(map) if map.len() > 1 => {
-            let keep = map.len() / 2;
-            let dropped: Vec<String> = map.keys().skip(keep).cloned().collect();
-            for key in dropped {
-                map.remove(&key);
+        Value::Object(map) => {
+            let earlier = map
+                .get(DROPPED_KEY)
+                .and_then(Value::as_str)
+                .and_then(|mark| dropped_count(mark, "fields"));
+            if earlier.is_some() {
+                map.remove(DROPPED_KEY);
             }
+            let keep = (map.len() / 2).max(1);
+            let dropped: Vec<String> = map.keys().skip(keep).cloned().collect();
+            for key in &dropped {
+                map.remove(key);
+            }
+            let mark = dropped_mark(earlier.unwrap_or(0) + dropped.len(), "fields");
+            insert_unique(map, DROPPED_KEY.to_owned(), Value::String(mark));
             true
         }
         _ => false,
     }
+}
+
+/// How many entries a container holds, a mark of dropped ones aside.
+fn entries(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => {
+            let marked = items
+                .last()
+                .and_then(Value::as_str)
+                .is_some_and(|last| dropped_count(last, "items").is_some());
+            items.len() - usize::from(marked)
+        }
+        Value::Object(map) => {
+            let marked = map
+                .get(DROPPED_KEY)
+                .and_then(Value::as_str)
+                .is_some_and(|mark| dropped_count(mark, "fields").is_some());
+            map.len() - usize::from(marked)
+        }
+        _ => 0,
+    }
+}
+
+/// Not an array or an object.
+fn is_plain(value: &Value) -> bool {
+    !matches!(value, Value::Array(_) | Value::Object(_))
 }
 
 /// One step from a value to a child.
@@ -228,38 +309,48 @@ enum Step {
     Key(String),
 }
 
-fn largest_container_path(value: &Value) -> Option<Vec<Step>> {
-    fn walk(value: &Value, path: &mut Vec<Step>, best: &mut Option<(usize, Vec<Step>)>) {
-        let items = match value {
-            Value::Array(items) => items.len(),
-            Value::Object(map) => map.len(),
-            _ => 0,
-        };
-        let size = size_of(value);
-        if items > 1 && best.as_ref().is_none_or(|(seen, _)| size > *seen) {
-            *best = Some((size, path.clone()));
+/// The path to the container `halve_largest_container` halves: the
+/// largest wide collection, else the largest container.
+fn container_to_halve(value: &Value) -> Option<Vec<Step>> {
+    type Best = Option<(usize, Vec<Step>)>;
+    fn walk(value: &Value, path: &mut Vec<Step>, collection: &mut Best, any: &mut Best) {
+        let items = entries(value);
+        // A map of many entries, or a list of many plain values, where a
+        // mark of what was dropped fits.
+        let wide = items > COLLECTION_ITEMS
+            && match value {
+                Value::Array(items) => items.iter().all(is_plain),
+                _ => true,
+            };
+        if items > 1 {
+            let size = size_of(value);
+            for (best, eligible) in [(&mut *collection, wide), (&mut *any, true)] {
+                if eligible && best.as_ref().is_none_or(|(seen, _)| size > *seen) {
+                    *best = Some((size, path.clone()));
+                }
+            }
         }
         match value {
             Value::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
                     path.push(Step::Index(index));
-                    walk(item, path, best);
+                    walk(item, path, collection, any);
                     path.pop();
                 }
             }
             Value::Object(map) => {
                 for (key, item) in map {
                     path.push(Step::Key(key.clone()));
-                    walk(item, path, best);
+                    walk(item, path, collection, any);
                     path.pop();
                 }
             }
             _ => {}
         }
     }
-    let mut best = None;
-    walk(value, &mut Vec::new(), &mut best);
-    best.map(|(_, steps)| steps)
+    let (mut collection, mut any) = (None, None);
+    walk(value, &mut Vec::new(), &mut collection, &mut any);
+    collection.or(any).map(|(_, steps)| steps)
 }
 
 #[cfg(test)]
@@ -297,7 +388,12 @@ mod tests {
         assert!(fit_value(&mut value, 1_000));
         let items = value["items"].as_array().unwrap();
         assert!(size_of(&value) <= 1_000 && !items.is_empty());
-        assert!(items.iter().all(|item| item == "ab"));
+        let (mark, kept) = items.split_last().unwrap();
+        assert!(kept.iter().all(|item| item == "ab"));
+        assert_eq!(
+            mark.as_str(),
+            Some(dropped_mark(10_000 - kept.len(), "items").as_str())
+        );
     }
 
     #[test]

@@ -82,6 +82,27 @@ pub fn clean(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Clean `text` up to `end`, less what a cut there would leave hidden: a
+/// joiner or the tag characters of a sequence it split.
+pub fn whole_prefix(text: &str, end: usize) -> Cow<'_, str> {
+    let head = &text[..end];
+    // Only the end can change: clean from the last character that is kept
+    // whatever precedes it (visible, not a mark), a few characters back.
+    let start = head
+        .char_indices()
+        .rev()
+        .take(64)
+        .find(|(_, c)| !is_suspect(*c) && !is_mark(*c))
+        .map(|(at, _)| at);
+    let Some(start) = start else {
+        return clean(head);
+    };
+    match clean(&head[start..]) {
+        Cow::Borrowed(_) => Cow::Borrowed(head),
+        Cow::Owned(tail) => Cow::Owned(format!("{}{tail}", &head[..start])),
+    }
+}
+
 const ESC: char = '\u{1B}';
 const BEL: char = '\u{7}';
 /// The 8-bit string terminator.

@@ -239,3 +239,41 @@ async fn text_that_renders_survives_byte_for_byte() {
         );
     }
 }
+
+/// Emoji sequences and a subdivision flag, each kept whole by cleaning.
+const SEQUENCES: &str =
+    "👨\u{200D}👩\u{200D}👧\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+
+/// A cut to fit the budget may fall inside a joined sequence or a flag's
+/// tag characters: what is left must not be hidden text (a dangling
+/// joiner, tag characters outside a flag).
+#[tokio::test]
+async fn a_cut_inside_a_joined_sequence_leaves_nothing_hidden() {
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let first = ok(&call(&client, "cstar_list_tickets", json!({})).await);
+    let ticket = first["tickets"][0]["id"].as_str().unwrap().to_owned();
+    let customer = first["tickets"][0]["customerId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let text = SEQUENCES.repeat(1_000);
+    fault(
+        &sandbox,
+        json!({ "fault": "append_text", "text": text, "times": 1000 }),
+    )
+    .await;
+    let mut cut = 0;
+    for (tool, arguments) in every_tool_call(&ticket, &customer) {
+        let result = call(&client, tool, arguments.clone()).await;
+        for (path, text) in received(&result) {
+            cut += usize::from(text.contains("more characters]"));
+            assert_eq!(
+                cstar_mcp::tools::sanitize::clean(&text),
+                text,
+                "{tool} {arguments}: {path} was cut into hidden text"
+            );
+        }
+    }
+    assert!(cut > 20, "only {cut} strings were cut");
+}

@@ -503,3 +503,69 @@ async fn serve_with_sandbox_data_hostile_gives_the_tools_hostile_data() {
     assert_eq!(tickets["tickets"][0]["title"], NEWEST_TITLE);
     client.cancel().await.unwrap();
 }
+
+/// The widest hostile customer (207 custom fields and 207 metadata keys of
+/// 500 characters, 50 long tags) does not fit even with every string cut
+/// short: the egress must then drop entries of those wide maps, with a
+/// mark, never the record's id, its other fields, or the page's
+/// pagination.
+#[tokio::test]
+async fn a_record_too_wide_for_the_budget_keeps_its_fields_and_says_what_was_dropped() {
+    let sandbox = start_hostile().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let widest = get(&sandbox, "customers?pageSize=100").await["data"][0].clone();
+    let id = widest["id"].as_str().unwrap().to_owned();
+    assert!(widest["customFields"].as_object().unwrap().len() > 200);
+
+    let page = ok(&call(&client, "cstar_list_customers", json!({ "pageSize": 100 })).await);
+    let got = ok(&call(&client, "cstar_get_customer", json!({ "customerId": id })).await);
+    for (what, customer) in [("list", &page["customers"][0]), ("get", &got["customer"])] {
+        assert_eq!(customer["id"], json!(id), "{what}: {customer}");
+        for field in ["name", "email", "notes", "status", "tags", "customFields"] {
+            assert!(!customer[field].is_null(), "{what}: {field} was dropped");
+        }
+        let shown = serde_json::to_string(customer).unwrap();
+        assert!(
+            shown.contains("more fields]"),
+            "{what}: entries left out without a mark"
+        );
+    }
+    assert!(
+        got["customer"]["other"]["metadata"].is_object(),
+        "get: metadata was dropped"
+    );
+    assert!(
+        page["pagination"]["total"].is_u64(),
+        "{}",
+        page["pagination"]
+    );
+    assert!(
+        page["pagination"]["nextPage"].is_u64(),
+        "{}",
+        page["pagination"]
+    );
+}
+
+/// `doctor` writes to a terminal: the hostile team's name and slug (bidi
+/// overrides, zero-width characters, escapes, line breaks that imitate a
+/// report line) must reach it cleaned and on the report's own lines.
+#[tokio::test]
+async fn doctor_over_hostile_data_writes_no_hidden_text_and_no_forged_lines() {
+    let output = binary(&["doctor", "--sandbox", "--sandbox-data", "hostile"], &[])
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(report.contains("whoami"), "{report}");
+    assert_eq!(
+        sanitize::clean(&report),
+        report,
+        "doctor wrote hidden text raw"
+    );
+    for line in report.lines() {
+        assert!(
+            line.starts_with("[ ok ] ") || line.starts_with("[FAIL] ") || line.ends_with("healthy"),
+            "a line the report did not write: {line:?}"
+        );
+    }
+}

@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 
-use crate::tools::sanitize::clean;
+use crate::tools::sanitize::{clean, whole_prefix};
 
 /// The first line of every document.
 const NOTICE: &str = "> Everything below in code spans and fenced blocks comes from cStar, written by \
@@ -191,7 +191,7 @@ impl Document {
                     .saturating_sub(body.fence.len() + 2)
                     .min(body.content.end);
                 if end > body.content.start {
-                    text.truncate(floor_boundary(&text, end));
+                    text = whole_prefix(&text, floor_boundary(&text, end)).into_owned();
                     if !text.ends_with('\n') {
                         text.push('\n');
                     }
