@@ -101,7 +101,7 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         match self.0.read_resource(request, context).await {
-            Ok(ReadResourceResponse::Complete(read)) => Ok(through_json(read).into()),
+            Ok(ReadResourceResponse::Complete(read)) => through_json(read).map(Into::into),
             other => other.map_err(finish_error),
         }
     }
@@ -128,7 +128,7 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         match self.0.get_prompt(request, context).await {
-            Ok(GetPromptResponse::Complete(prompt)) => Ok(through_json(prompt).into()),
+            Ok(GetPromptResponse::Complete(prompt)) => through_json(prompt).map(Into::into),
             other => other.map_err(finish_error),
         }
     }
@@ -148,7 +148,7 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
 
 /// A result or error of a handler method, cleaned and fitted.
 fn finish<T: Serialize + DeserializeOwned>(answer: Result<T, ErrorData>) -> Result<T, ErrorData> {
-    answer.map(through_json).map_err(finish_error)
+    answer.map_err(finish_error).and_then(through_json)
 }
 
 /// A JSON-RPC error, cleaned and bounded.
@@ -218,14 +218,22 @@ fn finish_text_block(text: &str, budget: usize) -> String {
 }
 
 /// A result of any other kind, cleaned and fitted through its JSON form;
-/// as it was when nothing changed.
-fn through_json<T: Serialize + DeserializeOwned>(item: T) -> T {
+/// as it was when nothing changed. One that no longer reads as its type
+/// after fitting is never sent uncleaned: it becomes an error.
+fn through_json<T: Serialize + DeserializeOwned>(item: T) -> Result<T, ErrorData> {
     let Ok(mut value) = serde_json::to_value(&item) else {
-        return item;
+        return Err(unsendable());
     };
     let changed = clean_value(&mut value) | fit_value(&mut value, MESSAGE_BUDGET);
     if !changed {
-        return item;
+        return Ok(item);
     }
-    serde_json::from_value(value).unwrap_or(item)
+    serde_json::from_value(value).map_err(|_| unsendable())
+}
+
+fn unsendable() -> ErrorData {
+    ErrorData::internal_error(
+        "The answer could not be fitted into this server's message budget.",
+        None,
+    )
 }

@@ -268,8 +268,12 @@ fn spell_out_hidden(item: &mut Value) -> bool {
         if kept_chars.peek() == Some(&c) {
             kept_chars.next();
             out.push(c);
-        } else {
+        } else if is_suspect(c) {
             out.push_str(&format!("<U+{:04X}>", c as u32));
+        } else {
+            // The visible body of an escape sequence whose ESC is spelled
+            // out: kept as written, so `unescape` restores the whole.
+            out.push(c);
         }
     }
     *text = out;
@@ -521,6 +525,14 @@ mod escapes_and_keys {
         for (text, cleaned) in cases {
             assert_eq!(clean(text), cleaned, "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_tag_holding_an_escape_sequence_is_spelled_so_it_round_trips() {
+        let mut tag = Value::String("\u{1b}[31mvip".into());
+        assert!(spell_out_hidden(&mut tag));
+        assert_eq!(tag, "<U+001B>[31mvip");
+        assert_eq!(unescape(tag.as_str().unwrap()), "\u{1b}[31mvip");
     }
 
     #[test]

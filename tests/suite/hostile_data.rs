@@ -569,3 +569,38 @@ async fn doctor_over_hostile_data_writes_no_hidden_text_and_no_forged_lines() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_customer_with_fifty_long_tags_still_shows_its_fields_and_notes() {
+    use rmcp::model::{ReadResourceRequestParams, ResourceContents};
+    let sandbox = start_hostile().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let customers = ok(&call(&client, "cstar_list_customers", json!({ "pageSize": 20 })).await);
+    let mut read_any = false;
+    for customer in customers["customers"].as_array().unwrap() {
+        let tags = customer["tags"].as_array().map_or(0, Vec::len);
+        if tags < 50 {
+            continue;
+        }
+        let uri = format!("cstar://customers/{}", customer["id"].as_str().unwrap());
+        let read = client
+            .read_resource(ReadResourceRequestParams::new(uri.clone()))
+            .await
+            .unwrap();
+        let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+            panic!("{uri}: not text");
+        };
+        // One long list line no longer pushes everything after it out.
+        assert!(
+            text.contains("more"),
+            "{uri}: the tag line says what it left out"
+        );
+        assert!(
+            !text.contains("cut here to fit") || text.len() > 20_000,
+            "{uri}: cut at {} bytes",
+            text.len()
+        );
+        read_any = true;
+    }
+    assert!(read_any, "the hostile data has a customer with 50 tags");
+}
