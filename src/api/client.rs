@@ -154,6 +154,7 @@ fn connection_pool(config: &ClientConfig) -> Result<reqwest::Client, ApiError> {
     .map_err(|e| ApiError::Network {
         attempts: 0,
         detail: format!("could not build the HTTP client: {e}"),
+        sent: false,
     })
 }
 
@@ -164,6 +165,7 @@ impl Client {
         let base = reqwest::Url::parse(&base_url).map_err(|error| ApiError::Network {
             attempts: 0,
             detail: format!("the base URL '{base_url}' is not a URL: {error}"),
+            sent: false,
         })?;
         Ok(Client {
             http,
@@ -381,6 +383,7 @@ impl Client {
             Err(ApiError::Network {
                 attempts: 1,
                 detail: "the create stopped before cStar answered".to_owned(),
+                sent: true,
             })
         });
         drop(listening);
@@ -501,11 +504,14 @@ impl Client {
         let key = self.key()?;
         let url = self.url_for(&request.path);
         let mut attempt = 0;
+        // Whether any attempt got past connecting: until then nothing was sent.
+        let mut reached = false;
         loop {
             attempt += 1;
             let failure = match self.attempt(key, &url, &request).await {
                 Ok(answer) if answer.status.is_success() => return Ok(answer),
                 Ok(answer) => {
+                    reached = true;
                     let mut error = decode_error(
                         answer.status.as_u16(),
                         &answer.body,
@@ -545,7 +551,10 @@ impl Client {
                         }
                     }
                 }
-                Err(failure) => failure,
+                Err(failure) => {
+                    reached |= failure.0 != Failure::Connect;
+                    failure
+                }
             };
             match self
                 .config
@@ -575,6 +584,7 @@ impl Client {
                         _ => ApiError::Network {
                             attempts: attempt,
                             detail: failure.1,
+                            sent: reached,
                         },
                     });
                 }

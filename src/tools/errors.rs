@@ -337,7 +337,9 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             true,
             None,
         ),
-        ApiError::Network { attempts, detail } => (
+        ApiError::Network {
+            attempts, detail, ..
+        } => (
             format!("Could not reach cStar at {} ({attempts} attempts): {}.", context.base_url, quote(detail, QUOTED_MESSAGE_CHARS)),
             "Check the network connection and CSTAR_BASE_URL, then try again.".to_owned(),
             true,
@@ -460,6 +462,7 @@ mod tests {
                 ApiError::Network {
                     attempts: 3,
                     detail: "connection refused".into(),
+                    sent: false,
                 },
                 &[
                     "Could not reach cStar at https://www.cstar.help",

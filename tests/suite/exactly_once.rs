@@ -486,3 +486,37 @@ async fn a_create_refused_before_sending_never_says_the_ticket_may_exist() {
     assert!(!message.contains("may have been delivered"), "{message}");
     assert!(create_keys(&sandbox).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_create_cstar_never_received_because_every_connection_was_refused_says_nothing_may_exist()
+{
+    // A port nothing listens on: every attempt is refused before a byte is sent.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut config = fast_config(&base_url, Some(SECRET_TEST));
+    config.team_id = Some("5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40".to_owned());
+    let client = mcp(config).await;
+    let failed = call(
+        &client,
+        "cstar_create_ticket",
+        json!({ "title": "Never reached" }),
+    )
+    .await;
+    let message = error_text(&failed);
+    assert!(message.contains("Could not reach cStar"), "{message}");
+    assert!(
+        !message.contains("may already exist") && !message.contains("idempotencyKey"),
+        "{message}"
+    );
+    assert_eq!(error_body(&failed)["idempotencyKey"], Value::Null);
+    assert_eq!(error_body(&failed)["retryable"], true);
+    let triggered = call(
+        &client,
+        "cstar_trigger_webhook",
+        json!({ "event": "ticket.created" }),
+    )
+    .await;
+    let message = error_text(&triggered);
+    assert!(!message.contains("may have been delivered"), "{message}");
+}
