@@ -317,6 +317,19 @@ impl Client {
         ticket: &NewTicket,
         idempotency_key: Option<&str>,
     ) -> Result<Created, CreateFailure> {
+        self.create_ticket_noting(ticket, idempotency_key, &OnceLock::new())
+            .await
+    }
+
+    /// `create_ticket`, noting in `sent_with` the idempotency key as soon
+    /// as the create is on its way: a caller that stops waiting (cancelled,
+    /// or the process stopping) can still name the key that finishes it.
+    pub async fn create_ticket_noting(
+        self: &Arc<Self>,
+        ticket: &NewTicket,
+        idempotency_key: Option<&str>,
+        sent_with: &OnceLock<String>,
+    ) -> Result<Created, CreateFailure> {
         let unsent = |error| CreateFailure {
             error,
             sent_with_key: None,
@@ -379,6 +392,7 @@ impl Client {
                 outcome,
             } => (idempotency_key, outcome),
         };
+        let _ = sent_with.set(key.clone());
         let settled = outcome.await.unwrap_or_else(|_| {
             Err(ApiError::Network {
                 attempts: 1,
