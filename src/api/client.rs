@@ -154,6 +154,7 @@ fn connection_pool(config: &ClientConfig) -> Result<reqwest::Client, ApiError> {
     .map_err(|e| ApiError::Network {
         attempts: 0,
         detail: format!("could not build the HTTP client: {e}"),
+        sent: false,
     })
 }
 
@@ -164,6 +165,7 @@ impl Client {
         let base = reqwest::Url::parse(&base_url).map_err(|error| ApiError::Network {
             attempts: 0,
             detail: format!("the base URL '{base_url}' is not a URL: {error}"),
+            sent: false,
         })?;
         Ok(Client {
             http,
@@ -315,6 +317,19 @@ impl Client {
         ticket: &NewTicket,
         idempotency_key: Option<&str>,
     ) -> Result<Created, CreateFailure> {
+        self.create_ticket_noting(ticket, idempotency_key, &OnceLock::new())
+            .await
+    }
+
+    /// `create_ticket`, noting in `sent_with` the idempotency key as soon
+    /// as the create is on its way: a caller that stops waiting (cancelled,
+    /// or the process stopping) can still name the key that finishes it.
+    pub async fn create_ticket_noting(
+        self: &Arc<Self>,
+        ticket: &NewTicket,
+        idempotency_key: Option<&str>,
+        sent_with: &OnceLock<String>,
+    ) -> Result<Created, CreateFailure> {
         let unsent = |error| CreateFailure {
             error,
             sent_with_key: None,
@@ -377,10 +392,12 @@ impl Client {
                 outcome,
             } => (idempotency_key, outcome),
         };
+        let _ = sent_with.set(key.clone());
         let settled = outcome.await.unwrap_or_else(|_| {
             Err(ApiError::Network {
                 attempts: 1,
                 detail: "the create stopped before cStar answered".to_owned(),
+                sent: true,
             })
         });
         drop(listening);
@@ -501,11 +518,14 @@ impl Client {
         let key = self.key()?;
         let url = self.url_for(&request.path);
         let mut attempt = 0;
+        // Whether any attempt got past connecting: until then nothing was sent.
+        let mut reached = false;
         loop {
             attempt += 1;
             let failure = match self.attempt(key, &url, &request).await {
                 Ok(answer) if answer.status.is_success() => return Ok(answer),
                 Ok(answer) => {
+                    reached = true;
                     let mut error = decode_error(
                         answer.status.as_u16(),
                         &answer.body,
@@ -545,7 +565,10 @@ impl Client {
                         }
                     }
                 }
-                Err(failure) => failure,
+                Err(failure) => {
+                    reached |= failure.0 != Failure::Connect;
+                    failure
+                }
             };
             match self
                 .config
@@ -575,6 +598,7 @@ impl Client {
                         _ => ApiError::Network {
                             attempts: attempt,
                             detail: failure.1,
+                            sent: reached,
                         },
                     });
                 }

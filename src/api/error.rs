@@ -36,8 +36,14 @@ pub enum ApiError {
     Status(Box<StatusError>),
     /// No answer within the timeout, on every attempt.
     Timeout { attempts: u32 },
-    /// cStar could not be reached or the connection broke.
-    Network { attempts: u32, detail: String },
+    /// cStar could not be reached or the connection broke. `sent`: whether
+    /// any attempt may have reached cStar (every one was refused before
+    /// connecting when false, so a write cannot have happened).
+    Network {
+        attempts: u32,
+        detail: String,
+        sent: bool,
+    },
     /// Refused before anything was sent: this process has as much of this
     /// kind of work in flight as it takes. Worth retrying shortly.
     Busy { detail: String },
@@ -56,7 +62,8 @@ impl ApiError {
     /// earlier attempt may have landed) does not.
     pub fn leaves_outcome_unknown(&self) -> bool {
         match self {
-            ApiError::Timeout { .. } | ApiError::Network { .. } | ApiError::Decode { .. } => true,
+            ApiError::Timeout { .. } | ApiError::Decode { .. } => true,
+            ApiError::Network { sent, .. } => *sent,
             ApiError::Status(error) => matches!(error.status, 408 | 429) || error.status >= 500,
             ApiError::MissingKey
             | ApiError::MalformedKey
@@ -113,7 +120,9 @@ impl fmt::Display for ApiError {
                 write!(f, "cStar did not answer in time ({attempts} attempts)")
             }
             ApiError::Busy { detail } => write!(f, "this server is busy: {detail}"),
-            ApiError::Network { attempts, detail } => {
+            ApiError::Network {
+                attempts, detail, ..
+            } => {
                 write!(f, "could not reach cStar ({attempts} attempts): {detail}")
             }
             ApiError::Decode { status, detail, .. } => {

@@ -175,18 +175,15 @@ impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Paramet
 }
 
 /// rmcp turns an error that starts "failed to deserialize parameters:" into
-/// an `isError` result, so the prefix stays.
+/// an `isError` result, so the prefix stays; `ToolError::from_rmcp` adds
+/// the hint.
 fn describe_parse_error(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
     let path = error.path().to_string();
     let problem = error.inner().to_string();
     if path == "." {
-        format!(
-            "failed to deserialize parameters: {problem}. Check the tool's input schema and call again."
-        )
+        format!("failed to deserialize parameters: {problem}")
     } else {
-        format!(
-            "failed to deserialize parameters: argument '{path}': {problem}. Check the tool's input schema and call again."
-        )
+        format!("failed to deserialize parameters: argument '{path}': {problem}")
     }
 }
 

@@ -82,6 +82,22 @@ impl ToolError {
         }
     }
 
+    /// A create whose caller stopped waiting after it was sent: it runs to
+    /// its outcome, and `key` finishes it without a duplicate.
+    pub fn cancelled_create(key: &str) -> Self {
+        let warning = Write::Create {
+            sent_with_key: Some(key),
+        }
+        .unknown_outcome()
+        .unwrap_or_default();
+        let mut body = ErrorBody::local("cancelled", true, warning.clone());
+        body.idempotency_key = Some(key.to_owned());
+        ToolError {
+            message: format!("The call was cancelled after the create was sent. {warning}"),
+            body: Box::new(body),
+        }
+    }
+
     /// rmcp's own wording of a call it could not make (arguments that did
     /// not parse), given the code and hint of an argument error.
     pub fn from_rmcp(message: &str) -> Self {
@@ -337,7 +353,9 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
             true,
             None,
         ),
-        ApiError::Network { attempts, detail } => (
+        ApiError::Network {
+            attempts, detail, ..
+        } => (
             format!("Could not reach cStar at {} ({attempts} attempts): {}.", context.base_url, quote(detail, QUOTED_MESSAGE_CHARS)),
             "Check the network connection and CSTAR_BASE_URL, then try again.".to_owned(),
             true,
@@ -460,6 +478,7 @@ mod tests {
                 ApiError::Network {
                     attempts: 3,
                     detail: "connection refused".into(),
+                    sent: false,
                 },
                 &[
                     "Could not reach cStar at https://www.cstar.help",

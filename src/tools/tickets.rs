@@ -329,13 +329,20 @@ impl CstarServer {
         let idempotency_key = args::idempotency_key(params.idempotency_key)?;
         // The create runs to its outcome even if this call is cancelled;
         // only the wait for it is given up.
+        let sent_with = std::sync::OnceLock::new();
         let outcome = self
             .call(&context, self.context(None, None), async {
                 Ok(client
-                    .create_ticket(&ticket, idempotency_key.as_deref())
+                    .create_ticket_noting(&ticket, idempotency_key.as_deref(), &sent_with)
                     .await)
             })
-            .await?;
+            .await
+            .map_err(|cancelled| match sent_with.get() {
+                // Cancelled once the create was on its way (by the client, or
+                // by the server stopping): the key is what finishes it.
+                Some(key) => ToolError::cancelled_create(key),
+                None => cancelled,
+            })?;
         match outcome {
             Ok(created) => Ok(Json(CreatedTicket {
                 ticket: StoredTicket::new(created.ticket),

@@ -214,7 +214,7 @@ async fn create_keys(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Vec<Value>
 
 /// The binary over stdio, driven line by line, after the handshake.
 struct Stdio {
-    _child: Child,
+    child: Child,
     stdin: ChildStdin,
     stdout: Lines<BufReader<ChildStdout>>,
 }
@@ -235,7 +235,7 @@ impl Stdio {
         let mut session = Stdio {
             stdin: child.stdin.take().unwrap(),
             stdout: BufReader::new(child.stdout.take().unwrap()).lines(),
-            _child: child,
+            child,
         };
         session
             .send(
@@ -485,4 +485,90 @@ async fn a_create_refused_before_sending_never_says_the_ticket_may_exist() {
     let message = error_text(&triggered);
     assert!(!message.contains("may have been delivered"), "{message}");
     assert!(create_keys(&sandbox).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_create_cstar_never_received_because_every_connection_was_refused_says_nothing_may_exist()
+{
+    // A port nothing listens on: every attempt is refused before a byte is sent.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut config = fast_config(&base_url, Some(SECRET_TEST));
+    config.team_id = Some("5b0c6c1e-2f4a-4d8e-9a51-3c2f1e7d9b40".to_owned());
+    let client = mcp(config).await;
+    let failed = call(
+        &client,
+        "cstar_create_ticket",
+        json!({ "title": "Never reached" }),
+    )
+    .await;
+    let message = error_text(&failed);
+    assert!(message.contains("Could not reach cStar"), "{message}");
+    assert!(
+        !message.contains("may already exist") && !message.contains("idempotencyKey"),
+        "{message}"
+    );
+    assert_eq!(error_body(&failed)["idempotencyKey"], Value::Null);
+    assert_eq!(error_body(&failed)["retryable"], true);
+    let triggered = call(
+        &client,
+        "cstar_trigger_webhook",
+        json!({ "event": "ticket.created" }),
+    )
+    .await;
+    let message = error_text(&triggered);
+    assert!(!message.contains("may have been delivered"), "{message}");
+}
+
+#[tokio::test]
+async fn a_create_cut_off_by_sigterm_answers_with_its_key_and_a_new_process_finishes_it() {
+    let sandbox = start_sandbox().await;
+    for (i, progress) in [false, true].into_iter().enumerate() {
+        let mut stdio = Stdio::start(&sandbox).await;
+        let title = format!("Stopped mid-create {i}");
+        let arguments = json!({ "title": title });
+        fault(
+            &sandbox,
+            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
+        )
+        .await;
+        stdio.create(1, &arguments, progress).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        std::process::Command::new("kill")
+            .args(["-TERM", &stdio.child.id().unwrap().to_string()])
+            .status()
+            .unwrap();
+        // Whatever the answer, it must let the model finish the job
+        // without a second ticket: the ticket, or the key it was sent with.
+        let answer = stdio.answer(1).await;
+        let result = &answer["result"];
+        let key = match result["structuredContent"]["idempotencyKey"].as_str() {
+            Some(key) => key.to_owned(),
+            None => {
+                let text = result["content"][0]["text"].as_str().unwrap_or_default();
+                let body: Value =
+                    serde_json::from_str(result["content"][1]["text"].as_str().unwrap_or("null"))
+                        .unwrap();
+                let key = body["error"]["idempotencyKey"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("case {i}: no idempotencyKey in {answer}"))
+                    .to_owned();
+                assert!(
+                    text.contains("may already exist") && text.contains(&key),
+                    "case {i}: {text}"
+                );
+                key
+            }
+        };
+        exits_cleanly(&mut stdio.child, "stdio after SIGTERM mid-create").await;
+        let next_process = binary_client(&sandbox).await;
+        let mut retry = arguments.clone();
+        retry["idempotencyKey"] = json!(key);
+        let finished = ok(&call(&next_process, "cstar_create_ticket", retry).await);
+        let stored = tickets_titled(&sandbox, &title).await;
+        assert_eq!(stored.len(), 1, "case {i}: {stored:#?}");
+        assert_eq!(stored[0]["id"], finished["ticket"]["id"], "case {i}");
+        next_process.cancel().await.unwrap();
+    }
 }

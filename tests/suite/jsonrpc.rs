@@ -489,3 +489,23 @@ async fn an_initialize_with_params_that_do_not_fit_says_what_is_wrong_and_the_ne
     );
     assert_eq!(code, Some(0));
 }
+
+#[tokio::test]
+async fn arguments_that_do_not_parse_are_worded_once_with_one_hint() {
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    for arguments in [json!({ "page": -1 }), json!({ "pageSize": "ten" })] {
+        let failed = call(&client, "cstar_list_tickets", arguments.clone()).await;
+        let message = error_text(&failed);
+        let first = message.lines().next().unwrap_or_default();
+        assert_eq!(
+            first.matches("Check the tool's input schema").count(),
+            1,
+            "{arguments}: {first}"
+        );
+        assert_eq!(
+            error_body(&failed)["hint"],
+            "Check the tool's input schema and call again."
+        );
+    }
+}
