@@ -128,16 +128,15 @@ impl<T: Clone + Send + 'static> Flights<T> {
         let kept_key = idempotency_key.clone();
         self.tasks.spawn(async move {
             let settled = request.await;
-            let heard = flights.land(&fingerprint, settled.clone());
-            if let Some(unsettled) = unsettled {
-                let replay_next = match &settled {
+            flights.land(&fingerprint, settled, |heard, settled| {
+                let replay_next = match settled {
                     Ok(_) => !heard,
                     Err(error) => error.leaves_outcome_unknown(),
                 };
-                if replay_next {
+                if let Some(unsettled) = unsettled.filter(|_| replay_next) {
                     unsettled.keep(fingerprint, kept_key);
                 }
-            }
+            });
         });
         Boarding::Waiting {
             idempotency_key,
@@ -145,21 +144,29 @@ impl<T: Clone + Send + 'static> Flights<T> {
         }
     }
 
-    /// Ends a flight and hands its outcome to every caller still waiting;
-    /// whether one was there to hear it.
-    fn land(&self, fingerprint: &Fingerprint, settled: Settled<T>) -> bool {
-        let waiters = match self.table.lock() {
-            Ok(mut table) => table
-                .remove(fingerprint)
-                .map(|flight| flight.waiters)
-                .unwrap_or_default(),
-            Err(_) => Vec::new(),
+    /// Ends a flight: hands its outcome to every caller still waiting, and
+    /// lets `then` keep its key (told whether a caller heard it) before the
+    /// flight leaves the table, so an identical create never slips between
+    /// the two and makes a new key.
+    fn land(
+        &self,
+        fingerprint: &Fingerprint,
+        settled: Settled<T>,
+        then: impl FnOnce(bool, &Settled<T>),
+    ) {
+        let Ok(mut table) = self.table.lock() else {
+            return;
         };
+        let waiters = table
+            .get_mut(fingerprint)
+            .map(|flight| std::mem::take(&mut flight.waiters))
+            .unwrap_or_default();
         let mut heard = false;
         for waiter in waiters {
             heard |= waiter.send(settled.clone()).is_ok();
         }
-        heard
+        then(heard, &settled);
+        table.remove(fingerprint);
     }
 
     /// Waits, at most `limit`, for every create in flight to settle: for a
