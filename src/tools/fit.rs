@@ -6,7 +6,9 @@
 //! included) longer than a common cap is cut to it, and the cap is the
 //! largest that makes the whole fit, so short fields stay whole and the
 //! longest give way first. Only when even short strings cannot make room
-//! are the largest arrays and maps halved, from their end. One quoting rule (`quote`) serves
+//! are arrays and maps halved, from their end: the one where the bulk is
+//! (`container_to_halve`), so a record's id and a page's pagination stay
+//! beside a huge map that gives way. One quoting rule (`quote`) serves
 //! every value shown inside a sentence.
 
 use std::borrow::Cow;
@@ -100,7 +102,7 @@ pub fn fit_value(value: &mut Value, budget: usize) -> bool {
             return true;
         }
     }
-    while size > budget && halve_largest_container(value) {
+    while size > budget && halve_a_container(value) {
         size = size_of(value);
     }
     true
@@ -187,10 +189,10 @@ pub fn insert_unique(map: &mut Map<String, Value>, key: String, item: Value) {
 }
 
 /// Drops the second half of the array or object (of more than one item)
-/// that takes the most bytes; false when there is none. The last resort,
-/// when even short strings leave no room.
-fn halve_largest_container(value: &mut Value) -> bool {
-    let Some(path) = largest_container_path(value) else {
+/// where the bulk is (`container_to_halve`); false when there is none.
+/// The last resort, when even short strings leave no room.
+fn halve_a_container(value: &mut Value) -> bool {
+    let Some(path) = container_to_halve(value) else {
         return false;
     };
     let mut node = value;
@@ -228,38 +230,64 @@ enum Step {
     Key(String),
 }
 
-fn largest_container_path(value: &Value) -> Option<Vec<Step>> {
-    fn walk(value: &Value, path: &mut Vec<Step>, best: &mut Option<(usize, Vec<Step>)>) {
-        let items = match value {
+/// The container to halve: from the top, into the child container that
+/// takes more than half of its parent's bytes for as long as there is one
+/// (through any container of one item); the last container on that way
+/// with more than one item. So the bulk gives way where it is (a huge map
+/// inside one record) and what sits beside it (the record's id, the
+/// page's pagination) stays.
+fn container_to_halve(value: &Value) -> Option<Vec<Step>> {
+    let mut path = Vec::new();
+    let mut node = value;
+    let mut found = None;
+    loop {
+        let items = match node {
             Value::Array(items) => items.len(),
             Value::Object(map) => map.len(),
             _ => 0,
         };
-        let size = size_of(value);
-        if items > 1 && best.as_ref().is_none_or(|(seen, _)| size > *seen) {
-            *best = Some((size, path.clone()));
+        if items > 1 {
+            found = Some(path.clone());
         }
-        match value {
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    path.push(Step::Index(index));
-                    walk(item, path, best);
-                    path.pop();
-                }
-            }
-            Value::Object(map) => {
-                for (key, item) in map {
-                    path.push(Step::Key(key.clone()));
-                    walk(item, path, best);
-                    path.pop();
-                }
-            }
-            _ => {}
+        let Some((size, step)) = heaviest_child(node) else {
+            break;
+        };
+        if items > 1 && size * 2 <= size_of(node) {
+            break;
         }
+        node = match (node, &step) {
+            (Value::Array(items), Step::Index(index)) => &items[*index],
+            (Value::Object(map), Step::Key(key)) => match map.get(key) {
+                Some(item) => item,
+                None => break,
+            },
+            _ => break,
+        };
+        path.push(step);
     }
-    let mut best = None;
-    walk(value, &mut Vec::new(), &mut best);
-    best.map(|(_, steps)| steps)
+    found
+}
+
+/// The child array or object of `value` that takes the most bytes, and
+/// its size.
+fn heaviest_child(value: &Value) -> Option<(usize, Step)> {
+    let is_container = |item: &&Value| item.is_array() || item.is_object();
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| is_container(item))
+            .map(|(index, item)| (size_of(item), index))
+            .max_by_key(|(size, _)| *size)
+            .map(|(size, index)| (size, Step::Index(index))),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, item)| is_container(item))
+            .map(|(key, item)| (size_of(item), key))
+            .max_by_key(|(size, _)| *size)
+            .map(|(size, key)| (size, Step::Key(key.clone()))),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -298,6 +326,26 @@ mod tests {
         let items = value["items"].as_array().unwrap();
         assert!(size_of(&value) <= 1_000 && !items.is_empty());
         assert!(items.iter().all(|item| item == "ab"));
+    }
+
+    #[test]
+    fn the_bulk_gives_way_and_what_sits_beside_it_stays() {
+        let fields: Map<String, Value> = (0..2_000)
+            .map(|n| (format!("field {n}"), json!({ "nested": n })))
+            .collect();
+        let mut value = json!({
+            "customers": [{ "id": "cus_1", "name": "Ada", "customFields": fields }],
+            "pagination": { "page": 1, "hasMore": true }
+        });
+        assert!(fit_value(&mut value, 2_000));
+        assert!(size_of(&value) <= 2_000, "{}", size_of(&value));
+        let customer = &value["customers"][0];
+        assert_eq!(
+            (&customer["id"], &customer["name"]),
+            (&json!("cus_1"), &json!("Ada"))
+        );
+        assert_eq!(value["pagination"]["hasMore"], true);
+        assert!(!customer["customFields"].as_object().unwrap().is_empty());
     }
 
     #[test]
