@@ -3,7 +3,9 @@
 //! It checks the key's format and type, asks cStar who the key belongs to,
 //! reports the rate-limit headroom, lists the tools a client will see and the
 //! size of `tools/list`. It prints a report (it does not speak MCP) and fails
-//! with the first problem's reason.
+//! with the first problem's reason. What cStar wrote (the team's name and
+//! slug, its error messages) is shown as the egress shows text: cleaned of
+//! hidden characters and escapes, on one line, bounded.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use crate::process::write_stdout;
 use crate::setup;
 use crate::time::iso8601;
 use crate::tools::CstarServer;
+use crate::tools::egress;
 use crate::tools::errors::{Context, describe};
 use crate::tools::exposure::ToolFilter;
 
@@ -89,11 +92,11 @@ pub async fn examine(client: Arc<Client>, filter: &ToolFilter) -> Report {
                     "whoami",
                     format!(
                         "team {} ({}, {}), {} key, {} environment",
-                        who.team_name.as_deref().unwrap_or("?"),
-                        who.team_slug.as_deref().unwrap_or("?"),
-                        who.team_id,
-                        who.key_type.as_deref().unwrap_or("?"),
-                        who.environment.as_deref().unwrap_or("?")
+                        shown(who.team_name.as_deref()),
+                        shown(who.team_slug.as_deref()),
+                        shown(Some(&who.team_id)),
+                        shown(who.key_type.as_deref()),
+                        shown(who.environment.as_deref())
                     ),
                 );
                 match team.rate_limit {
@@ -165,13 +168,24 @@ pub async fn examine(client: Arc<Client>, filter: &ToolFilter) -> Report {
     Report { text, healthy }
 }
 
+/// The most characters of one value from cStar in the report.
+const SHOWN_CHARS: usize = 200;
+
+/// The most characters of an explained failure.
+const EXPLAINED_CHARS: usize = 1_000;
+
+/// A value from cStar as the report shows it; `?` when absent.
+fn shown(value: Option<&str>) -> String {
+    value.map_or_else(|| "?".to_owned(), |text| egress::text(text, SHOWN_CHARS))
+}
+
 fn explain(error: &ApiError, client: &Client) -> String {
-    describe(
+    let explained = describe(
         error,
         Context {
             base_url: client.base_url(),
             ..Context::default()
         },
-    )
-    .message
+    );
+    egress::text(&explained.message, EXPLAINED_CHARS)
 }

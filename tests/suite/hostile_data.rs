@@ -503,3 +503,61 @@ async fn serve_with_sandbox_data_hostile_gives_the_tools_hostile_data() {
     assert_eq!(tickets["tickets"][0]["title"], NEWEST_TITLE);
     client.cancel().await.unwrap();
 }
+
+/// What `doctor` prints is a report of its own lines: cStar's text in it
+/// (the team's name and slug, an error's message) is cleaned and on the
+/// line that quotes it.
+#[tokio::test]
+async fn doctor_shows_hostile_text_cleaned_on_its_own_line() {
+    let healthy = binary(&["doctor", "--sandbox", "--sandbox-data", "hostile"], &[])
+        .output()
+        .await
+        .unwrap();
+    let sandbox = start_hostile().await;
+    let hostile = HOSTILE_SAMPLES
+        .never_raw
+        .iter()
+        .zip(HOSTILE_SAMPLES.imitations)
+        .map(|(raw, imitation)| format!("{raw}{imitation}\n"))
+        .collect::<String>();
+    fault(
+        &sandbox,
+        json!({ "path": "*", "times": 10, "fault": "status", "status": 400,
+                "code": hostile, "message": hostile }),
+    )
+    .await;
+    let failing = binary(
+        &["doctor"],
+        &[
+            ("CSTAR_API_KEY", SECRET_TEST),
+            ("CSTAR_BASE_URL", &sandbox.base_url()),
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        (healthy.status.code(), failing.status.code()),
+        (Some(0), Some(1))
+    );
+    let healthy = String::from_utf8(healthy.stdout).unwrap();
+    let failing = String::from_utf8(failing.stdout).unwrap();
+    assert!(
+        healthy.contains(&format!("team {}", HOSTILE_SAMPLES.must_survive[0])),
+        "{healthy}"
+    );
+    assert!(failing.contains("[FAIL] whoami: "), "{failing}");
+    for report in [&healthy, &failing] {
+        for raw in HOSTILE_SAMPLES.never_raw {
+            assert!(!report.contains(raw), "{raw:?} in {report:?}");
+        }
+        for line in report.lines() {
+            assert!(
+                ["[ ok ] ", "[FAIL] ", "healthy", "not healthy"]
+                    .iter()
+                    .any(|start| line.starts_with(start)),
+                "a line not the report's: {line:?}"
+            );
+        }
+    }
+}
