@@ -604,3 +604,61 @@ async fn a_customer_with_fifty_long_tags_still_shows_its_fields_and_notes() {
     }
     assert!(read_any, "the hostile data has a customer with 50 tags");
 }
+
+/// What `doctor` prints is a report of its own lines: cStar's text in it
+/// (the team's name and slug, an error's message) is cleaned and on the
+/// line that quotes it.
+#[tokio::test]
+async fn doctor_shows_hostile_text_cleaned_on_its_own_line() {
+    let healthy = binary(&["doctor", "--sandbox", "--sandbox-data", "hostile"], &[])
+        .output()
+        .await
+        .unwrap();
+    let sandbox = start_hostile().await;
+    let hostile = HOSTILE_SAMPLES
+        .never_raw
+        .iter()
+        .zip(HOSTILE_SAMPLES.imitations)
+        .map(|(raw, imitation)| format!("{raw}{imitation}\n"))
+        .collect::<String>();
+    fault(
+        &sandbox,
+        json!({ "path": "*", "times": 10, "fault": "status", "status": 400,
+                "code": hostile, "message": hostile }),
+    )
+    .await;
+    let failing = binary(
+        &["doctor"],
+        &[
+            ("CSTAR_API_KEY", SECRET_TEST),
+            ("CSTAR_BASE_URL", &sandbox.base_url()),
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        (healthy.status.code(), failing.status.code()),
+        (Some(0), Some(1))
+    );
+    let healthy = String::from_utf8(healthy.stdout).unwrap();
+    let failing = String::from_utf8(failing.stdout).unwrap();
+    assert!(
+        healthy.contains(&format!("team {}", HOSTILE_SAMPLES.must_survive[0])),
+        "{healthy}"
+    );
+    assert!(failing.contains("[FAIL] whoami: "), "{failing}");
+    for report in [&healthy, &failing] {
+        for raw in HOSTILE_SAMPLES.never_raw {
+            assert!(!report.contains(raw), "{raw:?} in {report:?}");
+        }
+        for line in report.lines() {
+            assert!(
+                ["[ ok ] ", "[FAIL] ", "healthy", "not healthy"]
+                    .iter()
+                    .any(|start| line.starts_with(start)),
+                "a line not the report's: {line:?}"
+            );
+        }
+    }
+}

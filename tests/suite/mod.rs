@@ -3,6 +3,7 @@
 mod access;
 mod budget;
 mod contract;
+mod egress;
 mod exactly_once;
 mod faults;
 mod harness;
