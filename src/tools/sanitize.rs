@@ -252,6 +252,18 @@ pub fn unescape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with its hidden characters spelled out (`ti<U+200B>er`), as
+/// keys and tags are shown: for a name that must stay told apart from the
+/// one it would read as once cleaned.
+pub fn spelled(text: &str) -> String {
+    let mut value = Value::String(text.to_owned());
+    spell_out_hidden(&mut value);
+    match value {
+        Value::String(spelled) => spelled,
+        _ => text.to_owned(),
+    }
+}
+
 /// Replaces a string's hidden characters with their `<U+XXXX>` spelling;
 /// true when there were any.
 fn spell_out_hidden(item: &mut Value) -> bool {
@@ -533,6 +545,13 @@ mod escapes_and_keys {
         assert!(spell_out_hidden(&mut tag));
         assert_eq!(tag, "<U+001B>[31mvip");
         assert_eq!(unescape(tag.as_str().unwrap()), "\u{1b}[31mvip");
+    }
+
+    #[test]
+    fn names_that_read_alike_once_cleaned_are_spelled_apart() {
+        assert_eq!(spelled("tier"), "tier");
+        assert_eq!(spelled("ti\u{200b}er"), "ti<U+200B>er");
+        assert_ne!(spelled("ti\u{200b}er"), spelled("tier"));
     }
 
     #[test]

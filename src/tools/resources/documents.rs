@@ -100,7 +100,10 @@ pub fn customer(customer: &Customer) -> String {
             serde_json::Value::String(text) => text.clone(),
             other => other.to_string(),
         };
-        document.item(Line::new("").data(field).ours(": ").data(&value));
+        // Keys are spelled as the JSON results spell them, so `tier` and
+        // `ti<U+200B>er` stay two fields.
+        let field = crate::tools::sanitize::spelled(field);
+        document.item(Line::new("").data(&field).ours(": ").data(&value));
     }
     if let Some(notes) = &customer.notes {
         document.heading(Line::new("Notes (internal)"));
