@@ -16,7 +16,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::api::DEFAULT_BASE_URL;
-use crate::api::secret::ApiKey;
+use crate::api::secret::{ApiKey, hide_keys};
 use crate::sandbox::SeedData;
 use crate::tools::exposure::ToolFilter;
 
@@ -148,9 +148,10 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         Err(error) if is_print(error.kind()) => {
             return Ok(Command::Print(error.render().to_string()));
         }
-        Err(error) => return Err(explain(&error, args)),
+        Err(error) => return Err(without_keys(&explain(&error, args), args, &env)),
     };
-    let cli = Cli::from_arg_matches(&matches).map_err(|error| error.render().to_string())?;
+    let cli = Cli::from_arg_matches(&matches)
+        .map_err(|error| without_keys(&error.render().to_string(), args, &env))?;
     Ok(match cli.command {
         None => serve(cli.serve, &env),
         Some(CommandArgs::Serve(args)) => serve(args, &env),
@@ -162,6 +163,36 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
             log: args.log.into_config(None),
         }),
     })
+}
+
+/// Whether arguments that failed to parse were meant for the stdio server
+/// (no `sandbox` or `doctor` command, no `--http`): only that server has a
+/// client on stdin to tell about the mistake.
+pub fn meant_for_stdio(args: &[String]) -> bool {
+    let command = args.first().map(String::as_str);
+    let http = args
+        .iter()
+        .any(|arg| arg == "--http" || arg.starts_with("--http="));
+    !matches!(command, Some("sandbox" | "doctor")) && !http
+}
+
+/// A refusal with the key hidden: clap quotes what it could not place,
+/// which may be a key typed in the wrong spot.
+fn without_keys(message: &str, args: &[String], env: &impl Fn(&str) -> Option<String>) -> String {
+    let flag_values =
+        args.iter()
+            .enumerate()
+            .filter_map(|(at, arg)| match arg.strip_prefix("--api-key") {
+                Some("") => args.get(at + 1).cloned(),
+                Some(inline) => inline.strip_prefix('=').map(str::to_owned),
+                None => None,
+            });
+    let known: Vec<String> = flag_values
+        .chain(env("CSTAR_API_KEY"))
+        .chain(env("CSTAR_SECRET_KEY"))
+        .collect();
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    hide_keys(message, &known)
 }
 
 /// clap's message, plus which variable held a bad value that no flag gave:
@@ -830,6 +861,41 @@ mod tests {
         let message = refusal("--read-onyl");
         assert!(message.contains("--read-only"), "{message}");
         assert!(message.contains("unexpected argument"), "{message}");
+    }
+
+    #[test]
+    fn a_refusal_never_quotes_the_key() {
+        let secret = "not-shaped-like-a-key-0123";
+        for (line, vars) in [
+            (format!("--api-key {secret} --timeout {secret}"), vec![]),
+            (format!("--timeout {KEY}"), vec![]),
+            (KEY.to_owned(), vec![]),
+            (format!("--api-key={secret} {secret}"), vec![]),
+            (secret.to_owned(), vec![("CSTAR_API_KEY", secret)]),
+            (secret.to_owned(), vec![("CSTAR_SECRET_KEY", secret)]),
+        ] {
+            let message = parse_with(&line, &vars).unwrap_err();
+            assert!(message.contains("[redacted]"), "{line}: {message}");
+            assert!(
+                !message.contains(secret) && !message.contains(&KEY[8..]),
+                "{line}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_meant_for_the_stdio_server_are_told_apart() {
+        for (line, stdio) in [
+            ("--bogus", true),
+            ("serve --tools", true),
+            ("mcp-server --timeout 0", true),
+            ("--http 127.0.0.1:1 --bogus", false),
+            ("serve --http=nowhere", false),
+            ("sandbox --port 70000", false),
+            ("doctor --bogus", false),
+        ] {
+            assert_eq!(meant_for_stdio(&args(line)), stdio, "{line}");
+        }
     }
 
     #[test]

@@ -20,6 +20,17 @@ fn main() -> ExitCode {
         Ok(command) => command,
         Err(message) => {
             eprint!("{message}");
+            // A client launched the stdio server: tell it, where it shows
+            // errors, before exiting (see `stdio::misconfigured`).
+            if cli::meant_for_stdio(&args)
+                && stdio::terminal::serve_the_problem(stdio::terminal::stdin_is_terminal())
+            {
+                let problem = stdio::SetupProblem::command_line(&message);
+                if let Ok(runtime) = runtime() {
+                    runtime.block_on(stdio::serve_problem(problem));
+                    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+                }
+            }
             return ExitCode::from(2);
         }
     };

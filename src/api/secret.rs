@@ -120,11 +120,49 @@ impl fmt::Display for ApiKey {
     }
 }
 
+/// `text` with every known key value, and anything that starts like a
+/// cStar key (`sk_live_...` and the other prefixes), replaced by
+/// `[redacted]`: for messages that quote what a person typed, such as a
+/// command-line error.
+pub fn hide_keys(text: &str, known: &[&str]) -> String {
+    let mut text = known
+        .iter()
+        .map(|key| key.trim())
+        .filter(|key| key.len() >= 8)
+        .fold(text.to_owned(), |text, key| text.replace(key, "[redacted]"));
+    for (prefix, _, _) in KEY_PREFIXES {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(prefix).map(|at| from + at) {
+            let rest = &text[at + prefix.len()..];
+            let token = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(rest.len());
+            let end = at + prefix.len() + token;
+            text.replace_range(at..end, &format!("{prefix}[redacted]"));
+            from = at + prefix.len() + "[redacted]".len();
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const KEY: &str = "sk_test_a1B2c3D4e5F6g7H8i9J0k-L2m3N4o5P6";
+
+    #[test]
+    fn hide_keys_hides_known_values_and_anything_shaped_like_a_key() {
+        let text = format!(
+            "invalid value '{KEY}' for '--timeout'; also pk_live_x and 'my-own-secret-value'"
+        );
+        let hidden = hide_keys(&text, &["my-own-secret-value", " ", "short"]);
+        assert_eq!(
+            hidden,
+            "invalid value 'sk_test_[redacted]' for '--timeout'; also pk_live_[redacted] and '[redacted]'"
+        );
+        assert_eq!(hide_keys("no key here", &[]), "no key here");
+    }
 
     #[test]
     fn debug_and_display_never_show_the_key() {

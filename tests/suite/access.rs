@@ -152,7 +152,7 @@ async fn a_publishable_key_hides_the_writes_and_status_says_why() {
 }
 
 #[tokio::test]
-async fn an_unknown_tool_name_stops_startup_listing_the_valid_ones() {
+async fn an_unknown_tool_name_fails_the_server_listing_the_valid_ones() {
     let output = binary(
         &["--sandbox", "--exclude-tools", "cstar_delete_ticket"],
         &[],

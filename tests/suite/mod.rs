@@ -18,6 +18,7 @@ mod progress;
 mod resilience;
 mod resources;
 mod schema_check;
+mod startup;
 mod stdio;
 mod tools;
 mod webhooks;
