@@ -198,6 +198,8 @@ fn documented_configs() -> Vec<(&'static str, Vec<Launch>)> {
         words[split + 2..].iter().map(|w| w.to_string()).collect(),
         env,
     )];
+    let codex: Value = toml::from_str(&read(CODEX_CONFIG)).expect("valid TOML");
+    let codex_servers = vec![launch_of(&codex["mcp_servers"]["cstar"])];
     vec![
         (
             "mcp.json.example",
@@ -213,7 +215,41 @@ fn documented_configs() -> Vec<(&'static str, Vec<Launch>)> {
         ),
         ("examples/clients/continue.yaml", continue_servers),
         ("examples/clients/claude-code.sh", claude_code),
+        (CODEX_CONFIG, codex_servers),
     ]
+}
+
+/// The Codex CLI `config.toml` the README shows.
+const CODEX_CONFIG: &str = "examples/clients/codex-config.toml";
+
+#[tokio::test]
+async fn the_codex_config_requires_the_server_and_approves_exactly_its_write_tools() {
+    let config: Value =
+        toml::from_str(&std::fs::read_to_string(Path::new(ROOT).join(CODEX_CONFIG)).unwrap())
+            .unwrap();
+    let server = &config["mcp_servers"]["cstar"];
+    assert_eq!(server["required"], true);
+    let mut approved: Vec<&str> = server["tools"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, tool)| {
+            assert_eq!(tool, &json!({ "approval_mode": "approve" }), "{name}");
+            name.as_str()
+        })
+        .collect();
+    let tools = list_tools(BINARY, &["--sandbox".into()], &[], Path::new(ROOT)).await;
+    // Codex asks before every tool not marked read-only.
+    let mut writes: Vec<&str> = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|tool| tool["annotations"]["readOnlyHint"] != true)
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    approved.sort_unstable();
+    writes.sort_unstable();
+    assert_eq!(approved, writes);
 }
 
 #[test]
