@@ -10,18 +10,26 @@ pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()
 }
 
-/// What a person sees on stderr when the server waits on their terminal.
-const GREETING: &str = "\
-cstar-mcp is serving MCP on stdin/stdout and waiting for a client to send JSON-RPC. \
-It is meant to be started by an MCP client: add it to the client's mcpServers \
-configuration (see README.md), or try it with \
-`npx @modelcontextprotocol/inspector cargo run --release -- --sandbox`. \
-Press Ctrl-C to quit.\n";
+/// What a person sees on stderr when the server waits on their terminal,
+/// `program` being the path of this binary.
+fn greeting_for(program: &str) -> String {
+    format!(
+        "cstar-mcp is serving MCP on stdin/stdout and waiting for a client to send JSON-RPC. \
+         It is meant to be started by an MCP client: add it to the client's mcpServers \
+         configuration (see README.md), or try it in the MCP Inspector with \
+         `npx @modelcontextprotocol/inspector {program} --sandbox`. Press Ctrl-C to quit.\n"
+    )
+}
 
 /// The greeting to print, only when stdin is a terminal: a client's pipe
 /// gets nothing extra.
-pub fn greeting(stdin_is_terminal: bool) -> Option<&'static str> {
-    stdin_is_terminal.then_some(GREETING)
+pub fn greeting(stdin_is_terminal: bool) -> Option<String> {
+    stdin_is_terminal.then(|| {
+        let program = std::env::current_exe()
+            .map(|path| path.display().to_string())
+            .unwrap_or_else(|_| "cstar-mcp".to_owned());
+        greeting_for(&program)
+    })
 }
 
 /// Whether a configuration problem is served to a client as a
@@ -39,7 +47,12 @@ mod tests {
     #[test]
     fn a_terminal_is_greeted_and_told_how_to_connect_and_a_pipe_is_not() {
         let text = greeting(true).unwrap();
-        for needle in ["stdin/stdout", "mcpServers", "inspector", "Ctrl-C"] {
+        let program = std::env::current_exe().unwrap();
+        let inspector = format!(
+            "npx @modelcontextprotocol/inspector {} --sandbox",
+            program.display()
+        );
+        for needle in ["stdin/stdout", "mcpServers", &inspector, "Ctrl-C"] {
             assert!(text.contains(needle), "the greeting lacks {needle}");
         }
         assert_eq!(greeting(false), None);

@@ -287,11 +287,12 @@ mod on_a_terminal {
         let stderr = stderr_until(&mut child, "Ctrl-C");
         child.kill().unwrap();
         let output = child.wait_with_output().unwrap();
+        let inspector = format!("npx @modelcontextprotocol/inspector {BINARY} --sandbox");
         for needle in [
             "waiting for a client",
             "stdin/stdout",
             "mcpServers",
-            "@modelcontextprotocol/inspector",
+            &inspector,
             "Ctrl-C",
         ] {
             assert!(stderr.contains(needle), "{needle}: {stderr}");
