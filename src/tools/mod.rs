@@ -114,6 +114,9 @@ pub struct CstarServer {
     /// One permit per request in progress (`MAX_CALLS_IN_FLIGHT`), shared
     /// by every clone.
     in_flight: Arc<tokio::sync::Semaphore>,
+    /// What resources/list and completion read, per key, shared by every
+    /// clone.
+    mentions: Arc<resources::mentions::Mentions>,
 }
 
 impl CstarServer {
@@ -147,7 +150,15 @@ impl CstarServer {
             exposures: Arc::new(exposures),
             tool_router: Arc::new(tool_router),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CALLS_IN_FLIGHT)),
+            mentions: Arc::default(),
         })
+    }
+
+    /// With `false`, resources/list holds only the articles: no recent
+    /// tickets or customers (`--no-recent-resources`).
+    pub fn with_recent_resources(mut self, listed: bool) -> Self {
+        self.mentions = Arc::new(resources::mentions::Mentions::new(listed));
+        self
     }
 
     /// The same tools and exposure over another client (one with its own
@@ -377,10 +388,15 @@ impl ServerHandler for CstarServer {
                 // Logs of the call carry the tool and the MCP request id.
                 let span =
                     tracing::info_span!("tool_call", tool = %name, mcp_request_id = %context.id);
+                let after = context.clone();
                 let call = ToolCallContext::new(self, request, context);
-                tracing::Instrument::instrument(self.tool_router.call(call), span)
+                let response = tracing::Instrument::instrument(self.tool_router.call(call), span)
                     .await
-                    .map(result::finish)?
+                    .map(result::finish)?;
+                if name == "cstar_create_ticket" && result::outcome(&response) == "ok" {
+                    self.wrote_ticket(&after).await;
+                }
+                response
             }
         };
         metrics.tool_call(&name, &result::outcome(&response));
@@ -430,7 +446,7 @@ impl ServerHandler for CstarServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let _permit = self.admit_request()?;
-        Box::pin(self.article_resources(request.and_then(|r| r.cursor), &context)).await
+        Box::pin(self.resource_page(request.and_then(|r| r.cursor), &context)).await
     }
 
     async fn read_resource(
@@ -488,6 +504,7 @@ impl ServerHandler for CstarServer {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_resources_list_changed()
                 .enable_prompts()
                 .enable_completions()
                 .build(),
