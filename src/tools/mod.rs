@@ -150,14 +150,17 @@ impl CstarServer {
             exposures: Arc::new(exposures),
             tool_router: Arc::new(tool_router),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CALLS_IN_FLIGHT)),
-            mentions: Arc::default(),
+            mentions: Arc::new(resources::mentions::Mentions::new(true, true)),
         })
     }
 
     /// With `false`, resources/list holds only the articles: no recent
     /// tickets or customers (`--no-recent-resources`).
     pub fn with_recent_resources(mut self, listed: bool) -> Self {
-        self.mentions = Arc::new(resources::mentions::Mentions::new(listed));
+        self.mentions = Arc::new(resources::mentions::Mentions::new(
+            listed,
+            self.key_source.is_none(),
+        ));
         self
     }
 
@@ -175,6 +178,10 @@ impl CstarServer {
     /// server's (fail closed).
     pub fn with_per_request_keys(mut self, source: KeySource) -> Self {
         self.key_source = Some(source);
+        self.mentions = Arc::new(resources::mentions::Mentions::new(
+            self.mentions.lists_recent(),
+            false,
+        ));
         self
     }
 
@@ -500,21 +507,22 @@ impl ServerHandler for CstarServer {
     }
 
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .enable_resources_list_changed()
-                .enable_prompts()
-                .enable_completions()
-                .build(),
-        )
-        .with_server_info(
-            Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
-                .with_title("cStar")
-                .with_website_url("https://www.cstar.help"),
-        )
-        .with_instructions(INSTRUCTIONS)
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .enable_completions()
+            .build();
+        if let Some(resources) = capabilities.resources.as_mut() {
+            resources.list_changed = self.mentions.announces().then_some(true);
+        }
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+                    .with_title("cStar")
+                    .with_website_url("https://www.cstar.help"),
+            )
+            .with_instructions(INSTRUCTIONS)
     }
 }
 

@@ -247,10 +247,7 @@ impl CstarServer {
         let typed: String = argument.value.trim().chars().take(100).collect();
         let info = match source {
             Source::Tickets => self.complete_ids(IdKind::Ticket, &typed, context).await?,
-            Source::Customers => {
-                self.complete_ids(IdKind::Customer, &typed, context)
-                    .await?
-            }
+            Source::Customers => self.complete_ids(IdKind::Customer, &typed, context).await?,
             Source::Articles => self.complete_ids(IdKind::Article, &typed, context).await?,
             Source::Events => {
                 let names: Vec<String> = CATALOGUE

@@ -182,10 +182,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn counted(
-        count: &AtomicUsize,
-        value: u32,
-    ) -> impl Future<Output = Result<u32, ()>> + use<'_> {
+    fn counted(count: &AtomicUsize, value: u32) -> impl Future<Output = Result<u32, ()>> + use<'_> {
         async move {
             count.fetch_add(1, Ordering::SeqCst);
             tokio::task::yield_now().await;
@@ -203,7 +200,10 @@ mod tests {
             cache.get(&key, "page", counted(&count, 8)),
         );
         assert_eq!((a.unwrap().0, b.unwrap().0), (7, 7));
-        assert_eq!(cache.get(&key, "page", counted(&count, 9)).await, Ok((7, false)));
+        assert_eq!(
+            cache.get(&key, "page", counted(&count, 9)).await,
+            Ok((7, false))
+        );
         assert_eq!(count.load(Ordering::SeqCst), 1);
         assert_eq!(cache.peek(&key, &"page"), Some(7));
         assert_eq!(cache.peek(&[2; 32], &"page"), None, "per key");
@@ -215,14 +215,28 @@ mod tests {
         let count = AtomicUsize::new(0);
         let key = [1; 32];
         stale.get(&key, "page", counted(&count, 1)).await.unwrap();
-        assert_eq!(stale.get(&key, "page", counted(&count, 2)).await, Ok((2, true)));
+        assert_eq!(
+            stale.get(&key, "page", counted(&count, 2)).await,
+            Ok((2, true))
+        );
         assert_eq!(stale.peek(&key, &"page"), None);
 
         let cache = KeyedCache::<&str, u32>::new(TTL);
-        assert_eq!(cache.get(&key, "page", async { Err::<u32, _>("down") }).await, Err("down"));
-        assert_eq!(cache.get(&key, "page", counted(&count, 3)).await, Ok((3, true)));
+        assert_eq!(
+            cache
+                .get(&key, "page", async { Err::<u32, _>("down") })
+                .await,
+            Err("down")
+        );
+        assert_eq!(
+            cache.get(&key, "page", counted(&count, 3)).await,
+            Ok((3, true))
+        );
         cache.forget(&key);
-        assert_eq!(cache.get(&key, "page", counted(&count, 4)).await, Ok((4, true)));
+        assert_eq!(
+            cache.get(&key, "page", counted(&count, 4)).await,
+            Ok((4, true))
+        );
     }
 
     #[tokio::test]
@@ -231,7 +245,10 @@ mod tests {
         for key in 0..MAX_KEYS * 3 {
             let digest = [key as u8; 32];
             for slot in 0..MAX_SLOTS * 2 {
-                cache.get(&digest, slot, async { Ok::<_, ()>(slot) }).await.unwrap();
+                cache
+                    .get(&digest, slot, async { Ok::<_, ()>(slot) })
+                    .await
+                    .unwrap();
             }
         }
         let shelves = cache.lock();
@@ -245,6 +262,10 @@ mod tests {
         assert_eq!(cache.swap_listed(&[1; 32], 5), None);
         assert_eq!(cache.swap_listed(&[1; 32], 6), Some(5));
         cache.forget(&[1; 32]);
-        assert_eq!(cache.swap_listed(&[1; 32], 6), Some(6), "kept across forget");
+        assert_eq!(
+            cache.swap_listed(&[1; 32], 6),
+            Some(6),
+            "kept across forget"
+        );
     }
 }

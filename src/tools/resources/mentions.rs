@@ -34,8 +34,9 @@ use rmcp::service::RequestContext;
 use super::cache::{KeyDigest, KeyedCache, TTL};
 use super::{ARTICLES, CUSTOMERS, MARKDOWN, TICKETS};
 use crate::api::ids::IdKind;
-use crate::api::models::{Article, ArticleQuery, Customer, Page, Ticket, TicketQuery};
 use crate::api::models::CustomerQuery;
+use crate::api::models::{Article, ArticleQuery, Customer, Page, Ticket, TicketQuery};
+use crate::limits::quote;
 use crate::tools::CstarServer;
 
 /// How many tickets `resources/list` shows. Claude Code's picker shows 15
@@ -53,11 +54,17 @@ const PAGE_SIZE: u32 = 100;
 /// The statuses of a ticket still being worked on.
 const UNRESOLVED: [&str; 3] = ["new", "open", "pending"];
 
-/// The longest title, name or slug kept, in characters.
-const FIELD_CHARS: usize = 80;
+/// The longest title, name or slug kept, in characters (what cStar takes
+/// for a short field), so the cache stays bounded.
+const FIELD_CHARS: usize = crate::limits::MAX_SHORT;
 
 /// The longest article excerpt kept, in characters.
-const EXCERPT_CHARS: usize = 300;
+const EXCERPT_CHARS: usize = 1_000;
+
+/// How much of a title and of a customer's name a listed ticket's name and
+/// description show: Claude Code shows 60 characters of a description.
+const SHOWN_TITLE: usize = 60;
+const SHOWN_NAME: usize = 40;
 
 /// What one cached read holds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -90,29 +97,38 @@ pub struct Listing {
     pub has_more: bool,
 }
 
-/// The per-key reads, and whether tickets and customers are listed.
+/// The per-key reads, whether tickets and customers are listed, and
+/// whether a change of that list is announced.
 pub struct Mentions {
     cache: KeyedCache<Read, Arc<Listing>>,
     list_recent: bool,
+    announce: bool,
 }
 
 impl Mentions {
-    pub fn new(list_recent: bool) -> Self {
+    /// `announce` is false over HTTP: it answers each request with plain
+    /// JSON and keeps no session to tell later.
+    pub fn new(list_recent: bool, announce: bool) -> Self {
         Mentions {
             cache: KeyedCache::new(TTL),
             list_recent,
+            announce,
         }
     }
-}
 
-impl Default for Mentions {
-    fn default() -> Self {
-        Self::new(true)
+    pub fn lists_recent(&self) -> bool {
+        self.list_recent
+    }
+
+    /// Whether `notifications/resources/list_changed` is ever sent, so
+    /// whether the capability says `listChanged`.
+    pub fn announces(&self) -> bool {
+        self.list_recent && self.announce
     }
 }
 
 fn field(text: &str, max_chars: usize) -> String {
-    crate::limits::quote(&super::plain(text), max_chars)
+    quote(&super::plain(text), max_chars)
 }
 
 impl Record {
@@ -150,10 +166,7 @@ impl Record {
             customer: None,
             updated_at: None,
             slug: article.slug.as_deref().map(|s| field(s, FIELD_CHARS)),
-            excerpt: article
-                .excerpt
-                .as_deref()
-                .map(|e| field(e, EXCERPT_CHARS)),
+            excerpt: article.excerpt.as_deref().map(|e| field(e, EXCERPT_CHARS)),
             id: article.id,
         }
     }
@@ -230,15 +243,16 @@ fn mention_resources(page: &Listing) -> Vec<Resource> {
         .iter()
         .map(|ticket| {
             let status = ticket.status.as_deref().unwrap_or("ticket");
+            let title = quote(&ticket.title, SHOWN_TITLE);
             let (name, description) = match &ticket.customer {
-                Some((_, customer)) => (
-                    format!("{} ({customer})", ticket.title),
-                    format!("{} · {customer} · {status} ticket", ticket.title),
-                ),
-                None => (
-                    ticket.title.clone(),
-                    format!("{} · {status} ticket", ticket.title),
-                ),
+                Some((_, customer)) => {
+                    let customer = quote(customer, SHOWN_NAME);
+                    (
+                        format!("{title} ({customer})"),
+                        format!("{title} · {customer} · {status} ticket"),
+                    )
+                }
+                None => (title.clone(), format!("{title} · {status} ticket")),
             };
             Resource::new(format!("{TICKETS}{}", ticket.id), name)
                 .with_title(ticket.title.clone())
@@ -247,9 +261,10 @@ fn mention_resources(page: &Listing) -> Vec<Resource> {
         })
         .collect();
     resources.extend(customers.into_iter().map(|(id, name)| {
-        Resource::new(format!("{CUSTOMERS}{id}"), name)
+        let shown = quote(name, SHOWN_NAME);
+        Resource::new(format!("{CUSTOMERS}{id}"), shown.clone())
             .with_title(name)
-            .with_description(format!("{name} · customer"))
+            .with_description(format!("{shown} · customer"))
             .with_mime_type(MARKDOWN)
     }));
     resources
@@ -306,7 +321,7 @@ impl CstarServer {
         if fetched && read == Read::Page(IdKind::Ticket, 1) {
             let digest = digest_of(&listed_tickets(&listing));
             let before = self.mentions.cache.swap_listed(&key, digest);
-            if announce && self.mentions.list_recent && before.is_some_and(|b| b != digest) {
+            if announce && self.mentions.announces() && before.is_some_and(|b| b != digest) {
                 notify_list_changed(context).await;
             }
         }
@@ -394,7 +409,7 @@ impl CstarServer {
         if let Some(key) = self.key_digest(context) {
             self.mentions.cache.forget(&key);
         }
-        if self.mentions.list_recent {
+        if self.mentions.announces() {
             notify_list_changed(context).await;
         }
     }
@@ -557,6 +572,9 @@ mod tests {
         assert!(is_whole_id(IdKind::Ticket, id));
         assert!(!is_whole_id(IdKind::Ticket, &id[..20]));
         assert!(!is_whole_id(IdKind::Customer, id));
-        assert!(!is_whole_id(IdKind::Ticket, "tkt_35c9511eea07491d8e67bc6918ca86zz"));
+        assert!(!is_whole_id(
+            IdKind::Ticket,
+            "tkt_35c9511eea07491d8e67bc6918ca86zz"
+        ));
     }
 }
