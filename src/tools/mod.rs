@@ -506,6 +506,22 @@ impl ServerHandler for CstarServer {
         Err(jsonrpc::unserved(&request.method, request.params))
     }
 
+    /// 2026-07-28 clients hear `list_changed` on a listen stream.
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        self.mentions.accepted()
+    }
+
+    async fn listen(
+        &self,
+        subscription: rmcp::service::SubscriptionContext,
+    ) -> Result<(), ErrorData> {
+        self.mentions.listen(subscription).await;
+        Ok(())
+    }
+
     fn get_info(&self) -> ServerConfig {
         let mut capabilities = ServerCapabilities::builder()
             .enable_tools()

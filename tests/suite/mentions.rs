@@ -193,7 +193,7 @@ async fn ten_completions_with_growing_prefixes_make_one_upstream_request() {
 }
 
 #[tokio::test]
-async fn t_tk_tkt_and_tkt__agree_and_has_more_is_true_when_more_exist() {
+async fn t_tk_tkt_and_tkt_underscore_agree_and_has_more_is_true_when_more_exist() {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;
     let first = complete(&session, "t").await;
@@ -212,7 +212,8 @@ async fn t_tk_tkt_and_tkt__agree_and_has_more_is_true_when_more_exist() {
 }
 
 #[tokio::test]
-async fn the_oldest_seeded_ticket_completes_from_its_whole_id_and_from_tkt__and_8_hex_digits() {
+async fn the_oldest_seeded_ticket_completes_from_its_whole_id_and_from_tkt_underscore_and_8_hex_digits()
+ {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;
     let oldest = all_tickets(&session).await[199]["id"]
@@ -220,7 +221,7 @@ async fn the_oldest_seeded_ticket_completes_from_its_whole_id_and_from_tkt__and_
         .unwrap()
         .to_owned();
     let whole = complete(&session, &oldest).await;
-    assert_eq!(whole.values, [oldest.clone()]);
+    assert_eq!(whole.values, std::slice::from_ref(&oldest));
     assert_eq!((whole.total, whole.has_more), (Some(1), Some(false)));
 
     let (fresh, _) = start(&sandbox, &[], &[]).await;

@@ -104,10 +104,11 @@ impl<S: Hash + Eq + Clone, V: Clone> KeyedCache<S, V> {
             .flatten()
     }
 
-    /// Drops every value kept for `key` (after a write that changed them).
-    pub fn forget(&self, key: &KeyDigest) {
+    /// Drops the values kept for `key` whose slot `stale` picks (after a
+    /// write that changed them).
+    pub fn forget(&self, key: &KeyDigest, stale: impl Fn(&S) -> bool) {
         if let Some(shelf) = self.lock().get_mut(key) {
-            shelf.slots.clear();
+            shelf.slots.retain(|slot, _| !stale(slot));
         }
     }
 
@@ -182,12 +183,10 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn counted(count: &AtomicUsize, value: u32) -> impl Future<Output = Result<u32, ()>> + use<'_> {
-        async move {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::task::yield_now().await;
-            Ok(value)
-        }
+    async fn counted(count: &AtomicUsize, value: u32) -> Result<u32, ()> {
+        count.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        Ok(value)
     }
 
     #[tokio::test]
@@ -232,10 +231,15 @@ mod tests {
             cache.get(&key, "page", counted(&count, 3)).await,
             Ok((3, true))
         );
-        cache.forget(&key);
+        cache.get(&key, "other", counted(&count, 5)).await.unwrap();
+        cache.forget(&key, |slot| *slot == "page");
         assert_eq!(
             cache.get(&key, "page", counted(&count, 4)).await,
             Ok((4, true))
+        );
+        assert_eq!(
+            cache.get(&key, "other", counted(&count, 6)).await,
+            Ok((5, false))
         );
     }
 
@@ -261,7 +265,7 @@ mod tests {
         let cache = KeyedCache::<usize, usize>::new(TTL);
         assert_eq!(cache.swap_listed(&[1; 32], 5), None);
         assert_eq!(cache.swap_listed(&[1; 32], 6), Some(5));
-        cache.forget(&[1; 32]);
+        cache.forget(&[1; 32], |_| true);
         assert_eq!(
             cache.swap_listed(&[1; 32], 6),
             Some(6),

@@ -24,12 +24,12 @@
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rmcp::ErrorData;
 use rmcp::RoleServer;
-use rmcp::model::{CompletionInfo, ErrorCode, Resource};
-use rmcp::service::RequestContext;
+use rmcp::model::{CompletionInfo, ErrorCode, Resource, SubscriptionFilter};
+use rmcp::service::{RequestContext, SubscriptionContext, SubscriptionSink};
 
 use super::cache::{KeyDigest, KeyedCache, TTL};
 use super::{ARTICLES, CUSTOMERS, MARKDOWN, TICKETS};
@@ -103,7 +103,13 @@ pub struct Mentions {
     cache: KeyedCache<Read, Arc<Listing>>,
     list_recent: bool,
     announce: bool,
+    /// Open `subscriptions/listen` streams (2026-07-28 clients hear
+    /// `list_changed` only there).
+    listeners: Mutex<Vec<SubscriptionSink>>,
 }
+
+/// How many listen streams are kept; a client opens one per connection.
+const MAX_LISTENERS: usize = 16;
 
 impl Mentions {
     /// `announce` is false over HTTP: it answers each request with plain
@@ -113,6 +119,54 @@ impl Mentions {
             cache: KeyedCache::new(TTL),
             list_recent,
             announce,
+            listeners: Mutex::default(),
+        }
+    }
+
+    /// The filter a `subscriptions/listen` is granted: resource-list
+    /// changes, when they are announced at all.
+    pub fn accepted(&self) -> Option<SubscriptionFilter> {
+        self.announces().then(|| {
+            SubscriptionFilter::builder()
+                .resources_list_changed()
+                .build()
+        })
+    }
+
+    /// Serves one listen stream until the client closes it.
+    pub async fn listen(&self, subscription: SubscriptionContext) {
+        {
+            let mut listeners = self.lock_listeners();
+            listeners.retain(|sink| sink.id() != subscription.sink().id());
+            if listeners.len() >= MAX_LISTENERS {
+                listeners.remove(0);
+            }
+            listeners.push(subscription.sink().clone());
+        }
+        subscription.cancelled().await;
+        let id = subscription.sink().id().clone();
+        self.lock_listeners().retain(|sink| *sink.id() != id);
+    }
+
+    fn lock_listeners(&self) -> std::sync::MutexGuard<'_, Vec<SubscriptionSink>> {
+        self.listeners
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Tells the client the list changed: on its listen streams when it
+    /// opened any (2026-07-28), else as a plain notification.
+    async fn announce_change(&self, context: &RequestContext<RoleServer>) {
+        let sinks = self.lock_listeners().clone();
+        if sinks.is_empty()
+            && let Err(error) = context.peer.notify_resource_list_changed().await
+        {
+            tracing::debug!(%error, "could not send resources/list_changed");
+        }
+        for sink in sinks {
+            if let Err(error) = sink.notify_resource_list_changed().await {
+                tracing::debug!(%error, "could not send resources/list_changed on a listen stream");
+            }
         }
     }
 
@@ -322,7 +376,7 @@ impl CstarServer {
             let digest = digest_of(&listed_tickets(&listing));
             let before = self.mentions.cache.swap_listed(&key, digest);
             if announce && self.mentions.announces() && before.is_some_and(|b| b != digest) {
-                notify_list_changed(context).await;
+                self.mentions.announce_change(context).await;
             }
         }
         Ok(listing)
@@ -403,14 +457,19 @@ impl CstarServer {
         }
     }
 
-    /// Forgets what was read with this request's key and tells the client
-    /// its list changed: after a ticket was created with it.
+    /// Forgets the tickets and customers read with this request's key and
+    /// tells the client its list changed: after a ticket was created with it.
     pub(in crate::tools) async fn wrote_ticket(&self, context: &RequestContext<RoleServer>) {
         if let Some(key) = self.key_digest(context) {
-            self.mentions.cache.forget(&key);
+            self.mentions.cache.forget(&key, |read| {
+                !matches!(
+                    read,
+                    Read::Page(IdKind::Article, _) | Read::One(IdKind::Article, _)
+                )
+            });
         }
         if self.mentions.announces() {
-            notify_list_changed(context).await;
+            self.mentions.announce_change(context).await;
         }
     }
 
@@ -501,12 +560,6 @@ impl CstarServer {
             info.has_more = (total > CompletionInfo::MAX_VALUES as u64).then_some(true);
         }
         Ok(info)
-    }
-}
-
-async fn notify_list_changed(context: &RequestContext<RoleServer>) {
-    if let Err(error) = context.peer.notify_resource_list_changed().await {
-        tracing::debug!(%error, "could not send resources/list_changed");
     }
 }
 
