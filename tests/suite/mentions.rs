@@ -293,3 +293,63 @@ async fn the_switch_lists_only_articles_and_announces_nothing() {
         session.cancel().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_2026_07_28_client_hears_list_changed_on_its_listen_stream() {
+    use tokio::io::AsyncWriteExt;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
+    });
+    let mut child = binary(&["--sandbox"], &[]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let send = |message: Value| format!("{message}\n");
+    let discover = json!({ "jsonrpc": "2.0", "id": 1, "method": "server/discover",
+                           "params": { "_meta": meta } });
+    let listen = json!({ "jsonrpc": "2.0", "id": "listen:0", "method": "subscriptions/listen",
+                         "params": { "_meta": meta, "notifications": { "resourcesListChanged": true } } });
+    let create = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                         "params": { "_meta": meta, "name": "cstar_create_ticket",
+                                     "arguments": { "title": "Heard on the stream" } } });
+    for message in [discover, listen] {
+        stdin.write_all(send(message).as_bytes()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stdin.write_all(send(create).as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .expect("the server exits after stdin closes")
+        .unwrap();
+    let messages: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let discovered = messages.iter().find(|m| m["id"] == 1).unwrap();
+    assert_eq!(
+        discovered["result"]["capabilities"]["resources"]["listChanged"],
+        true
+    );
+    let on_stream = |method: &str| {
+        messages.iter().any(|m| {
+            m["method"] == method
+                && m["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen:0"
+        })
+    };
+    assert!(
+        on_stream("notifications/subscriptions/acknowledged"),
+        "{messages:#?}"
+    );
+    assert!(
+        on_stream("notifications/resources/list_changed"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["id"] == 2 && m["result"]["isError"] != true)
+    );
+}
