@@ -353,3 +353,48 @@ async fn a_2026_07_28_client_hears_list_changed_on_its_listen_stream() {
             .any(|m| m["id"] == 2 && m["result"]["isError"] != true)
     );
 }
+
+#[tokio::test]
+async fn concurrent_identical_completions_share_one_upstream_request() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    tool(&session, "cstar_get_status", json!({})).await;
+    let before = requests(&sandbox).await.len();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let peer = session.peer().clone();
+        calls.spawn(async move {
+            peer.complete(CompleteRequestParams::new(
+                Reference::for_resource("cstar://tickets/{ticketId}"),
+                ArgumentInfo::new("ticketId", "tkt_"),
+            ))
+            .await
+            .unwrap()
+            .completion
+        });
+    }
+    let answers = calls.join_all().await;
+    assert!(answers.iter().all(|a| a.values.len() == 100));
+    let made = &requests(&sandbox).await[before..];
+    assert_eq!(made.len(), 1, "{made:#?}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn over_http_list_changed_is_not_advertised_and_tickets_are_still_listed() {
+    let sandbox = start_sandbox().await;
+    let (mut server, url) = http_server(&sandbox.base_url(), &[]).await;
+    let client = http_client(&url, SECRET_TEST).await;
+    let resources = client.peer_info().unwrap().capabilities.resources.clone();
+    assert_eq!(resources.unwrap().list_changed, None);
+    let listed = client.list_all_resources().await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|r| r.uri.starts_with("cstar://tickets/"))
+            .count(),
+        20
+    );
+    client.cancel().await.unwrap();
+    server.kill().await.unwrap();
+}
