@@ -50,6 +50,8 @@ pub struct ServeConfig {
     pub forward_to: Vec<String>,
     /// Which tools to expose.
     pub filter: ToolFilter,
+    /// List recent tickets and their customers in resources/list.
+    pub recent_resources: bool,
     pub log: LogConfig,
 }
 
@@ -399,6 +401,10 @@ struct ConnectionArgs {
     /// Never expose these tools; wins over --tools
     #[arg(long, value_name = "C,D", env = "CSTAR_EXCLUDE_TOOLS")]
     exclude_tools: Option<String>,
+    /// List only articles as resources: no recent tickets or customers in
+    /// the @ picker
+    #[arg(long, env = "CSTAR_NO_RECENT_RESOURCES", action = clap::ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    no_recent_resources: bool,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -478,6 +484,7 @@ impl ConnectionArgs {
                 allow: self.tools.map(|raw| list(Some(&raw))),
                 exclude: list(self.exclude_tools.as_deref()),
             },
+            recent_resources: !self.no_recent_resources,
             log: self.log.into_config(default_log),
         }
     }

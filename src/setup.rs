@@ -22,7 +22,9 @@ pub struct Connection {
 impl Connection {
     /// The MCP server over this client, with the tools `config` exposes.
     pub fn server(&self, config: &ServeConfig) -> anyhow::Result<CstarServer> {
-        CstarServer::with_filter(self.client.clone(), &config.filter).map_err(anyhow::Error::msg)
+        CstarServer::with_filter(self.client.clone(), &config.filter)
+            .map(|server| server.with_recent_resources(config.recent_resources))
+            .map_err(anyhow::Error::msg)
     }
 }
 

@@ -5,7 +5,7 @@
 //! `tkt_1?x=y` never reaches the network.
 
 /// The kinds of resource that are addressed by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdKind {
     Ticket,
     Customer,

@@ -22,9 +22,9 @@ use rmcp::model::{
     ContentBlock, CustomRequest, CustomResult, ErrorData, GetPromptRequestParams,
     GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ServerConfig, Tool,
+    ServerConfig, SubscriptionFilter, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -139,6 +139,18 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
         finish(self.0.on_custom_request(request, context).await)
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        self.0.accepted_subscription_filter(requested)
+    }
+
+    /// A listen stream carries only notifications without text.
+    async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
+        self.0.listen(subscription).await.map_err(finish_error)
     }
 
     fn get_info(&self) -> ServerConfig {

@@ -114,6 +114,9 @@ pub struct CstarServer {
     /// One permit per request in progress (`MAX_CALLS_IN_FLIGHT`), shared
     /// by every clone.
     in_flight: Arc<tokio::sync::Semaphore>,
+    /// What resources/list and completion read, per key, shared by every
+    /// clone.
+    mentions: Arc<resources::mentions::Mentions>,
 }
 
 impl CstarServer {
@@ -147,7 +150,18 @@ impl CstarServer {
             exposures: Arc::new(exposures),
             tool_router: Arc::new(tool_router),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CALLS_IN_FLIGHT)),
+            mentions: Arc::new(resources::mentions::Mentions::new(true, true)),
         })
+    }
+
+    /// With `false`, resources/list holds only the articles: no recent
+    /// tickets or customers (`--no-recent-resources`).
+    pub fn with_recent_resources(mut self, listed: bool) -> Self {
+        self.mentions = Arc::new(resources::mentions::Mentions::new(
+            listed,
+            self.key_source.is_none(),
+        ));
+        self
     }
 
     /// The same tools and exposure over another client (one with its own
@@ -164,6 +178,10 @@ impl CstarServer {
     /// server's (fail closed).
     pub fn with_per_request_keys(mut self, source: KeySource) -> Self {
         self.key_source = Some(source);
+        self.mentions = Arc::new(resources::mentions::Mentions::new(
+            self.mentions.lists_recent(),
+            false,
+        ));
         self
     }
 
@@ -377,10 +395,15 @@ impl ServerHandler for CstarServer {
                 // Logs of the call carry the tool and the MCP request id.
                 let span =
                     tracing::info_span!("tool_call", tool = %name, mcp_request_id = %context.id);
+                let after = context.clone();
                 let call = ToolCallContext::new(self, request, context);
-                tracing::Instrument::instrument(self.tool_router.call(call), span)
+                let response = tracing::Instrument::instrument(self.tool_router.call(call), span)
                     .await
-                    .map(result::finish)?
+                    .map(result::finish)?;
+                if name == "cstar_create_ticket" && result::outcome(&response) == "ok" {
+                    self.wrote_ticket(&after).await;
+                }
+                response
             }
         };
         metrics.tool_call(&name, &result::outcome(&response));
@@ -430,7 +453,7 @@ impl ServerHandler for CstarServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let _permit = self.admit_request()?;
-        Box::pin(self.article_resources(request.and_then(|r| r.cursor), &context)).await
+        Box::pin(self.resource_page(request.and_then(|r| r.cursor), &context)).await
     }
 
     async fn read_resource(
@@ -483,21 +506,39 @@ impl ServerHandler for CstarServer {
         Err(jsonrpc::unserved(&request.method, request.params))
     }
 
+    /// 2026-07-28 clients hear `list_changed` on a listen stream.
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        self.mentions.accepted()
+    }
+
+    async fn listen(
+        &self,
+        subscription: rmcp::service::SubscriptionContext,
+    ) -> Result<(), ErrorData> {
+        self.mentions.listen(subscription).await;
+        Ok(())
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .enable_prompts()
-                .enable_completions()
-                .build(),
-        )
-        .with_server_info(
-            Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
-                .with_title("cStar")
-                .with_website_url("https://www.cstar.help"),
-        )
-        .with_instructions(INSTRUCTIONS)
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .enable_completions()
+            .build();
+        if let Some(resources) = capabilities.resources.as_mut() {
+            resources.list_changed = self.mentions.announces().then_some(true);
+        }
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+                    .with_title("cStar")
+                    .with_website_url("https://www.cstar.help"),
+            )
+            .with_instructions(INSTRUCTIONS)
     }
 }
 

@@ -4,9 +4,11 @@
 //! - `cstar://customers/{customerId}`: the profile as Markdown;
 //! - `cstar://articles/{articleId}`: the article's Markdown body.
 //!
-//! `resources/list` lists the knowledge-base articles, following cStar's
-//! pages with MCP cursors, and `completion/complete` completes each
-//! template's argument from the list endpoints' search. `documents` says
+//! `resources/list` lists recent tickets and their customers, so Claude
+//! Code can resolve an @-mention of them, and the knowledge-base articles,
+//! following cStar's pages with MCP cursors; `completion/complete`
+//! completes each template's argument. Both read through a short-lived
+//! per-key cache (`mentions`, `cache`). `documents` says
 //! what each record shows, `markdown` how cStar's text goes in (quoted or
 //! fenced, cleaned, within the result budget), for prompts too. Resources
 //! only read, so read-only mode and tool filters leave them on.
@@ -15,7 +17,7 @@ use rmcp::ErrorData;
 use rmcp::RoleServer;
 use rmcp::model::{
     ArgumentInfo, CompleteResult, CompletionInfo, ListResourcesResult, ReadResourceResult,
-    Reference, Resource, ResourceContents, ResourceTemplate,
+    Reference, ResourceContents, ResourceTemplate,
 };
 use rmcp::service::RequestContext;
 
@@ -25,13 +27,15 @@ use super::sanitize::clean;
 use super::tickets::fit_thread;
 use super::views::TicketView;
 use crate::api::ApiError;
-use crate::api::models::{ArticleQuery, CustomerQuery, TicketQuery};
+use crate::api::ids::IdKind;
 use crate::events::CATALOGUE;
 use documents::Omitted;
 use markdown::one_line;
 
+mod cache;
 mod documents;
 pub(super) mod markdown;
+pub(super) mod mentions;
 
 const TICKETS: &str = "cstar://tickets/";
 const CUSTOMERS: &str = "cstar://customers/";
@@ -154,9 +158,10 @@ fn template_arguments(template: &str) -> Vec<String> {
 }
 
 impl CstarServer {
-    /// One page of knowledge-base articles as resources; the cursor is
-    /// cStar's page number.
-    pub(super) async fn article_resources(
+    /// One page of `resources/list`; the cursor is cStar's page number of
+    /// articles, and the first page also holds recent tickets and their
+    /// customers (`mentions`).
+    pub(super) async fn resource_page(
         &self,
         cursor: Option<String>,
         context: &RequestContext<RoleServer>,
@@ -169,29 +174,9 @@ impl CstarServer {
                 .filter(|page| *page >= 1)
                 .ok_or_else(|| ErrorData::invalid_params("unknown cursor", None))?,
         };
-        let client = self.client_for(context);
-        let query = ArticleQuery {
-            page: Some(page),
-            page_size: Some(100),
-            ..Default::default()
-        };
-        let found = self.fetch(context, client.list_articles(&query)).await?;
-        let resources = found
-            .items
-            .into_iter()
-            .map(|article| {
-                let name = article.slug.as_deref().unwrap_or(&article.id);
-                let mut resource = Resource::new(format!("{ARTICLES}{}", article.id), plain(name))
-                    .with_title(plain(&article.title))
-                    .with_mime_type(MARKDOWN);
-                if let Some(excerpt) = article.excerpt {
-                    resource = resource.with_description(plain(&excerpt));
-                }
-                resource
-            })
-            .collect();
+        let (resources, more) = self.listed_resources(page, context).await?;
         let mut result = ListResourcesResult::with_all_items(resources);
-        if found.has_more {
+        if more {
             result.next_cursor = Some((page + 1).to_string());
         }
         Ok(result)
@@ -259,78 +244,31 @@ impl CstarServer {
         context: &RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
         let source = completion_source(reference, &argument.name)?;
-        let typed = argument.value.trim();
-        let search = (!typed.is_empty()).then(|| typed.chars().take(100).collect::<String>());
-        let client = self.client_for(context);
-        let values: Vec<String> = match source {
-            Source::Tickets => {
-                let by_id = typed.starts_with("tkt_");
-                let query = TicketQuery {
-                    search: search.filter(|_| !by_id),
-                    page_size: Some(100),
-                    ..Default::default()
-                };
-                let found = self.fetch(context, client.list_tickets(&query)).await?;
-                found
-                    .items
-                    .into_iter()
-                    .map(|t| t.id)
-                    .filter(|id| !by_id || id.starts_with(typed))
-                    .collect()
+        let typed: String = argument.value.trim().chars().take(100).collect();
+        let info = match source {
+            Source::Tickets => self.complete_ids(IdKind::Ticket, &typed, context).await?,
+            Source::Customers => self.complete_ids(IdKind::Customer, &typed, context).await?,
+            Source::Articles => self.complete_ids(IdKind::Article, &typed, context).await?,
+            Source::Events => {
+                let names: Vec<String> = CATALOGUE
+                    .iter()
+                    .map(|event| event.name)
+                    .filter(|name| name.contains(typed.as_str()))
+                    .map(str::to_owned)
+                    .collect();
+                let total = names.len();
+                let mut info = CompletionInfo::new(names).unwrap_or_default();
+                info.total = Some(total as u32);
+                info.has_more = Some(false);
+                info
             }
-            Source::Customers => {
-                let by_id = typed.starts_with("cus_");
-                let query = CustomerQuery {
-                    search: search.filter(|_| !by_id),
-                    page_size: Some(100),
-                    ..Default::default()
-                };
-                let found = self.fetch(context, client.list_customers(&query)).await?;
-                found
-                    .items
-                    .into_iter()
-                    .map(|c| c.id)
-                    .filter(|id| !by_id || id.starts_with(typed))
-                    .collect()
+            Source::Nothing => {
+                let mut info = CompletionInfo::default();
+                info.total = Some(0);
+                info.has_more = Some(false);
+                info
             }
-            Source::Articles => {
-                let by_id = typed.starts_with("art_");
-                let query = ArticleQuery {
-                    page_size: Some(100),
-                    ..Default::default()
-                };
-                let wanted = typed.to_lowercase();
-                let found = self.fetch(context, client.list_articles(&query)).await?;
-                found
-                    .items
-                    .into_iter()
-                    .filter(|a| {
-                        if by_id {
-                            a.id.starts_with(typed)
-                        } else {
-                            a.title.to_lowercase().contains(&wanted)
-                                || a.slug.as_deref().is_some_and(|s| s.contains(&wanted))
-                        }
-                    })
-                    .map(|a| a.id)
-                    .collect()
-            }
-            Source::Events => CATALOGUE
-                .iter()
-                .map(|event| event.name)
-                .filter(|name| name.starts_with(typed) || name.contains(typed))
-                .map(str::to_owned)
-                .collect(),
-            Source::Nothing => Vec::new(),
         };
-        let total = values.len();
-        let values: Vec<String> = values
-            .into_iter()
-            .take(CompletionInfo::MAX_VALUES)
-            .collect();
-        let mut info = CompletionInfo::new(values).unwrap_or_default();
-        info.total = Some(total as u32);
-        info.has_more = Some(total > CompletionInfo::MAX_VALUES);
         Ok(CompleteResult::new(info))
     }
 

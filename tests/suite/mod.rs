@@ -13,6 +13,7 @@ mod http_edges;
 mod http_limits;
 mod jsonrpc;
 mod markdown;
+mod mentions;
 mod npm;
 mod progress;
 mod resilience;

@@ -340,6 +340,8 @@ fn help_lists_every_flag_and_variable() {
         "sandbox",
         "doctor",
         "--http",
+        "--no-recent-resources",
+        "CSTAR_NO_RECENT_RESOURCES",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}");
     }

@@ -1,0 +1,400 @@
+//! @-mentions as Claude Code makes them, over the real binary on stdio:
+//! `resources/list` offers recent tickets and their customers, completion
+//! answers keystrokes from a per-key cache, and a created ticket is
+//! announced with `notifications/resources/list_changed`.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cstar_mcp::sandbox::RunningSandbox;
+use rmcp::model::{
+    ArgumentInfo, CallToolRequestParams, CompleteRequestParams, CompletionInfo,
+    ReadResourceRequestParams, Reference,
+};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+use super::harness::*;
+
+/// A client that counts `notifications/resources/list_changed`.
+#[derive(Clone, Default)]
+struct Listener {
+    changed: Arc<AtomicUsize>,
+}
+
+impl ClientHandler for Listener {
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.changed.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+type Session = RunningService<RoleClient, Listener>;
+
+/// The binary on stdio against `sandbox`, with `args` and `env`.
+async fn start(
+    sandbox: &RunningSandbox,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Session, Listener) {
+    let mut command = binary(args, env);
+    command
+        .env("CSTAR_API_KEY", SECRET_TEST)
+        .env("CSTAR_BASE_URL", sandbox.base_url())
+        .stderr(Stdio::null());
+    let listener = Listener::default();
+    let session = listener
+        .clone()
+        .serve(TokioChildProcess::new(command).unwrap())
+        .await
+        .unwrap();
+    (session, listener)
+}
+
+/// The structured result of a successful tool call.
+async fn tool(session: &Session, name: &str, arguments: Value) -> Value {
+    let arguments = arguments.as_object().cloned().unwrap_or_default();
+    let result = session
+        .call_tool(CallToolRequestParams::new(name.to_owned()).with_arguments(arguments))
+        .await
+        .unwrap_or_else(|error| panic!("{name}: {error}"));
+    ok(&result)
+}
+
+async fn complete(session: &Session, value: &str) -> CompletionInfo {
+    session
+        .complete(CompleteRequestParams::new(
+            Reference::for_resource("cstar://tickets/{ticketId}"),
+            ArgumentInfo::new("ticketId", value),
+        ))
+        .await
+        .unwrap_or_else(|error| panic!("{value}: {error}"))
+        .completion
+}
+
+/// Every seeded ticket, newest first, by the tool, page after page.
+async fn all_tickets(session: &Session) -> Vec<Value> {
+    let mut tickets = Vec::new();
+    let mut next = json!({ "page": 1, "pageSize": 100 });
+    loop {
+        let result = tool(session, "cstar_list_tickets", next).await;
+        tickets.extend(result["tickets"].as_array().unwrap().iter().cloned());
+        let pagination = &result["pagination"];
+        if pagination["hasMore"] != json!(true) {
+            break;
+        }
+        next = json!({ "page": pagination["nextPage"], "pageSize": pagination["nextPageSize"] });
+    }
+    assert_eq!(tickets.len(), 200);
+    tickets
+}
+
+#[tokio::test]
+async fn resources_list_holds_recent_open_tickets_and_their_customers_named_by_title_and_customer()
+{
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    let tickets: HashMap<String, Value> = all_tickets(&session)
+        .await
+        .into_iter()
+        .map(|t| (t["id"].as_str().unwrap().to_owned(), t))
+        .collect();
+    let resources = session.list_all_resources().await.unwrap();
+    let listed: Vec<&Value> = resources
+        .iter()
+        .filter_map(|r| r.uri.strip_prefix("cstar://tickets/"))
+        .map(|id| &tickets[id])
+        .collect();
+    assert_eq!(listed.len(), 20, "a bounded set");
+    let mut updated: Vec<&str> = Vec::new();
+    for (resource, ticket) in resources.iter().zip(&listed) {
+        let (title, customer) = (
+            ticket["title"].as_str().unwrap(),
+            ticket["customerName"].as_str().unwrap(),
+        );
+        assert!(
+            ["new", "open", "pending"].contains(&ticket["status"].as_str().unwrap()),
+            "{ticket}"
+        );
+        assert_eq!(resource.name, format!("{title} ({customer})"));
+        assert_eq!(resource.title.as_deref(), Some(title));
+        let description = resource.description.as_deref().unwrap();
+        assert!(
+            description.starts_with(title) && description.contains(customer),
+            "{description}"
+        );
+        updated.push(ticket["updatedAt"].as_str().unwrap());
+    }
+    assert!(
+        updated.is_sorted_by(|a, b| a >= b),
+        "most recently updated first: {updated:?}"
+    );
+
+    let mut customers: Vec<(String, String)> = Vec::new();
+    for ticket in &listed {
+        let customer = (
+            format!(
+                "cstar://customers/{}",
+                ticket["customerId"].as_str().unwrap()
+            ),
+            ticket["customerName"].as_str().unwrap().to_owned(),
+        );
+        if !customers.contains(&customer) {
+            customers.push(customer);
+        }
+    }
+    let listed_customers: Vec<(String, String)> = resources
+        .iter()
+        .filter(|r| r.uri.starts_with("cstar://customers/"))
+        .map(|r| (r.uri.clone(), r.name.clone()))
+        .collect();
+    assert_eq!(
+        listed_customers, customers,
+        "the customers of those tickets, once each"
+    );
+    let articles = resources
+        .iter()
+        .filter(|r| r.uri.starts_with("cstar://articles/"))
+        .count();
+    assert_eq!(resources.len(), 20 + customers.len() + articles);
+    assert_eq!(articles, 30, "the articles are listed as before");
+
+    let read = session
+        .read_resource(ReadResourceRequestParams::new(resources[0].uri.clone()))
+        .await
+        .unwrap();
+    assert!(format!("{read:?}").contains(listed[0]["title"].as_str().unwrap()));
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn ten_completions_with_growing_prefixes_make_one_upstream_request() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    // The team is found once, before: only completion is counted.
+    tool(&session, "cstar_get_status", json!({})).await;
+    let id =
+        tool(&session, "cstar_list_tickets", json!({ "pageSize": 1 })).await["tickets"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let before = requests(&sandbox).await.len();
+    for length in [0, 1, 2, 3, 4, 6, 8, 12, 20, id.len()] {
+        let values = complete(&session, &id[..length]).await.values;
+        assert!(values.contains(&id), "{}: {values:?}", &id[..length]);
+    }
+    let made = &requests(&sandbox).await[before..];
+    assert_eq!(made.len(), 1, "{made:#?}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn t_tk_tkt_and_tkt_underscore_agree_and_has_more_is_true_when_more_exist() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    let first = complete(&session, "t").await;
+    assert_eq!(first.values.len(), 100);
+    assert_eq!((first.total, first.has_more), (Some(200), Some(true)));
+    for typed in ["", "tk", "tkt", "tkt_", " tkt_ "] {
+        assert_eq!(complete(&session, typed).await, first, "{typed:?}");
+    }
+    let none = complete(&session, "tkt_zz").await;
+    assert_eq!(
+        (none.values.len(), none.total, none.has_more),
+        (0, Some(0), Some(false)),
+        "every page read, so the total is known"
+    );
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_oldest_seeded_ticket_completes_from_its_whole_id_and_from_tkt_underscore_and_8_hex_digits()
+ {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    let oldest = all_tickets(&session).await[199]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let whole = complete(&session, &oldest).await;
+    assert_eq!(whole.values, std::slice::from_ref(&oldest));
+    assert_eq!((whole.total, whole.has_more), (Some(1), Some(false)));
+
+    let (fresh, _) = start(&sandbox, &[], &[]).await;
+    let short = complete(&fresh, &oldest[..12]).await;
+    assert!(short.values.contains(&oldest), "{short:?}");
+    assert!(short.values.iter().all(|v| v.starts_with(&oldest[..12])));
+    assert_eq!(short.total, Some(short.values.len() as u32));
+    assert_eq!(short.has_more, Some(false));
+    session.cancel().await.unwrap();
+    fresh.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_created_ticket_is_announced_with_list_changed_and_then_listed() {
+    let sandbox = start_sandbox().await;
+    let (session, listener) = start(&sandbox, &[], &[]).await;
+    let capabilities = session.peer_info().unwrap().capabilities.resources.clone();
+    assert_eq!(capabilities.unwrap().list_changed, Some(true));
+    let before = session.list_all_resources().await.unwrap();
+    assert_eq!(listener.changed.load(Ordering::SeqCst), 0);
+
+    let created = tool(
+        &session,
+        "cstar_create_ticket",
+        json!({ "title": "Mention me please", "customerName": "Quinn Mentioned" }),
+    )
+    .await;
+    let uri = format!(
+        "cstar://tickets/{}",
+        created["ticket"]["id"].as_str().unwrap()
+    );
+    assert!(!before.iter().any(|r| r.uri == uri));
+    for _ in 0..50 {
+        if listener.changed.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listener.changed.load(Ordering::SeqCst), 1);
+    let after = session.list_all_resources().await.unwrap();
+    let listed = after
+        .iter()
+        .find(|r| r.uri == uri)
+        .expect("the new ticket is listed");
+    assert_eq!(listed.name, "Mention me please (Quinn Mentioned)");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_switch_lists_only_articles_and_announces_nothing() {
+    let sandbox = start_sandbox().await;
+    for (args, env) in [
+        (&["--no-recent-resources"][..], &[][..]),
+        (&[][..], &[("CSTAR_NO_RECENT_RESOURCES", "true")][..]),
+    ] {
+        let (session, listener) = start(&sandbox, args, env).await;
+        let capabilities = session.peer_info().unwrap().capabilities.resources.clone();
+        assert_eq!(capabilities.unwrap().list_changed, None, "{args:?} {env:?}");
+        let resources = session.list_all_resources().await.unwrap();
+        assert_eq!(resources.len(), 30);
+        assert!(every(&resources, |r| r
+            .uri
+            .starts_with("cstar://articles/")));
+        tool(&session, "cstar_create_ticket", json!({ "title": "Quiet" })).await;
+        session.list_all_resources().await.unwrap();
+        assert_eq!(listener.changed.load(Ordering::SeqCst), 0);
+        let values = complete(&session, "tkt_").await.values;
+        assert_eq!(values.len(), 100, "completion still works");
+        session.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_2026_07_28_client_hears_list_changed_on_its_listen_stream() {
+    use tokio::io::AsyncWriteExt;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
+    });
+    let mut child = binary(&["--sandbox"], &[]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let send = |message: Value| format!("{message}\n");
+    let discover = json!({ "jsonrpc": "2.0", "id": 1, "method": "server/discover",
+                           "params": { "_meta": meta } });
+    let listen = json!({ "jsonrpc": "2.0", "id": "listen:0", "method": "subscriptions/listen",
+                         "params": { "_meta": meta, "notifications": { "resourcesListChanged": true } } });
+    let create = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                         "params": { "_meta": meta, "name": "cstar_create_ticket",
+                                     "arguments": { "title": "Heard on the stream" } } });
+    for message in [discover, listen] {
+        stdin.write_all(send(message).as_bytes()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stdin.write_all(send(create).as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .expect("the server exits after stdin closes")
+        .unwrap();
+    let messages: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let discovered = messages.iter().find(|m| m["id"] == 1).unwrap();
+    assert_eq!(
+        discovered["result"]["capabilities"]["resources"]["listChanged"],
+        true
+    );
+    let on_stream = |method: &str| {
+        messages.iter().any(|m| {
+            m["method"] == method
+                && m["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen:0"
+        })
+    };
+    assert!(
+        on_stream("notifications/subscriptions/acknowledged"),
+        "{messages:#?}"
+    );
+    assert!(
+        on_stream("notifications/resources/list_changed"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["id"] == 2 && m["result"]["isError"] != true)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_identical_completions_share_one_upstream_request() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    tool(&session, "cstar_get_status", json!({})).await;
+    let before = requests(&sandbox).await.len();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let peer = session.peer().clone();
+        calls.spawn(async move {
+            peer.complete(CompleteRequestParams::new(
+                Reference::for_resource("cstar://tickets/{ticketId}"),
+                ArgumentInfo::new("ticketId", "tkt_"),
+            ))
+            .await
+            .unwrap()
+            .completion
+        });
+    }
+    let answers = calls.join_all().await;
+    assert!(answers.iter().all(|a| a.values.len() == 100));
+    let made = &requests(&sandbox).await[before..];
+    assert_eq!(made.len(), 1, "{made:#?}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn over_http_list_changed_is_not_advertised_and_tickets_are_still_listed() {
+    let sandbox = start_sandbox().await;
+    let (mut server, url) = http_server(&sandbox.base_url(), &[]).await;
+    let client = http_client(&url, SECRET_TEST).await;
+    let resources = client.peer_info().unwrap().capabilities.resources.clone();
+    assert_eq!(resources.unwrap().list_changed, None);
+    let listed = client.list_all_resources().await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|r| r.uri.starts_with("cstar://tickets/"))
+            .count(),
+        20
+    );
+    client.cancel().await.unwrap();
+    server.kill().await.unwrap();
+}
