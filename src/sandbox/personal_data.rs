@@ -78,7 +78,7 @@ const NEAR_MISSES: [&str; 10] = [
 /// The hostile data's forms of personal data: every sample, then forms
 /// split by hidden characters and escape sequences, which are personal
 /// data again once the egress has removed what hides them.
-pub const HOSTILE_PERSONAL: [&str; 35] = [
+pub const HOSTILE_PERSONAL: [&str; 38] = [
     PERSONAL[0],
     PERSONAL[1],
     PERSONAL[2],
@@ -103,10 +103,13 @@ pub const HOSTILE_PERSONAL: [&str; 35] = [
     NEAR_MISSES[0],
     NEAR_MISSES[1],
     NEAR_MISSES[2],
+    NEAR_MISSES[3],
     NEAR_MISSES[4],
+    NEAR_MISSES[5],
     NEAR_MISSES[6],
     NEAR_MISSES[7],
     NEAR_MISSES[8],
+    NEAR_MISSES[9],
     "dana\u{200B}.kim@exam\u{200D}ple.com",
     "+44\u{2060} 20 7946\u{00AD} 0959",
     "4111\u{1B}[0m 1111 \u{200B}1111 1111",
