@@ -147,7 +147,7 @@ mod tests {
                 _ => *digit,
             })
             .sum();
-        sum % 10 == 0
+        sum.is_multiple_of(10)
     }
 
     #[test]

@@ -588,7 +588,8 @@ fn thread(
         push(rng, text, "agent", agent_name, true);
     }
     for _ in 0..rng.below(3) {
-        let text = personal(*rng.pick(&CUSTOMER_FOLLOW_UPS), customer);
+        let follow_up: &&str = rng.pick(&CUSTOMER_FOLLOW_UPS);
+        let text = personal(follow_up, customer);
         push(rng, text, "customer", customer_name, false);
         let text = rng.pick(&AGENT_REPLIES).to_string();
         push(rng, text, "agent", agent_name, false);

@@ -193,10 +193,11 @@ fn numbers(chars: &[char], found: &mut Vec<(Kind, String)>) {
         }
         let end = number_run(chars, at);
         let run = &chars[at..end];
-        if run.iter().any(char::is_ascii_digit) && bounded(chars, at, end) {
-            if let Some(kind) = classify(run) {
-                found.push((kind, text_of(run)));
-            }
+        if run.iter().any(char::is_ascii_digit)
+            && bounded(chars, at, end)
+            && let Some(kind) = classify(run)
+        {
+            found.push((kind, text_of(run)));
         }
         at = end.max(at + 1);
     }
@@ -277,7 +278,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn ibans(chars: &[char], found: &mut Vec<(Kind, String)>) {
