@@ -62,8 +62,8 @@ impl Exposure {
                 .insert(method.to_owned());
             let (_, count) = self
                 .found
-                .entry((kind, value))
-                .or_insert_with(|| (place.to_owned(), 0));
+                .entry((kind, value.clone()))
+                .or_insert_with(|| (format!("{place}, in {}", around(text, &value)), 0));
             *count += 1;
         }
         for name in &self.names {
@@ -113,4 +113,15 @@ fn hash(method: &str, text: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     (method, text).hash(&mut hasher);
     hasher.finish()
+}
+
+/// Up to 60 characters either side of the first `value` in `text`, escaped.
+fn around(text: &str, value: &str) -> String {
+    let Some(at) = text.find(value) else {
+        return String::new();
+    };
+    let before: String = text[..at].chars().rev().take(60).collect();
+    let before: String = before.chars().rev().collect();
+    let after: String = text[at + value.len()..].chars().take(60).collect();
+    format!("{:?}", format!("{before}{value}{after}"))
 }
