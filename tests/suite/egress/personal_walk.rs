@@ -6,13 +6,15 @@
 //! searched for the customers' names (`exposure`).
 //!
 //! With redaction off, the walk must find every kind, so the data and the
-//! finder are proven; with `--redact-pii`, it must find nothing.
+//! finder are proven; with `--redact-pii` (one walk, for two tests), it
+//! must find nothing, and every near miss must still arrive whole.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 use cstar_mcp::sandbox::{self, PERSONAL_SAMPLES, RunningSandbox, SeedData, TEAM_ID};
 use serde_json::json;
+use tokio::sync::OnceCell;
 
 use super::super::harness::*;
 use super::checks::Checks;
@@ -60,16 +62,30 @@ async fn without_redaction_the_walk_finds_every_kind_of_personal_data_but_no_nea
     }
 }
 
-/// Runs after the redaction is merged (`--redact-pii`, helper P's switch).
+/// The walk with `--redact-pii`, made once for the tests that read it.
+static REDACTED: OnceCell<[Exposure; 2]> = OnceCell::const_new();
+
+async fn redacted() -> &'static [Exposure; 2] {
+    REDACTED.get_or_init(|| walk(&["--redact-pii"])).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_redact_pii_no_personal_data_leaves_on_any_surface() {
-    let seen = walk(&["--redact-pii"]).await;
-    for exposure in &seen {
+    for exposure in redacted().await {
         assert!(
             exposure.found.is_empty() && exposure.names_seen.is_empty(),
             "personal data left:\n{}",
             exposure.report()
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redact_pii_every_near_miss_still_reaches_the_client() {
+    for exposure in redacted().await {
+        let all: BTreeSet<&str> = PERSONAL_SAMPLES.near_misses.iter().copied().collect();
+        let missing: Vec<_> = all.difference(&exposure.near_misses_seen).collect();
+        assert!(missing.is_empty(), "redacted away: {missing:?}");
     }
 }
 
