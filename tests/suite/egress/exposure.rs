@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cstar_mcp::sandbox::PERSONAL_SAMPLES;
 
@@ -40,11 +40,11 @@ impl Exposure {
     }
 
     /// Records what `text` holds; `place` is "transport | scenario |
-    /// request | path".
-    /// The same text on the same surface (a tool result's JSON text and
-    /// its structured content hold the same strings) is scanned once.
+    /// request | path". The same text on the same surface (a tool result's
+    /// JSON text and its structured content hold the same strings) is
+    /// scanned once.
     pub(super) fn scan(&mut self, text: &str, place: &str) {
-        let begun = std::time::Instant::now();
+        let begun = Instant::now();
         let request = place.split(" | ").nth(2).unwrap_or_default();
         let method = request.trim_start_matches('"').split(' ').next();
         let method = method.unwrap_or_default();
