@@ -20,7 +20,9 @@
 //!
 //! A candidate counts only between word boundaries (not touching a letter,
 //! a digit or `_`), so ids (`msg_4111…`, hex in UUIDs, `v2.10.3.4`) are
-//! not read as numbers; UUIDs and ISO 8601 dates are blanked out first.
+//! not read as numbers; UUIDs and ISO 8601 dates are blanked out first, and
+//! a written `\n`, `\r` or `\t` (a break, as a document shows it) is a
+//! boundary.
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -58,6 +60,7 @@ pub(super) fn personal_data(text: &str) -> Vec<(Kind, String)> {
         return Vec::new();
     }
     let mut chars: Vec<char> = text.chars().collect();
+    blank_out_escapes(&mut chars);
     blank_out_uuids_and_dates(&mut chars);
     let mut found = Vec::new();
     emails(&chars, &mut found);
@@ -81,6 +84,18 @@ fn bounded(chars: &[char], start: usize, end: usize) -> bool {
 
 fn text_of(chars: &[char]) -> String {
     chars.iter().collect()
+}
+
+/// Replaces each written escape of a line break or tab (`\n`, `\r`, `\t`,
+/// as Markdown documents show them) with spaces: a reader sees a break
+/// there, so what follows starts a word.
+fn blank_out_escapes(chars: &mut [char]) {
+    for at in 1..chars.len() {
+        if chars[at - 1] == '\\' && matches!(chars[at], 'n' | 'r' | 't') {
+            chars[at - 1] = ' ';
+            chars[at] = ' ';
+        }
+    }
 }
 
 /// Replaces each UUID (8-4-4-4-12 hex digits) and ISO 8601 date or
@@ -470,6 +485,8 @@ mod tests {
             "415-555-0132",
             "+33 1 99 00 12 34",
             "tel:+442079460958",
+            "\\n0049 30 1234567",
+            "\\n+1 (415) 555-0132\\n",
         ] {
             assert_eq!(kinds(phone), [Kind::Phone], "{phone}");
         }
