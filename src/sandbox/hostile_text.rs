@@ -19,6 +19,12 @@
 //!   `<system>`, the "treat as data" notice and the cut and left-out
 //!   notes). It is data: in JSON it may arrive as it is, but in Markdown it
 //!   must never read as the server's own structure.
+//!
+//! Between them, hostile text carries personal data (`personal_data`):
+//! e-mail addresses, phone numbers, cards, IBANs and IP addresses, some
+//! split by hidden characters or escapes, and their near misses.
+
+use super::personal_data::HOSTILE_PERSONAL;
 
 /// What the hostile data holds, for tests that walk every surface over it.
 #[derive(Debug, Clone, Copy)]
@@ -157,15 +163,17 @@ const IMITATIONS: [&str; 22] = [
 /// The zero-width space: padding, and tags with nothing visible.
 pub const ZWSP: char = '\u{200B}';
 
-/// Every sample, kinds in turn (a visible one, a hidden one, an imitation):
-/// a visible sample is followed by a space, so nothing hidden touches it,
-/// and an imitation stands on lines of its own.
+/// Every sample, kinds in turn (a visible one, a hidden one, an imitation,
+/// personal data): a visible sample is followed by a space, so nothing
+/// hidden touches it, an imitation stands on lines of its own, and
+/// personal data follows it and ends with a space.
 fn piece(index: usize) -> String {
-    let n = index / 3;
-    match index % 3 {
+    let n = index / 4;
+    match index % 4 {
         0 => format!("{} ", MUST_SURVIVE[n % MUST_SURVIVE.len()]),
         1 => NEVER_RAW[n % NEVER_RAW.len()].to_owned(),
-        _ => format!("\n{}\n", IMITATIONS[n % IMITATIONS.len()]),
+        2 => format!("\n{}\n", IMITATIONS[n % IMITATIONS.len()]),
+        _ => format!("{} ", HOSTILE_PERSONAL[n % HOSTILE_PERSONAL.len()]),
     }
 }
 
@@ -215,7 +223,8 @@ mod tests {
             assert_eq!(text.trim(), text, "cStar would trim it");
         }
         let long = exactly(50_000, 0);
-        for sample in MUST_SURVIVE.iter().chain(&NEVER_RAW).chain(&IMITATIONS) {
+        let every = MUST_SURVIVE.iter().chain(&NEVER_RAW).chain(&IMITATIONS);
+        for sample in every.chain(&HOSTILE_PERSONAL) {
             assert!(long.contains(sample), "{sample:?}");
         }
     }

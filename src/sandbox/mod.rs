@@ -4,8 +4,8 @@
 //! (`records`), never from the client's models.
 //!
 //! Layout: `seed` makes the demo data (with `seed_heavy`), `seed_hostile`
-//! the hostile data (from `hostile_text` and `hostile_values`), `seed_data`
-//! chooses between
+//! the hostile data (from `hostile_text` and `hostile_values`), both with
+//! the personal data of `personal_data`, `seed_data` chooses between
 //! them, `dataset` queries the data, `state` holds keys, limits,
 //! idempotency and the request log, `gate` runs around every request
 //! (faults, auth, rate limit), `call` is what each endpoint starts from,
@@ -26,6 +26,7 @@ mod gate;
 mod hostile_text;
 mod hostile_values;
 mod params;
+mod personal_data;
 mod records;
 mod routes;
 mod seed;
@@ -46,6 +47,7 @@ use axum::routing::{get, post};
 
 pub use faults::{FaultKind, FaultRule};
 pub use hostile_text::{HOSTILE_SAMPLES, HostileSamples};
+pub use personal_data::{PERSONAL_SAMPLES, PersonalSamples};
 pub use seed::{TEAM_ID, TEAM_NAME, TEAM_SLUG};
 pub use seed_data::SeedData;
 pub use server::RunningSandbox;

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::dataset::Dataset;
+use super::personal_data::customer_phone;
 use super::records::{
     ArticleRecord, CategoryRecord, CustomerRecord, Ids, MessageRecord, TicketRecord, WebhookRecord,
 };
@@ -156,52 +157,52 @@ const AGENTS: [(&str, &str); 5] = [
 const ISSUES: [(&str, &str, &[&str]); 20] = [
     (
         "Cannot reset password",
-        "The reset link in the email says it has expired, even when I click it straight away.",
+        "The reset link in the email says it has expired, even when I click it straight away. My login is {email}.",
         &["login", "account"],
     ),
     (
         "Charged twice this month",
-        "My card statement shows two charges for the Pro plan on the 3rd.",
+        "My card statement shows two charges for the Pro plan on the 3rd, both on 4111 1111 1111 1111 (order #100234567). Please refund one to IBAN GB82 WEST 1234 5698 7654 32.",
         &["billing"],
     ),
     (
         "Export to CSV times out",
-        "Exporting our ticket history spins for a minute and then fails with a timeout.",
+        "Exporting our ticket history spins for a minute and then fails with a timeout. Request id 7f9c2e1a-3b4d-4e5f-8a6b-1c2d3e4f5a6b, at 2026-02-27T10:41:09Z.",
         &["export", "bug"],
     ),
     (
         "Widget not loading on Safari",
-        "The chat widget never appears on our site in Safari 18; Chrome is fine.",
+        "The chat widget never appears on our site in Safari 18; Chrome is fine. The console shows a blocked request to 198.51.100.23.",
         &["widget", "bug"],
     ),
     (
         "How do I add a teammate?",
-        "We hired two new agents. Where do I invite them?",
+        "We hired two new agents, ALICE.Nguyen+Support@Mail.Example.COM and Bob O'Hara <bob.ohara@eu.example.co.uk>. Where do I invite them?",
         &["account", "how-to"],
     ),
     (
         "Webhook deliveries failing",
-        "Our endpoint returns 200 but the dashboard shows every delivery as failed.",
+        "Our endpoint at 203.0.113.10 (2001:db8:85a3::8a2e:370:7334 over IPv6) returns 200 but the dashboard shows every delivery as failed.",
         &["webhooks", "api"],
     ),
     (
         "API returns 429 too often",
-        "We are well under 1,000 requests an hour but still get rate limited.",
+        "We are well under 1,000 requests an hour, all from 192.0.2.44, but still get rate limited.",
         &["api", "rate-limit"],
     ),
     (
         "Request: dark mode for the widget",
-        "Our site is dark themed and the white widget stands out. Any plans for a dark variant?",
+        "Our site is dark themed and the white widget stands out. Any plans for a dark variant? Happy to talk it through on {phone}.",
         &["feature-request", "widget"],
     ),
     (
         "SSO login loops back to start",
-        "After signing in with Okta we land on the login page again.",
+        "After signing in with Okta we land on the login page again. Okta shows the session from [2001:db8::8a2e:370:7334]:443, then ::ffff:198.51.100.7.",
         &["login", "sso"],
     ),
     (
         "Invoice needs our VAT number",
-        "Please add our VAT number to past invoices for our accountant.",
+        "Please add our VAT number GB123456789 to past invoices for our accountant (mailto:carol.dubois@example.org). The IBAN on them, GB83 WEST 1234 5698 7654 32, has a typo: it is DE89370400440532013000.",
         &["billing", "invoice"],
     ),
     (
@@ -211,22 +212,22 @@ const ISSUES: [(&str, &str, &[&str]); 20] = [
     ),
     (
         "Emails to support@ not creating tickets",
-        "Since yesterday, mail forwarded to our support address does not create tickets.",
+        "Since yesterday, mail forwarded to our support address does not create tickets. Our order ORD-2026-004417 came from ana.costa+cstar@mail.example.net.",
         &["email", "bug"],
     ),
     (
         "Downgrade plan at end of cycle",
-        "We want to move from Pro to Starter when the current period ends.",
+        "We want to move from Pro to Starter when the current period ends. Call me on +44 20 7946 0958 or +1 (415) 555-0132.",
         &["billing", "plan"],
     ),
     (
         "Custom fields missing in export",
-        "The CSV export leaves out our custom fields.",
+        "The CSV export leaves out our custom fields, such as our PO number 4000 1234 5678 9010.",
         &["export", "custom-fields"],
     ),
     (
         "Mobile app crashes on launch",
-        "The iOS app closes right after the splash screen since the last update.",
+        "The iOS app closes right after the splash screen since the last update, v2.10.3 (build 4.18.2).",
         &["mobile", "bug"],
     ),
     (
@@ -236,12 +237,12 @@ const ISSUES: [(&str, &str, &[&str]); 20] = [
     ),
     (
         "Can't attach files over 5 MB",
-        "Customers say attachments over 5 MB fail without an error.",
+        "Customers say attachments over 5 MB fail without an error. The one that failed had a card number in it: 5500-0000-0000-0004.",
         &["attachments"],
     ),
     (
         "GDPR data deletion request",
-        "A customer asked us to delete all their data. How do we do that?",
+        "A customer asked us to delete all their data (Maria Keller, 0049 30 1234567, 378282246310005 on file). How do we do that?",
         &["privacy", "gdpr"],
     ),
     (
@@ -251,7 +252,7 @@ const ISSUES: [(&str, &str, &[&str]); 20] = [
     ),
     (
         "Zapier integration stopped",
-        "Our Zap that creates tickets from form submissions has stopped triggering.",
+        "Our Zap that creates tickets from form submissions has stopped triggering. Zap id 1234567890123456; the office line is (415) 555-0199 or 020 7946 0018, or +33 1 99 00 12 34 from Paris.",
         &["integrations"],
     ),
 ];
@@ -266,13 +267,13 @@ const AGENT_REPLIES: [&str; 6] = [
 ];
 const CUSTOMER_FOLLOW_UPS: [&str; 5] = [
     "Here's the screenshot you asked for.",
-    "It happened again this morning around 9:00.",
+    "It happened again this morning around 9:00. I typed 4111 1111 1111 1112 by mistake at first, if that matters.",
     "That worked, thank you!",
     "Still seeing the same problem, unfortunately.",
-    "Any update on this?",
+    "Any update on this? You can reach me on {phone}.",
 ];
 const INTERNAL_NOTES: [&str; 4] = [
-    "Checked logs: matches the known issue from last week's deploy.",
+    "Checked logs: matches the known issue from last week's deploy (requests from 192.0.2.44).",
     "Customer is on the enterprise plan; prioritise.",
     "Escalated to engineering.",
     "Offered a goodwill credit; waiting for approval.",
@@ -422,6 +423,7 @@ fn customers(rng: &mut Rng) -> Vec<CustomerRecord> {
             }
             let mut custom_fields = Map::new();
             custom_fields.insert("plan".into(), json!(rng.pick(&PLANS)));
+            custom_fields.insert("phone".into(), json!(customer_phone(index)));
             let created = EPOCH - 86_400 * (60 + rng.below(300) as u64);
             CustomerRecord {
                 id: ids.prefixed.clone(),
@@ -432,9 +434,12 @@ fn customers(rng: &mut Rng) -> Vec<CustomerRecord> {
                 status: if rng.chance(85) { "active" } else { "inactive" },
                 sentiment: SENTIMENTS[rng.below(SENTIMENTS.len())],
                 tags,
-                notes: rng
-                    .chance(20)
-                    .then(|| "Prefers email over chat.".to_owned()),
+                notes: rng.chance(20).then(|| {
+                    format!(
+                        "Prefers email over chat; mobile {}.",
+                        customer_phone(index + 1)
+                    )
+                }),
                 custom_fields,
                 ticket_count: 0,
                 metadata: Map::new(),
@@ -458,12 +463,22 @@ fn ticket(
     let agent = (status != "new").then(|| *rng.pick(&AGENTS));
     let created =
         EPOCH - 3_600 * (index as u64 * 3 + rng.below(3) as u64) - 60 * rng.below(60) as u64;
+    let phone = customer.custom_fields["phone"].as_str().unwrap_or_default();
+    let opening = format!(
+        "{}\n\n{}",
+        personal(opening, customer),
+        match index % 3 {
+            0 => format!("Thanks,\n{}", customer.name),
+            1 => format!("{}, {phone}", customer.name),
+            _ => format!("Best, {} <{}>", customer.name, customer.email),
+        }
+    );
     let thread = thread(
         rng,
         &ids.prefixed,
         status,
-        opening,
-        &customer.name,
+        &opening,
+        customer,
         agent,
         created,
     );
@@ -523,15 +538,23 @@ fn metadata(rng: &mut Rng) -> Map<String, Value> {
     metadata
 }
 
+/// `text` with the customer's e-mail and phone number where it names them.
+fn personal(text: &str, customer: &CustomerRecord) -> String {
+    let phone = customer.custom_fields["phone"].as_str().unwrap_or_default();
+    text.replace("{email}", &customer.email)
+        .replace("{phone}", phone)
+}
+
 fn thread(
     rng: &mut Rng,
     ticket_id: &str,
     status: &str,
     opening: &str,
-    customer_name: &str,
+    customer: &CustomerRecord,
     agent: Option<(&str, &str)>,
     created: u64,
 ) -> Vec<MessageRecord> {
+    let customer_name = customer.name.as_str();
     let mut at = created;
     let mut messages = Vec::new();
     let mut push =
@@ -565,7 +588,8 @@ fn thread(
         push(rng, text, "agent", agent_name, true);
     }
     for _ in 0..rng.below(3) {
-        let text = rng.pick(&CUSTOMER_FOLLOW_UPS).to_string();
+        let follow_up: &&str = rng.pick(&CUSTOMER_FOLLOW_UPS);
+        let text = personal(follow_up, customer);
         push(rng, text, "customer", customer_name, false);
         let text = rng.pick(&AGENT_REPLIES).to_string();
         push(rng, text, "agent", agent_name, false);

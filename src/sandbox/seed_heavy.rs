@@ -78,7 +78,8 @@ fn long_thread(dataset: &mut Dataset) {
     dataset.tickets[LONG_THREAD].message_count = count;
 }
 
-/// A customer who pasted a 300 KB log into one message.
+/// A customer who pasted a 300 KB log into one message, with the IPv4
+/// and IPv6 addresses of the clients it served.
 fn huge_message(dataset: &mut Dataset) {
     let Some(thread) = thread_of(dataset, HUGE_MESSAGE) else {
         return;
@@ -90,8 +91,12 @@ fn huge_message(dataset: &mut Dataset) {
     let mut line = 0;
     while log.len() < 300 * 1024 {
         line += 1;
+        let client = match line % 5 {
+            0 => format!("2001:db8::{line:x}"),
+            _ => format!("192.0.2.{}", 1 + line % 254),
+        };
         log.push_str(&format!(
-            "2026-03-02T00:{:02}:{:02}Z worker-{} INFO request id=req_{line:08x} path=/api/v1/export status=504 duration_ms={}\n",
+            "2026-03-02T00:{:02}:{:02}Z worker-{} INFO request id=req_{line:08x} client={client} path=/api/v1/export status=504 duration_ms={}\n",
             line / 60 % 60,
             line % 60,
             line % 8,

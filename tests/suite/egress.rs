@@ -26,6 +26,9 @@
 //! transports send results of up to 240 KB and every hidden sequence.
 
 mod checks;
+mod exposure;
+mod personal;
+mod personal_walk;
 mod walk;
 mod wire;
 
@@ -52,10 +55,12 @@ async fn every_advertised_surface_keeps_every_egress_invariant_on_the_wire() {
     let base_url = sandbox.base_url();
     let (mut on_stdio, mut on_http) = (Checks::new("stdio"), Checks::new("http"));
     let (mut stdio, mut http) = tokio::join!(
-        Session::stdio(&base_url, &mut on_stdio),
-        Session::http(&base_url)
+        Session::stdio(&base_url, &[], &mut on_stdio),
+        Session::http(&base_url, &[])
     );
 
+    on_stdio.scenario = "hostile data".to_owned();
+    on_http.scenario = "hostile data".to_owned();
     let (stdio_plan, http_plan) = tokio::join!(
         discover(&mut stdio, &mut on_stdio),
         discover(&mut http, &mut on_http)

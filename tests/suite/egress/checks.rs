@@ -9,6 +9,7 @@ use cstar_mcp::tools::egress::MESSAGE_BUDGET;
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use serde_json::{Value, json};
 
+use super::exposure::Exposure;
 use super::walk::{Answered, Request};
 
 /// Headings the resource renderer writes (`resources::documents`): the
@@ -42,6 +43,8 @@ pub(super) struct Checks {
     pub(super) markdown: usize,
     pub(super) progress: usize,
     pub(super) findings: Vec<Finding>,
+    /// Personal data seen, when the walk looks for it.
+    pub(super) exposure: Option<Exposure>,
 }
 
 /// One broken invariant: which check, where, what was seen.
@@ -61,6 +64,7 @@ impl Checks {
             markdown: 0,
             progress: 0,
             findings: Vec::new(),
+            exposure: None,
         }
     }
 
@@ -112,6 +116,10 @@ impl Checks {
             }
             if holds_a_key(string) {
                 problems.push(("API key", format!("{path} holds a key")));
+            }
+            if let Some(exposure) = self.exposure.as_mut() {
+                let place = format!("{} | {} | {at} | {path}", self.transport, self.scenario);
+                exposure.scan(string, &place);
             }
         });
         for (check, what) in problems {

@@ -47,7 +47,6 @@ pub(super) type Answered = Vec<(Request, Value)>;
 /// completes everything the lists declare. Returns the whole walk, to be
 /// repeated under each fault.
 pub(super) async fn discover(session: &mut Session, checks: &mut Checks) -> Vec<Request> {
-    checks.scenario = "hostile data".to_owned();
     let mut plan: Vec<Request> = [
         "tools/list",
         "resources/list",

@@ -51,9 +51,11 @@ fn drain(mut stream: impl AsyncRead + Unpin + Send + 'static) -> JoinHandle<Vec<
 impl Session {
     /// `serve` over stdio against the sandbox at `base_url`, initialized
     /// (its answer checked too).
-    pub(super) async fn stdio(base_url: &str, checks: &mut Checks) -> Self {
+    /// `extra` are more arguments to `serve`.
+    pub(super) async fn stdio(base_url: &str, extra: &[&str], checks: &mut Checks) -> Self {
+        let arguments = [&["serve", "--timeout", "1"], extra].concat();
         let mut child = binary(
-            &["serve", "--timeout", "1"],
+            &arguments,
             &[("CSTAR_BASE_URL", base_url), ("CSTAR_API_KEY", KEY)],
         )
         .spawn()
@@ -102,22 +104,21 @@ impl Session {
         }
     }
 
-    /// `serve --http` against the sandbox at `base_url`.
-    pub(super) async fn http(base_url: &str) -> Self {
-        let mut child = binary(
-            &[
-                "serve",
-                "--http",
-                "127.0.0.1:0",
-                "--timeout",
-                "1",
-                "--workers",
-                "1",
-            ],
-            &[("CSTAR_BASE_URL", base_url)],
-        )
-        .spawn()
-        .unwrap();
+    /// `serve --http` against the sandbox at `base_url`, with `extra`
+    /// arguments.
+    pub(super) async fn http(base_url: &str, extra: &[&str]) -> Self {
+        let serve = [
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--timeout",
+            "1",
+            "--workers",
+            "1",
+        ];
+        let mut child = binary(&[&serve, extra].concat(), &[("CSTAR_BASE_URL", base_url)])
+            .spawn()
+            .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let stderr = drain(child.stderr.take().unwrap());
         let mut first = String::new();
