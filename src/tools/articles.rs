@@ -51,7 +51,7 @@ pub struct ArticleList {
 
 #[tool_router(router = article_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List or search knowledge-base articles by status, category (name or id), visibility, tag or search text. Returns titles and excerpts (includeContent adds bodies); page on with pagination.nextPage/nextPageSize. Find articles to cite in replies.
+    /// Search the knowledge base (help center articles) by words, category, status, tag or visibility (isPublic). Returns excerpts; includeContent adds the bodies.
     #[tool(
         name = "cstar_list_articles",
         title = "List knowledge-base articles",

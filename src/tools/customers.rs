@@ -56,7 +56,7 @@ pub struct CustomerDetail {
 
 #[tool_router(router = customer_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List customers, filtered by status, sentiment, tag, or search text over name and email. Returns profiles; page on with pagination.nextPage/nextPageSize.
+    /// Find customers by name or email (search), status, sentiment or tag. Returns profiles with email, sentiment, tags and ticket count.
     #[tool(
         name = "cstar_list_customers",
         title = "List customers",
@@ -95,7 +95,7 @@ impl CstarServer {
         }))
     }
 
-    /// Read one customer's full profile: contact details, status, sentiment, tags, notes, custom fields and ticket count. cstar_list_tickets with customerId lists their tickets.
+    /// Read one customer's profile by id: email, status, sentiment, tags, notes, custom fields and ticket count. cstar_list_tickets with customerId lists their tickets.
     #[tool(
         name = "cstar_get_customer",
         title = "Get a customer",

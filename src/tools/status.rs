@@ -111,7 +111,7 @@ pub struct ForwardingInfo {
 
 #[tool_router(router = status_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Check the connection to cStar: the team, the key's type and environment (never the key), the rate-limit budget left and what this key may do. Call it first when other tools fail with authentication errors.
+    /// Check the cStar connection: team, key type (never the key), rate limit remaining and what the key may do; on the sandbox, the webhook signing secret.
     #[tool(
         name = "cstar_get_status",
         title = "Get connection status",

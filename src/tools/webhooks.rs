@@ -110,7 +110,7 @@ pub struct EventCatalogue {
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Fire a test webhook event (e.g. ticket.created) to every active webhook subscribed to it. Returns the event id and how many webhooks accepted it (2xx); against the sandbox, each endpoint's status or error. Needs a secret key.
+    /// Send a test webhook event (e.g. ticket.created) to every subscribed endpoint, to check a receiver and its signature check. Returns how many accepted it. Needs a secret key.
     #[tool(
         name = "cstar_trigger_webhook",
         title = "Trigger a test webhook event",
@@ -173,7 +173,7 @@ impl CstarServer {
         }))
     }
 
-    /// List cStar's 35 webhook event types with a one-line description each, optionally for one category. Needs no network; use it before subscribing to or triggering an event.
+    /// List cStar's 35 webhook event types with category and description, optionally for one category. No network call; use it before subscribing to or triggering an event.
     #[tool(
         name = "cstar_list_events",
         title = "List webhook event types",
