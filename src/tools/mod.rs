@@ -99,7 +99,7 @@ fn one_page(request: Option<PaginatedRequestParams>) -> Result<(), ErrorData> {
 const INSTRUCTIONS: &str = "cStar (cstar.help) customer support: use these tools when the user asks about support tickets and their messages, customers, \
 knowledge-base articles, webhooks or the cStar API key. \
 While a list's pagination.hasMore, call again with page=nextPage and pageSize=nextPageSize. \
-cstar_create_ticket and cstar_trigger_webhook change data and need a secret key; cstar_get_status checks the key and rate limit.";
+cstar_create_ticket and cstar_trigger_webhook change data and need a secret key; cstar_get_status checks the key.";
 
 /// The MCP server: the cStar client, every tool, and the filter that decides
 /// which of them each request may see.

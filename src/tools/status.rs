@@ -63,7 +63,8 @@ pub struct AccessInfo {
     // Why the server is read-only, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    // Tools hidden by the configuration (--read-only, --tools, --exclude-tools) or the key.
+    // Tools hidden by the configuration (--read-only, --tools, --exclude-tools) or the key; absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden_tools: Vec<String>,
 }
 
@@ -88,7 +89,7 @@ pub struct Status {
     // The cStar API version requested (CStar-Version).
     pub api_version: String,
     pub server: ServerInfo,
-    // Only against the sandbox: where it forwards webhook events.
+    // Only against a sandbox that forwards webhook events: where to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxStatus>,
 }
@@ -162,16 +163,20 @@ impl CstarServer {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
             },
-            sandbox: team.whoami.sandbox.map(|sandbox| SandboxStatus {
-                forwarding: sandbox
-                    .forwarding
-                    .into_iter()
-                    .map(|forward| ForwardingInfo {
-                        url: forward.url,
-                        signing_secret: forward.signing_secret,
-                    })
-                    .collect(),
-            }),
+            sandbox: team
+                .whoami
+                .sandbox
+                .filter(|sandbox| !sandbox.forwarding.is_empty())
+                .map(|sandbox| SandboxStatus {
+                    forwarding: sandbox
+                        .forwarding
+                        .into_iter()
+                        .map(|forward| ForwardingInfo {
+                            url: forward.url,
+                            signing_secret: forward.signing_secret,
+                        })
+                        .collect(),
+                }),
         }))
     }
 }

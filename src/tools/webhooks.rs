@@ -105,7 +105,9 @@ pub struct EventInfo {
 pub struct EventCatalogue {
     pub events: Vec<EventInfo>,
     pub count: usize,
-    pub categories: Vec<String>,
+    // Every category, when none was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
 }
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
@@ -201,7 +203,9 @@ impl CstarServer {
         Json(EventCatalogue {
             count: events.len(),
             events,
-            categories: CATEGORIES.iter().map(|c| c.to_string()).collect(),
+            categories: wanted
+                .is_none()
+                .then(|| CATEGORIES.iter().map(|c| c.to_string()).collect()),
         })
     }
 }
