@@ -18,7 +18,7 @@ use crate::api::models::{ArticleQuery, ArticleStatus};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListArticlesParams {
-    /// Only articles with this status.
+    /// Status.
     pub status: Option<ArticleStatus>,
     /// Category name (e.g. Billing), slug or id.
     #[schemars(length(max = args::MAX_SHORT))]
@@ -28,7 +28,7 @@ pub struct ListArticlesParams {
     /// Words to find in titles and bodies.
     #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
-    /// Only articles with this exact tag.
+    /// Exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Include full Markdown bodies (default false: excerpts).

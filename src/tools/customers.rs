@@ -15,14 +15,14 @@ use crate::api::models::{CustomerQuery, CustomerStatus, Sentiment};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListCustomersParams {
-    /// Only active or only inactive customers.
+    /// Status.
     pub status: Option<CustomerStatus>,
     /// Only this sentiment, sent as given: accounts use positive/negative or happy/frustrated/angry.
     pub sentiment: Option<Sentiment>,
     /// Text to find in names or email addresses.
     #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
-    /// Only customers with this exact tag.
+    /// Exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Page, from 1.
@@ -43,7 +43,7 @@ pub struct CustomerList {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetCustomerParams {
-    /// The customer's id: cus_... or its UUID.
+    /// cus_... or UUID.
     #[schemars(length(max = args::MAX_ID))]
     pub customer_id: String,
 }

@@ -112,7 +112,7 @@ pub struct ForwardingInfo {
 
 #[tool_router(router = status_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Check the cStar connection: team, key type (never the key), rate limit remaining and what the key may do; on the sandbox, the webhook signing secret.
+    /// Check the cStar connection: team, key type (never the key), rate limit remaining, what the key may do; on the sandbox, webhook signing secrets.
     #[tool(
         name = "cstar_get_status",
         title = "Get connection status",

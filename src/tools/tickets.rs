@@ -16,20 +16,20 @@ use crate::api::models::{NewTicket, Priority, TicketQuery, TicketStatus};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListTicketsParams {
-    /// Only tickets with this status.
+    /// Status.
     pub status: Option<TicketStatus>,
-    /// Only tickets with this priority.
+    /// Priority.
     pub priority: Option<Priority>,
-    /// Only tickets of this customer (cus_... id or UUID).
+    /// Customer: cus_... or UUID.
     #[schemars(length(max = args::MAX_ID))]
     pub customer_id: Option<String>,
-    /// Only tickets assigned to this agent id.
+    /// Assigned agent's id.
     #[schemars(length(max = args::MAX_ID))]
     pub assigned_to: Option<String>,
     /// Words to find in titles, customer names and messages.
     #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
-    /// Only tickets with this exact tag.
+    /// Exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Page, from 1.
@@ -54,7 +54,7 @@ pub struct GetTicketParams {
     /// Read the thread from this message number (1 = first).
     #[schemars(range(min = 1))]
     pub from_message: Option<u32>,
-    /// The ticket's id: tkt_... or its UUID.
+    /// tkt_... or UUID.
     #[schemars(length(max = args::MAX_ID))]
     pub ticket_id: String,
 }

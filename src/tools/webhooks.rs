@@ -88,7 +88,7 @@ impl EventCategory {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListEventsParams {
-    /// Only events of this category.
+    /// Category.
     pub category: Option<EventCategory>,
 }
 
@@ -175,7 +175,7 @@ impl CstarServer {
         }))
     }
 
-    /// List cStar's 35 webhook event types with category and description, optionally for one category. No network call; use it before subscribing to or triggering an event.
+    /// List cStar's 35 webhook event types with category and description, optionally one category. No network; use before subscribing or triggering.
     #[tool(
         name = "cstar_list_events",
         title = "List webhook event types",

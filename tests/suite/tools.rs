@@ -613,3 +613,46 @@ async fn errors_say_their_hint_once_and_carry_the_facts_in_meta() {
     assert_eq!(error_body(&bad_argument)["code"], "invalid_argument");
     assert_eq!(error_body(&unparsable)["code"], "invalid_argument");
 }
+
+/// Codex asks approval for every tool without `readOnlyHint: true`, and
+/// clients decide warnings from the rest: each tool's four hints, exactly.
+#[test]
+fn every_tool_has_exactly_its_annotations() {
+    // (name, readOnly, destructive, idempotent, openWorld)
+    let expected = [
+        ("cstar_create_ticket", false, false, false, true),
+        ("cstar_get_customer", true, false, true, true),
+        ("cstar_get_status", true, false, true, true),
+        ("cstar_get_ticket", true, false, true, true),
+        ("cstar_list_articles", true, false, true, true),
+        ("cstar_list_customers", true, false, true, true),
+        ("cstar_list_events", true, false, true, false),
+        ("cstar_list_tickets", true, false, true, true),
+        ("cstar_trigger_webhook", false, false, false, true),
+    ];
+    let actual: Vec<(String, Value)> = tools_json()
+        .into_iter()
+        .map(|tool| {
+            (
+                tool["name"].as_str().unwrap().to_owned(),
+                tool["annotations"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(actual.len(), expected.len());
+    for ((name, annotations), (want, read_only, destructive, idempotent, open_world)) in
+        actual.iter().zip(expected)
+    {
+        assert_eq!(name, want);
+        assert_eq!(
+            annotations,
+            &json!({
+                "readOnlyHint": read_only,
+                "destructiveHint": destructive,
+                "idempotentHint": idempotent,
+                "openWorldHint": open_world,
+            }),
+            "{name}"
+        );
+    }
+}
