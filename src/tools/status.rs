@@ -68,13 +68,6 @@ pub struct AccessInfo {
     pub hidden_tools: Vec<String>,
 }
 
-/// This server's name and version.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ServerInfo {
-    pub name: String,
-    pub version: String,
-}
-
 /// Connection status.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -88,7 +81,6 @@ pub struct Status {
     pub base_url: String,
     // The cStar API version requested (CStar-Version).
     pub api_version: String,
-    pub server: ServerInfo,
     // Only against a sandbox that forwards webhook events: where to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxStatus>,
@@ -112,7 +104,7 @@ pub struct ForwardingInfo {
 
 #[tool_router(router = status_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Check the cStar connection: team, key type (never the key), rate limit remaining, what the key may do; on the sandbox, webhook signing secrets.
+    /// Check the cStar connection: team, key type (never the key), rate limit left, what the key may do; sandbox webhook signing secrets.
     #[tool(
         name = "cstar_get_status",
         title = "Get connection status",
@@ -159,10 +151,6 @@ impl CstarServer {
             access: self.access_info(client.api_key()),
             base_url: client.base_url().to_owned(),
             api_version: API_VERSION.to_owned(),
-            server: ServerInfo {
-                name: env!("CARGO_PKG_NAME").to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-            },
             sandbox: team
                 .whoami
                 .sandbox

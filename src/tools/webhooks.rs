@@ -175,7 +175,7 @@ impl CstarServer {
         }))
     }
 
-    /// List cStar's 35 webhook event types with category and description, optionally one category. No network; use before subscribing or triggering.
+    /// cStar's 35 webhook event types with category and description, optionally for one category; no network call.
     #[tool(
         name = "cstar_list_events",
         title = "List webhook event types",
