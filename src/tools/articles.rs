@@ -18,7 +18,7 @@ use crate::api::models::{ArticleQuery, ArticleStatus};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListArticlesParams {
-    /// Only articles with this status.
+    /// Status.
     pub status: Option<ArticleStatus>,
     /// Category name (e.g. Billing), slug or id.
     #[schemars(length(max = args::MAX_SHORT))]
@@ -28,7 +28,7 @@ pub struct ListArticlesParams {
     /// Words to find in titles and bodies.
     #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
-    /// Only articles with this exact tag.
+    /// Exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Include full Markdown bodies (default false: excerpts).
@@ -51,7 +51,7 @@ pub struct ArticleList {
 
 #[tool_router(router = article_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List or search knowledge-base articles by status, category (name or id), visibility, tag or search text. Returns titles and excerpts (includeContent adds bodies); page on with pagination.nextPage/nextPageSize. Find articles to cite in replies.
+    /// Search the knowledge base (help center articles) by words, category, status, tag or visibility (isPublic). Returns excerpts; includeContent adds the bodies.
     #[tool(
         name = "cstar_list_articles",
         title = "List knowledge-base articles",

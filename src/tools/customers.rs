@@ -15,14 +15,14 @@ use crate::api::models::{CustomerQuery, CustomerStatus, Sentiment};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListCustomersParams {
-    /// Only active or only inactive customers.
+    /// Status.
     pub status: Option<CustomerStatus>,
     /// Only this sentiment, sent as given: accounts use positive/negative or happy/frustrated/angry.
     pub sentiment: Option<Sentiment>,
     /// Text to find in names or email addresses.
     #[schemars(length(max = args::MAX_SEARCH))]
     pub search: Option<String>,
-    /// Only customers with this exact tag.
+    /// Exact tag.
     #[schemars(length(max = args::MAX_SHORT))]
     pub tag: Option<String>,
     /// Page, from 1.
@@ -43,7 +43,7 @@ pub struct CustomerList {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetCustomerParams {
-    /// The customer's id: cus_... or its UUID.
+    /// cus_... or UUID.
     #[schemars(length(max = args::MAX_ID))]
     pub customer_id: String,
 }
@@ -56,7 +56,7 @@ pub struct CustomerDetail {
 
 #[tool_router(router = customer_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// List customers, filtered by status, sentiment, tag, or search text over name and email. Returns profiles; page on with pagination.nextPage/nextPageSize.
+    /// Find customers by name or email (search), status, sentiment or tag. Returns profiles with email, sentiment, tags and ticket count.
     #[tool(
         name = "cstar_list_customers",
         title = "List customers",
@@ -95,7 +95,7 @@ impl CstarServer {
         }))
     }
 
-    /// Read one customer's full profile: contact details, status, sentiment, tags, notes, custom fields and ticket count. cstar_list_tickets with customerId lists their tickets.
+    /// Read one customer's profile by id: email, status, sentiment, tags, notes, custom fields and ticket count. cstar_list_tickets with customerId lists their tickets.
     #[tool(
         name = "cstar_get_customer",
         title = "Get a customer",

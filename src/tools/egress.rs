@@ -21,8 +21,8 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     ContentBlock, CustomRequest, CustomResult, ErrorData, GetPromptRequestParams,
     GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ServerConfig, SubscriptionFilter, Tool,
+    ListToolsResult, MetaObject, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerConfig, SubscriptionFilter, Tool,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
@@ -182,8 +182,17 @@ pub fn text(text: &str, max_chars: usize) -> String {
 }
 
 /// A tool result: its structured content cleaned and fitted, its text twin
-/// rewritten when that changed it; an error's text blocks likewise.
+/// rewritten when that changed it; an error's text blocks likewise, and
+/// its `_meta` (the JSON error body).
 fn finish_call(mut result: CallToolResult) -> CallToolResult {
+    if let Some(meta) = result.meta.take() {
+        let mut value = Value::Object(meta.0);
+        clean_value(&mut value);
+        fit_value(&mut value, ERROR_DATA_BUDGET);
+        if let Value::Object(map) = value {
+            result.meta = Some(MetaObject(map));
+        }
+    }
     let structured = result.structured_content.as_mut().map(|value| {
         let cleaned = clean_value(value);
         let twin_size = match (&result.content[..], cleaned) {

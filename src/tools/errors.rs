@@ -1,19 +1,25 @@
 //! The one place that words failures for the model: what failed, why, and
 //! what to do next. Every failure becomes an `isError` tool result with
-//! that sentence, followed by the same facts as a JSON error body (`code`,
-//! `status`, `retryable`, `retryAfterSeconds`, `requestId`, `hint`).
+//! that sentence as its one text block, and the same facts as a JSON error
+//! body (`code`, `status`, `retryable`, `retryAfterSeconds`, `requestId`,
+//! `idempotencyKey`, `hint`) in the result's `_meta` under `ERROR_META`.
 //!
-//! The body travels as a second text block, not as `structuredContent`:
-//! strict clients validate `structuredContent` against the tool's
-//! `outputSchema`, which describes success.
+//! Clients hand the model an error's text blocks (Claude Code joins them,
+//! Codex passes them), so the sentence is said once. The body is not
+//! `structuredContent`: the official TypeScript SDK's client validates
+//! `structuredContent` against the tool's `outputSchema`, which describes
+//! success, even on an `isError` result, and would throw.
 
 use rmcp::ErrorData;
 use rmcp::handler::server::tool::IntoCallToolResult;
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, MetaObject};
 use serde::Serialize;
 
 use crate::api::ApiError;
 use crate::limits::quote;
+
+/// The `_meta` key of an error result's JSON body.
+pub const ERROR_META: &str = "cstar.help/error";
 
 /// The machine-readable half of a tool error.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -111,14 +117,14 @@ impl ToolError {
         }
     }
 
-    /// The `isError` result: the sentence, then the JSON error block.
+    /// The `isError` result: the sentence, with the JSON error body in
+    /// `_meta`.
     pub fn into_result(self) -> CallToolResult {
-        let body = serde_json::to_string(&serde_json::json!({ "error": self.body }))
-            .unwrap_or_else(|_| "{}".to_owned());
-        CallToolResult::error(vec![
-            ContentBlock::text(self.message),
-            ContentBlock::text(body),
-        ])
+        let mut meta = MetaObject::new();
+        if let Ok(body) = serde_json::to_value(&self.body) {
+            meta.0.insert(ERROR_META.to_owned(), body);
+        }
+        CallToolResult::error(vec![ContentBlock::text(self.message)]).with_meta(Some(meta))
     }
 }
 

@@ -63,15 +63,9 @@ pub struct AccessInfo {
     // Why the server is read-only, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    // Tools hidden by the configuration (--read-only, --tools, --exclude-tools) or the key.
+    // Tools hidden by the configuration (--read-only, --tools, --exclude-tools) or the key; absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden_tools: Vec<String>,
-}
-
-/// This server's name and version.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ServerInfo {
-    pub name: String,
-    pub version: String,
 }
 
 /// Connection status.
@@ -87,8 +81,7 @@ pub struct Status {
     pub base_url: String,
     // The cStar API version requested (CStar-Version).
     pub api_version: String,
-    pub server: ServerInfo,
-    // Only against the sandbox: where it forwards webhook events.
+    // Only against a sandbox that forwards webhook events: where to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxStatus>,
 }
@@ -111,7 +104,7 @@ pub struct ForwardingInfo {
 
 #[tool_router(router = status_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Check the connection to cStar: the team, the key's type and environment (never the key), the rate-limit budget left and what this key may do. Call it first when other tools fail with authentication errors.
+    /// Check the cStar connection: team, key type (never the key), rate limit left, what the key may do; sandbox webhook signing secrets.
     #[tool(
         name = "cstar_get_status",
         title = "Get connection status",
@@ -158,20 +151,20 @@ impl CstarServer {
             access: self.access_info(client.api_key()),
             base_url: client.base_url().to_owned(),
             api_version: API_VERSION.to_owned(),
-            server: ServerInfo {
-                name: env!("CARGO_PKG_NAME").to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-            },
-            sandbox: team.whoami.sandbox.map(|sandbox| SandboxStatus {
-                forwarding: sandbox
-                    .forwarding
-                    .into_iter()
-                    .map(|forward| ForwardingInfo {
-                        url: forward.url,
-                        signing_secret: forward.signing_secret,
-                    })
-                    .collect(),
-            }),
+            sandbox: team
+                .whoami
+                .sandbox
+                .filter(|sandbox| !sandbox.forwarding.is_empty())
+                .map(|sandbox| SandboxStatus {
+                    forwarding: sandbox
+                        .forwarding
+                        .into_iter()
+                        .map(|forward| ForwardingInfo {
+                            url: forward.url,
+                            signing_secret: forward.signing_secret,
+                        })
+                        .collect(),
+                }),
         }))
     }
 }

@@ -88,7 +88,7 @@ impl EventCategory {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListEventsParams {
-    /// Only events of this category.
+    /// Category.
     pub category: Option<EventCategory>,
 }
 
@@ -105,12 +105,14 @@ pub struct EventInfo {
 pub struct EventCatalogue {
     pub events: Vec<EventInfo>,
     pub count: usize,
-    pub categories: Vec<String>,
+    // Every category, when none was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
 }
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Fire a test webhook event (e.g. ticket.created) to every active webhook subscribed to it. Returns the event id and how many webhooks accepted it (2xx); against the sandbox, each endpoint's status or error. Needs a secret key.
+    /// Send a test webhook event (e.g. ticket.created) to every subscribed endpoint, to check a receiver and its signature check. Returns how many accepted it. Needs a secret key.
     #[tool(
         name = "cstar_trigger_webhook",
         title = "Trigger a test webhook event",
@@ -173,7 +175,7 @@ impl CstarServer {
         }))
     }
 
-    /// List cStar's 35 webhook event types with a one-line description each, optionally for one category. Needs no network; use it before subscribing to or triggering an event.
+    /// cStar's 35 webhook event types with category and description, optionally for one category; no network call.
     #[tool(
         name = "cstar_list_events",
         title = "List webhook event types",
@@ -201,7 +203,9 @@ impl CstarServer {
         Json(EventCatalogue {
             count: events.len(),
             events,
-            categories: CATEGORIES.iter().map(|c| c.to_string()).collect(),
+            categories: wanted
+                .is_none()
+                .then(|| CATEGORIES.iter().map(|c| c.to_string()).collect()),
         })
     }
 }

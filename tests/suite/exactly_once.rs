@@ -546,10 +546,7 @@ async fn a_create_cut_off_by_sigterm_answers_with_its_key_and_a_new_process_fini
             Some(key) => key.to_owned(),
             None => {
                 let text = result["content"][0]["text"].as_str().unwrap_or_default();
-                let body: Value =
-                    serde_json::from_str(result["content"][1]["text"].as_str().unwrap_or("null"))
-                        .unwrap();
-                let key = body["error"]["idempotencyKey"]
+                let key = result["_meta"][cstar_mcp::tools::errors::ERROR_META]["idempotencyKey"]
                     .as_str()
                     .unwrap_or_else(|| panic!("case {i}: no idempotencyKey in {answer}"))
                     .to_owned();

@@ -167,15 +167,14 @@ pub fn error_text(result: &CallToolResult) -> String {
     text(result)
 }
 
-/// The JSON error body of an error result.
+/// The JSON error body of an error result (in its `_meta`).
 pub fn error_body(result: &CallToolResult) -> Value {
-    let body = result
-        .content
-        .get(1)
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
-    serde_json::from_str::<Value>(&body).unwrap_or(json!(null))["error"].clone()
+    result
+        .meta
+        .as_ref()
+        .and_then(|meta| meta.0.get(cstar_mcp::tools::errors::ERROR_META))
+        .cloned()
+        .unwrap_or(json!(null))
 }
 
 pub fn text(result: &CallToolResult) -> String {

@@ -579,3 +579,80 @@ async fn an_unknown_tool_is_a_protocol_error() {
         "still serving"
     );
 }
+
+/// What Claude Code and Codex hand the model for an error is its text
+/// blocks: one sentence that says the hint once. The machine-readable facts
+/// travel in `_meta`, never as `structuredContent` (which the TypeScript
+/// SDK's client would validate against the success schema).
+#[tokio::test]
+async fn errors_say_their_hint_once_and_carry_the_facts_in_meta() {
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let missing = call(
+        &client,
+        "cstar_get_ticket",
+        json!({ "ticketId": "tkt_0123456789abcdef0123456789abcdef" }),
+    )
+    .await;
+    let bad_argument = call(&client, "cstar_list_tickets", json!({ "status": "bogus" })).await;
+    let unparsable = call(&client, "cstar_list_tickets", json!({ "page": "two" })).await;
+    for result in [&missing, &bad_argument, &unparsable] {
+        assert_eq!(result.is_error, Some(true));
+        assert_eq!(result.content.len(), 1, "{:?}", result.content);
+        assert!(result.structured_content.is_none());
+        let text = error_text(result);
+        let body = error_body(result);
+        let hint = body["hint"].as_str().unwrap();
+        assert_eq!(text.matches(hint).count(), 1, "{text}");
+        assert!(
+            body["code"].is_string() && body["retryable"].is_boolean(),
+            "{body}"
+        );
+    }
+    assert_eq!(error_body(&missing)["code"], "resource_missing");
+    assert_eq!(error_body(&bad_argument)["code"], "invalid_argument");
+    assert_eq!(error_body(&unparsable)["code"], "invalid_argument");
+}
+
+/// Codex asks approval for every tool without `readOnlyHint: true`, and
+/// clients decide warnings from the rest: each tool's four hints, exactly.
+#[test]
+fn every_tool_has_exactly_its_annotations() {
+    // (name, readOnly, destructive, idempotent, openWorld)
+    let expected = [
+        ("cstar_create_ticket", false, false, false, true),
+        ("cstar_get_customer", true, false, true, true),
+        ("cstar_get_status", true, false, true, true),
+        ("cstar_get_ticket", true, false, true, true),
+        ("cstar_list_articles", true, false, true, true),
+        ("cstar_list_customers", true, false, true, true),
+        ("cstar_list_events", true, false, true, false),
+        ("cstar_list_tickets", true, false, true, true),
+        ("cstar_trigger_webhook", false, false, false, true),
+    ];
+    let actual: Vec<(String, Value)> = tools_json()
+        .into_iter()
+        .map(|tool| {
+            (
+                tool["name"].as_str().unwrap().to_owned(),
+                tool["annotations"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(actual.len(), expected.len());
+    for ((name, annotations), (want, read_only, destructive, idempotent, open_world)) in
+        actual.iter().zip(expected)
+    {
+        assert_eq!(name, want);
+        assert_eq!(
+            annotations,
+            &json!({
+                "readOnlyHint": read_only,
+                "destructiveHint": destructive,
+                "idempotentHint": idempotent,
+                "openWorldHint": open_world,
+            }),
+            "{name}"
+        );
+    }
+}
