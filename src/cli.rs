@@ -50,6 +50,9 @@ pub struct ServeConfig {
     pub forward_to: Vec<String>,
     /// Which tools to expose.
     pub filter: ToolFilter,
+    /// Replace personal data in everything sent to the client with
+    /// pseudonyms (`crate::pii`).
+    pub redact_pii: bool,
     pub log: LogConfig,
 }
 
@@ -368,6 +371,11 @@ struct ConnectionArgs {
     /// Never expose these tools; wins over --tools
     #[arg(long, value_name = "C,D", env = "CSTAR_EXCLUDE_TOOLS")]
     exclude_tools: Option<String>,
+    /// Replace emails, phone numbers, card numbers, IBANs, IP addresses and
+    /// customer names in everything sent to the client with stable
+    /// pseudonyms such as [email 3f9a], which tools accept back
+    #[arg(long, env = "CSTAR_REDACT_PII", action = clap::ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    redact_pii: bool,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -447,6 +455,7 @@ impl ConnectionArgs {
                 allow: self.tools.map(|raw| list(Some(&raw))),
                 exclude: list(self.exclude_tools.as_deref()),
             },
+            redact_pii: self.redact_pii,
             log: self.log.into_config(default_log),
         }
     }
@@ -650,6 +659,28 @@ mod tests {
         assert!(!serve("", &[("CSTAR_READ_ONLY", "0")]).filter.read_only);
         assert!(!serve("", &[("CSTAR_READ_ONLY", "off")]).filter.read_only);
         assert!(parse_with("", &[("CSTAR_READ_ONLY", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn redact_pii_from_the_flag_or_the_variable_for_serve_and_doctor() {
+        assert!(!serve("", &[]).redact_pii);
+        assert!(serve("--redact-pii", &[]).redact_pii);
+        assert!(serve("serve --redact-pii --sandbox", &[]).redact_pii);
+        assert!(serve("", &[("CSTAR_REDACT_PII", "1")]).redact_pii);
+        assert!(serve("", &[("CSTAR_REDACT_PII", "true")]).redact_pii);
+        assert!(!serve("", &[("CSTAR_REDACT_PII", "0")]).redact_pii);
+        assert!(!serve("", &[("CSTAR_REDACT_PII", "off")]).redact_pii);
+        let (config, _) = serve_http("--http 127.0.0.1:0 --redact-pii", &[]);
+        assert!(config.redact_pii);
+        let (config, _) = serve_http("--http 127.0.0.1:0", &[("CSTAR_REDACT_PII", "yes")]);
+        assert!(config.redact_pii);
+        assert!(matches!(
+            parse_with("doctor --sandbox --redact-pii", &[]),
+            Ok(Command::Doctor(config)) if config.redact_pii
+        ));
+        let message = parse_with("", &[("CSTAR_REDACT_PII", "maybe")]).unwrap_err();
+        assert!(message.contains("CSTAR_REDACT_PII"), "{message}");
+        assert!(refusal("sandbox --redact-pii").contains("--redact-pii"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod http_limits;
 mod jsonrpc;
 mod markdown;
 mod npm;
+mod pii;
 mod progress;
 mod resilience;
 mod resources;
