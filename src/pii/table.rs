@@ -206,4 +206,19 @@ mod tests {
             .collect();
         assert_eq!(found, ["JANE DOE", "Jane"]);
     }
+
+    #[test]
+    fn a_full_table_of_customer_names_still_matches_every_one() {
+        let table = table(10);
+        let name = |n: usize| format!("Zoë Müller-{}", n * 7919 % 100_003);
+        for n in 0..MAX_CUSTOMERS + 5 {
+            table.learn_customer(&name(n));
+        }
+        let matcher = table.customers().expect("a matcher of 10,000 names");
+        for n in [0, 1, MAX_CUSTOMERS / 2, MAX_CUSTOMERS - 1] {
+            assert!(matcher.is_match(&name(n).to_uppercase()), "{}", name(n));
+        }
+        // Past the cap, names are not learned.
+        assert!(!matcher.is_match(&name(MAX_CUSTOMERS + 1)));
+    }
 }
