@@ -270,7 +270,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn phones(text: &str) -> Vec<Found> {
@@ -286,12 +286,13 @@ fn phones(text: &str) -> Vec<Found> {
         loop {
             let end = m.start() + candidate.len();
             let (_, after) = neighbours(text, m.start(), end);
-            let after_ok = !is_word(after)
-                && !(matches!(after, Some('.' | '-' | ':' | '/'))
-                    && text[end + 1..]
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_digit()));
+            // Not followed by a letter, nor by a separator and a digit.
+            let continues = matches!(after, Some('.' | '-' | ':' | '/'))
+                && text[end + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit());
+            let after_ok = !is_word(after) && !continues;
             if after_ok && let Some(canonical) = phone_number(candidate) {
                 found.push(Found {
                     span: m.start()..end,

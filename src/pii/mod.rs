@@ -71,7 +71,7 @@ impl Pseudonyms {
         }
         let mac = hmac::Key::new(
             hmac::HMAC_SHA256,
-            &hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &self.secret), &id).as_ref()[..],
+            hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &self.secret), &id).as_ref(),
         );
         if tables.len() >= MAX_KEYS {
             return Arc::new(Table::new(mac, 0));
