@@ -43,12 +43,14 @@ pub struct Pseudonyms {
 }
 
 impl Pseudonyms {
-    /// Tables under a secret drawn from the system's random source.
+    /// Tables under a secret drawn from the system's random source; the
+    /// detectors start loading in the background.
     pub fn new() -> anyhow::Result<Self> {
         let mut secret = [0_u8; 32];
         SystemRandom::new()
             .fill(&mut secret)
             .map_err(|_| anyhow::anyhow!("no random source for the pseudonym secret"))?;
+        detect::warm_up();
         Ok(Self::with_secret(secret))
     }
 
