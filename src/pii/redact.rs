@@ -139,6 +139,49 @@ pub fn restore_text<'a>(table: &Table, text: &'a str) -> Result<Cow<'a, str>, Un
     Ok(Cow::Owned(out))
 }
 
+/// A resource URI with this key's pseudonyms made values again, whether
+/// written as issued or percent-encoded (`%5Bcustomer%2081c2%5D`, whose
+/// value is put in encoded); the rest of the URI stays as sent.
+pub fn restore_uri<'a>(table: &Table, uri: &'a str) -> Result<Cow<'a, str>, Unknown> {
+    static IN_URI: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(\[|%5[Bb])(email|phone|card|iban|ip|customer)(?: |%20|\+)([0-9a-f]{4,})(?:\]|%5[Dd])")
+            .unwrap_or_else(|error| unreachable!("{error}"))
+    });
+    if !IN_URI.is_match(uri) {
+        return Ok(Cow::Borrowed(uri));
+    }
+    let mut out = String::with_capacity(uri.len());
+    let mut at = 0;
+    for captures in IN_URI.captures_iter(uri) {
+        let (Some(whole), Some(open)) = (captures.get(0), captures.get(1)) else {
+            continue;
+        };
+        let pseudonym = format!("[{} {}]", &captures[2], &captures[3]);
+        let value = table.value_of(&pseudonym).ok_or(Unknown(pseudonym))?;
+        out.push_str(&uri[at..whole.start()]);
+        if open.as_str() == "[" {
+            out.push_str(&value);
+        } else {
+            out.push_str(&percent_encode(&value));
+        }
+        at = whole.end();
+    }
+    out.push_str(&uri[at..]);
+    Ok(Cow::Owned(out))
+}
+
+/// Every byte but RFC 3986's unreserved ones, percent-encoded.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
 /// `restore_text` on every string in `value` (keys stay as sent).
 pub fn restore_value(table: &Table, value: &mut Value) -> Result<(), Unknown> {
     match value {
@@ -229,6 +272,34 @@ mod tests {
         assert_eq!(value["id"], json!("cus_123"));
         let mut plain = json!({"id": "tkt_1", "n": 4});
         assert!(!super::value(&table, &mut plain));
+    }
+
+    #[test]
+    fn resource_uris_get_values_back_as_issued_or_percent_encoded() {
+        let table = table();
+        let email = text(&table, "jane@example.com").into_owned();
+        let encoded = email
+            .replace('[', "%5B")
+            .replace(']', "%5D")
+            .replace(' ', "%20");
+        assert_eq!(
+            restore_uri(&table, &format!("cstar://customers/{email}")).unwrap(),
+            "cstar://customers/jane@example.com"
+        );
+        assert_eq!(
+            restore_uri(&table, &format!("cstar://customers/{encoded}")).unwrap(),
+            "cstar://customers/jane%40example.com"
+        );
+        // The rest of a URI stays as sent.
+        assert_eq!(
+            restore_uri(&table, "cstar://tickets/tkt_1%5Bx%5D").unwrap(),
+            "cstar://tickets/tkt_1%5Bx%5D"
+        );
+        let other = Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"other"), 10);
+        assert_eq!(
+            restore_uri(&other, &format!("cstar://customers/{encoded}")),
+            Err(Unknown(email))
+        );
     }
 
     #[test]

@@ -144,7 +144,8 @@ impl<S: ServerHandler + Redaction> ServerHandler for Egress<S> {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let table = self.0.pii_table(&context);
         if let Some(table) = &table {
-            request.uri = restore_uri(table, &request.uri).map_err(refused)?;
+            let uri = redact::restore_uri(table, &request.uri).map_err(refused)?;
+            request.uri = uri.into_owned();
         }
         match within(table.as_ref(), self.0.read_resource(request, context)).await {
             Ok(ReadResourceResponse::Complete(read)) => {
@@ -239,49 +240,6 @@ fn restored(table: &Table, text: &str) -> Result<String, ErrorData> {
     redact::restore_text(table, text)
         .map(Cow::into_owned)
         .map_err(refused)
-}
-
-/// A resource URI with this key's pseudonyms made values again, whether
-/// written as issued or percent-encoded (`%5Bcustomer%2081c2%5D`); a value
-/// put into an encoded one is encoded too.
-fn restore_uri(table: &Table, uri: &str) -> Result<String, Unknown> {
-    let plain = redact::restore_text(table, uri)?.into_owned();
-    if !plain.contains("%5B") && !plain.contains("%5b") {
-        return Ok(plain);
-    }
-    let decoded = plain
-        .replace("%5B", "[")
-        .replace("%5b", "[")
-        .replace("%5D", "]")
-        .replace("%5d", "]")
-        .replace("%20", " ");
-    let mut out = String::with_capacity(plain.len());
-    let mut rest = decoded.as_str();
-    while let Some(start) = rest.find('[') {
-        let (before, from) = rest.split_at(start);
-        out.push_str(before);
-        let end = from.find(']').map_or(from.len(), |end| end + 1);
-        let (candidate, after) = from.split_at(end);
-        match redact::restore_text(table, candidate)? {
-            Cow::Owned(value) => out.push_str(&percent_encode(&value)),
-            Cow::Borrowed(_) => out.push_str(candidate),
-        }
-        rest = after;
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Every byte but the unreserved ones of RFC 3986, percent-encoded.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(byte).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }
 
 /// A result or error of a handler method, cleaned, redacted (with a

@@ -385,3 +385,16 @@ async fn with_the_switch_off_the_output_is_byte_identical() {
     let on = answers(&sandbox, &["--redact-pii"], &[]).await;
     assert_ne!(on, without);
 }
+
+#[tokio::test]
+async fn doctor_reports_redaction_only_when_it_is_on() {
+    for (args, on) in [
+        (&["doctor", "--sandbox", "--redact-pii"][..], true),
+        (&["doctor", "--sandbox"][..], false),
+    ] {
+        let output = binary(args, &[]).output().await.unwrap();
+        let report = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(report.contains("PII redaction: on"), on, "{report}");
+        assert!(report.trim_end().ends_with("healthy"), "{report}");
+    }
+}
