@@ -52,6 +52,9 @@ pub struct ServeConfig {
     pub filter: ToolFilter,
     /// List recent tickets and their customers in resources/list.
     pub recent_resources: bool,
+    /// Replace personal data in everything sent to the client with
+    /// pseudonyms (`crate::pii`).
+    pub redact_pii: bool,
     pub log: LogConfig,
 }
 
@@ -405,6 +408,11 @@ struct ConnectionArgs {
     /// the @ picker
     #[arg(long, env = "CSTAR_NO_RECENT_RESOURCES", action = clap::ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     no_recent_resources: bool,
+    /// Replace emails, phone numbers, card numbers, IBANs, IP addresses and
+    /// customer names in everything sent to the client with stable
+    /// pseudonyms such as [email 3f9a], which tools accept back
+    #[arg(long, env = "CSTAR_REDACT_PII", action = clap::ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    redact_pii: bool,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -485,6 +493,7 @@ impl ConnectionArgs {
                 exclude: list(self.exclude_tools.as_deref()),
             },
             recent_resources: !self.no_recent_resources,
+            redact_pii: self.redact_pii,
             log: self.log.into_config(default_log),
         }
     }
@@ -688,6 +697,28 @@ mod tests {
         assert!(!serve("", &[("CSTAR_READ_ONLY", "0")]).filter.read_only);
         assert!(!serve("", &[("CSTAR_READ_ONLY", "off")]).filter.read_only);
         assert!(parse_with("", &[("CSTAR_READ_ONLY", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn redact_pii_from_the_flag_or_the_variable_for_serve_and_doctor() {
+        assert!(!serve("", &[]).redact_pii);
+        assert!(serve("--redact-pii", &[]).redact_pii);
+        assert!(serve("serve --redact-pii --sandbox", &[]).redact_pii);
+        assert!(serve("", &[("CSTAR_REDACT_PII", "1")]).redact_pii);
+        assert!(serve("", &[("CSTAR_REDACT_PII", "true")]).redact_pii);
+        assert!(!serve("", &[("CSTAR_REDACT_PII", "0")]).redact_pii);
+        assert!(!serve("", &[("CSTAR_REDACT_PII", "off")]).redact_pii);
+        let (config, _) = serve_http("--http 127.0.0.1:0 --redact-pii", &[]);
+        assert!(config.redact_pii);
+        let (config, _) = serve_http("--http 127.0.0.1:0", &[("CSTAR_REDACT_PII", "yes")]);
+        assert!(config.redact_pii);
+        assert!(matches!(
+            parse_with("doctor --sandbox --redact-pii", &[]),
+            Ok(Command::Doctor(config)) if config.redact_pii
+        ));
+        let message = parse_with("", &[("CSTAR_REDACT_PII", "maybe")]).unwrap_err();
+        assert!(message.contains("CSTAR_REDACT_PII"), "{message}");
+        assert!(refusal("sandbox --redact-pii").contains("--redact-pii"));
     }
 
     #[test]

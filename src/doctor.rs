@@ -23,7 +23,15 @@ const DETAIL_CHARS: usize = 2_000;
 /// Runs `doctor`: prints the report and fails when the setup is unhealthy.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let connection = setup::connect(&config).await?;
-    let report = examine(connection.client.clone(), &config.filter).await;
+    let mut report = examine(connection.client.clone(), &config.filter).await;
+    if config.redact_pii {
+        // Before the verdict, the last line.
+        let verdict = report.text.trim_end().rfind('\n').map_or(0, |end| end + 1);
+        report.text.insert_str(
+            verdict,
+            "[ ok ] PII redaction: on (--redact-pii): emails, phone numbers, card numbers, IBANs, IP addresses and customer names become pseudonyms\n",
+        );
+    }
     write_stdout(&report.text)?;
     anyhow::ensure!(report.healthy, "the setup is not healthy");
     Ok(())
@@ -48,7 +56,7 @@ pub async fn examine(client: Arc<Client>, filter: &ToolFilter) -> Report {
             text,
             "[{}] {what}: {}",
             if ok { " ok " } else { "FAIL" },
-            egress::text(&detail, DETAIL_CHARS)
+            egress::text(&detail, DETAIL_CHARS, None)
         );
         ok
     };

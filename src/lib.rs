@@ -14,6 +14,7 @@ pub mod http;
 pub mod limits;
 pub mod loopback;
 pub mod metrics;
+pub mod pii;
 pub mod process;
 pub mod sandbox;
 pub mod setup;

@@ -21,10 +21,15 @@ pub struct Connection {
 
 impl Connection {
     /// The MCP server over this client, with the tools `config` exposes.
+    /// With `--redact-pii`, it replaces personal data with pseudonyms.
     pub fn server(&self, config: &ServeConfig) -> anyhow::Result<CstarServer> {
-        CstarServer::with_filter(self.client.clone(), &config.filter)
-            .map(|server| server.with_recent_resources(config.recent_resources))
-            .map_err(anyhow::Error::msg)
+        let server = CstarServer::with_filter(self.client.clone(), &config.filter)
+            .map_err(anyhow::Error::msg)?
+            .with_recent_resources(config.recent_resources);
+        if !config.redact_pii {
+            return Ok(server);
+        }
+        Ok(server.with_redaction(Arc::new(crate::pii::Pseudonyms::new()?)))
     }
 }
 

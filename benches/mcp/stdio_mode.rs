@@ -28,7 +28,12 @@ const UNREAD_CALLS: usize = 50_000;
 const MANY_IN_FLIGHT: usize = 2_000;
 
 fn spawn(upstream: &Upstream) -> Child {
+    spawn_with(upstream, &[])
+}
+
+fn spawn_with(upstream: &Upstream, args: &[&str]) -> Child {
     Command::new(binary())
+        .args(args)
         .env("CSTAR_API_KEY", &upstream.keys[0])
         .env("CSTAR_BASE_URL", &upstream.base_url)
         .env("CSTAR_TEAM_ID", &upstream.team_id)
@@ -334,6 +339,8 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
     drop(session);
     let _ = child.kill().await;
 
+    let redaction = redaction(upstream, plan.sequential).await;
+
     // Backpressure: a client that stops reading, and one with many calls out.
     let (unread_peak, unread_taken) = flood(upstream, UNREAD_CALLS, true).await;
     let (in_flight_peak, _) = flood(upstream, MANY_IN_FLIGHT, false).await;
@@ -368,6 +375,47 @@ pub async fn run(quick: bool, upstream: &Upstream) -> Value {
         "unreadCalls": { "calls": UNREAD_CALLS, "takenBeforeStall": unread_taken, "peakRssKiB": unread_peak },
         "manyInFlight": { "calls": MANY_IN_FLIGHT, "peakRssKiB": in_flight_peak },
         "binaryBytes": binary_bytes,
+        "redaction": redaction,
+    })
+}
+
+/// `--redact-pii` against no redaction: the first call after start (when
+/// the phone-number metadata is loaded), then `calls` of `cstar_get_ticket`
+/// on a ticket whose thread holds personal data, on two servers,
+/// interleaved call by call so both see the same machine state.
+async fn redaction(upstream: &Upstream, calls: usize) -> Value {
+    let mut off_child = spawn_with(upstream, &[]);
+    let mut on_child = spawn_with(upstream, &["--redact-pii"]);
+    let off = Session::start(&mut off_child).await;
+    let on = Session::start(&mut on_child).await;
+    let id = &upstream.personal_ticket_id;
+    let at = Instant::now();
+    off.call(id).await;
+    let off_first = at.elapsed();
+    let at = Instant::now();
+    on.call(id).await;
+    let on_first = at.elapsed();
+    let mut off_times = Vec::with_capacity(calls);
+    let mut on_times = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let at = Instant::now();
+        off.call(id).await;
+        off_times.push(at.elapsed());
+        let at = Instant::now();
+        on.call(id).await;
+        on_times.push(at.elapsed());
+    }
+    off_times.sort();
+    on_times.sort();
+    drop((off, on));
+    let _ = off_child.kill().await;
+    let _ = on_child.kill().await;
+    json!({
+        "calls": calls,
+        "firstCallMs": { "off": micros(off_first) / 1e3, "on": micros(on_first) / 1e3 },
+        "offP50": micros(percentile(&off_times, 0.5)), "onP50": micros(percentile(&on_times, 0.5)),
+        "offP99": micros(percentile(&off_times, 0.99)), "onP99": micros(percentile(&on_times, 0.99)),
+        "overheadP50": micros(percentile(&on_times, 0.5)) - micros(percentile(&off_times, 0.5)),
     })
 }
 
@@ -524,5 +572,29 @@ pub fn print(r: &Value, row: &dyn Fn(&str, String, &str)) {
         "release binary (MB)",
         format!("{:.1}", binary_bytes / 1e6),
         "< 15",
+    );
+    let redaction = &r["redaction"];
+    row(
+        "get_ticket with personal data, p50: off / --redact-pii (µs)",
+        format!(
+            "{:.0} / {:.0}",
+            redaction["offP50"].as_f64().unwrap(),
+            redaction["onP50"].as_f64().unwrap()
+        ),
+        "",
+    );
+    row(
+        "  --redact-pii overhead per call, p50 (µs)",
+        format!("{:.0}", redaction["overheadP50"].as_f64().unwrap()),
+        "",
+    );
+    row(
+        "  first call after start: off / --redact-pii (ms)",
+        format!(
+            "{:.2} / {:.2}",
+            redaction["firstCallMs"]["off"].as_f64().unwrap(),
+            redaction["firstCallMs"]["on"].as_f64().unwrap()
+        ),
+        "",
     );
 }

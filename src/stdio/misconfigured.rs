@@ -17,6 +17,8 @@ use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
 
 use crate::api::secret::hide_keys;
+use crate::pii::Table;
+use crate::tools::egress::Redaction;
 
 /// The one tool a misconfigured server lists, so that the problem shows up
 /// among the server's tools in the client and in a tool search.
@@ -115,6 +117,13 @@ impl Misconfigured {
 }
 
 // Every method implemented here is forwarded by `egress::Egress`.
+/// Nothing it answers holds cStar's data, so nothing is redacted.
+impl Redaction for Misconfigured {
+    fn pii_table(&self, _request: &RequestContext<RoleServer>) -> Option<Arc<Table>> {
+        None
+    }
+}
+
 impl ServerHandler for Misconfigured {
     /// Every tool, listed or not, answers with the problem as a tool error,
     /// which the model reads.

@@ -20,7 +20,7 @@ use crate::cli::ServeConfig;
 use crate::process::shutdown_signal;
 use crate::setup::{self, Connection};
 use crate::tools::CstarServer;
-use crate::tools::egress::Egress;
+use crate::tools::egress::{Egress, Redaction};
 
 /// Serves MCP on stdin/stdout until stdin closes or a signal arrives.
 /// When the settings cannot serve cStar and a client is on stdin, it
@@ -72,7 +72,7 @@ async fn start(config: &ServeConfig) -> anyhow::Result<(Connection, CstarServer)
 
 /// One MCP session with `server` behind the egress, from the handshake
 /// until stdin closes or a signal arrives.
-async fn serve_session(server: impl ServerHandler) {
+async fn serve_session(server: impl ServerHandler + Redaction) {
     // Listen for signals before the handshake, so an early SIGTERM is clean too.
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let transport = stdio_transport();

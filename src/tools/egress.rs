@@ -10,6 +10,10 @@
 //! - every string, object keys included, is cleaned of hidden text and
 //!   escape sequences (`sanitize`); a key that cleaning changes is spelled
 //!   out and never replaces another;
+//! - with `--redact-pii`, personal data becomes pseudonyms (`crate::pii`),
+//!   after cleaning and before fitting, so sizes still hold; pseudonyms in
+//!   a request's arguments become values again before the server sees
+//!   them, and one not issued to the request's key is refused;
 //! - the whole message is fitted into `MESSAGE_BUDGET` bytes of JSON
 //!   (`fit`), field by field, each cut marked.
 //!
@@ -24,15 +28,23 @@ use rmcp::model::{
     ListToolsResult, MetaObject, PaginatedRequestParams, ReadResourceRequestParams,
     ReadResourceResponse, ServerConfig, SubscriptionFilter, Tool,
 };
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::CstarServer;
+use super::errors::ToolError;
 use super::fit::{cut_text, fit_value};
 use super::sanitize::{clean, clean_value};
 use crate::limits::quote;
+use crate::pii::Table;
+use crate::pii::learn::learning;
+use crate::pii::redact::{self, Unknown};
 
 /// The most bytes of JSON one result may take: below the 50,000
 /// characters where Claude Code saves a result to a file, and the
@@ -46,21 +58,49 @@ const ERROR_MESSAGE_CHARS: usize = 1_000;
 /// The most bytes of a JSON-RPC error's data.
 const ERROR_DATA_BUDGET: usize = 4_000;
 
+/// A server whose answers may have personal data redacted: the pseudonym
+/// table of the key a request is served with, when they do.
+pub trait Redaction {
+    fn pii_table(&self, request: &RequestContext<RoleServer>) -> Option<Arc<Table>>;
+}
+
+impl Redaction for CstarServer {
+    fn pii_table(&self, request: &RequestContext<RoleServer>) -> Option<Arc<Table>> {
+        CstarServer::pii_table(self, request)
+    }
+}
+
 /// The MCP server with every answer sent through the egress. It stands
 /// for the server it wraps in every method that server implements; the
 /// others keep rmcp's defaults, which carry no data.
 #[derive(Clone)]
 pub struct Egress<S>(pub S);
 
-impl<S: ServerHandler> ServerHandler for Egress<S> {
+impl<S: ServerHandler + Redaction> ServerHandler for Egress<S> {
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        match self.0.call_tool(request, context).await {
-            Ok(CallToolResponse::Complete(result)) => Ok(finish_call(result).into()),
-            other => other.map_err(finish_error),
+        let Some(table) = self.0.pii_table(&context) else {
+            return match self.0.call_tool(request, context).await {
+                Ok(CallToolResponse::Complete(result)) => Ok(finish_call(result, None).into()),
+                other => other.map_err(|error| finish_error(error, None)),
+            };
+        };
+        for (name, argument) in request.arguments.iter_mut().flatten() {
+            if let Err(unknown) = redact::restore_value(&table, argument) {
+                let refusal = ToolError::invalid_argument(
+                    name,
+                    unknown.to_string(),
+                    "Copy pseudonyms exactly from this server's results.",
+                );
+                return Ok(finish_call(refusal.into_result(), Some(&table)).into());
+            }
+        }
+        match learning(table.clone(), self.0.call_tool(request, context)).await {
+            Ok(CallToolResponse::Complete(result)) => Ok(finish_call(result, Some(&table)).into()),
+            other => other.map_err(|error| finish_error(error, Some(&table))),
         }
     }
 
@@ -72,7 +112,7 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         self.0
             .list_tools(request, context)
             .await
-            .map_err(finish_error)
+            .map_err(|error| finish_error(error, None))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -84,7 +124,7 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        finish(self.0.list_resource_templates(request, context).await)
+        finish(self.0.list_resource_templates(request, context).await, None)
     }
 
     async fn list_resources(
@@ -92,26 +132,49 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        finish(self.0.list_resources(request, context).await)
+        let table = self.0.pii_table(&context);
+        let answer = within(table.as_ref(), self.0.list_resources(request, context)).await;
+        finish(answer, table.as_deref())
     }
 
     async fn read_resource(
         &self,
-        request: ReadResourceRequestParams,
+        mut request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        match self.0.read_resource(request, context).await {
-            Ok(ReadResourceResponse::Complete(read)) => through_json(read).map(Into::into),
-            other => other.map_err(finish_error),
+        let table = self.0.pii_table(&context);
+        if let Some(table) = &table {
+            let uri = redact::restore_uri(table, &request.uri).map_err(refused)?;
+            request.uri = uri.into_owned();
+        }
+        match within(table.as_ref(), self.0.read_resource(request, context)).await {
+            Ok(ReadResourceResponse::Complete(read)) => {
+                through_json(read, table.as_deref()).map(Into::into)
+            }
+            other => other.map_err(|error| finish_error(error, table.as_deref())),
         }
     }
 
     async fn complete(
         &self,
-        request: CompleteRequestParams,
+        mut request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        finish(self.0.complete(request, context).await)
+        let table = self.0.pii_table(&context);
+        if let Some(table) = &table {
+            let argument = &mut request.argument.value;
+            *argument = restored(table, argument)?;
+            for value in request
+                .context
+                .iter_mut()
+                .flat_map(|context| context.arguments.iter_mut().flatten())
+                .map(|(_, value)| value)
+            {
+                *value = restored(table, value)?;
+            }
+        }
+        let answer = within(table.as_ref(), self.0.complete(request, context)).await;
+        finish(answer, table.as_deref())
     }
 
     async fn list_prompts(
@@ -119,17 +182,25 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        finish(self.0.list_prompts(request, context).await)
+        finish(self.0.list_prompts(request, context).await, None)
     }
 
     async fn get_prompt(
         &self,
-        request: GetPromptRequestParams,
+        mut request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        match self.0.get_prompt(request, context).await {
-            Ok(GetPromptResponse::Complete(prompt)) => through_json(prompt).map(Into::into),
-            other => other.map_err(finish_error),
+        let table = self.0.pii_table(&context);
+        if let Some(table) = &table {
+            for value in request.arguments.iter_mut().flatten().map(|(_, v)| v) {
+                redact::restore_value(table, value).map_err(refused)?;
+            }
+        }
+        match within(table.as_ref(), self.0.get_prompt(request, context)).await {
+            Ok(GetPromptResponse::Complete(prompt)) => {
+                through_json(prompt, table.as_deref()).map(Into::into)
+            }
+            other => other.map_err(|error| finish_error(error, table.as_deref())),
         }
     }
 
@@ -138,7 +209,11 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
         request: CustomRequest,
         context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
-        finish(self.0.on_custom_request(request, context).await)
+        let table = self.0.pii_table(&context);
+        finish(
+            self.0.on_custom_request(request, context).await,
+            table.as_deref(),
+        )
     }
 
     fn accepted_subscription_filter(
@@ -150,7 +225,10 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
 
     /// A listen stream carries only notifications without text.
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
-        self.0.listen(subscription).await.map_err(finish_error)
+        self.0
+            .listen(subscription)
+            .await
+            .map_err(|error| finish_error(error, None))
     }
 
     fn get_info(&self) -> ServerConfig {
@@ -158,43 +236,90 @@ impl<S: ServerHandler> ServerHandler for Egress<S> {
     }
 }
 
-/// A result or error of a handler method, cleaned and fitted.
-fn finish<T: Serialize + DeserializeOwned>(answer: Result<T, ErrorData>) -> Result<T, ErrorData> {
-    answer.map_err(finish_error).and_then(through_json)
+/// Runs `work` learning customer names into `table`, when there is one.
+async fn within<F: std::future::Future>(table: Option<&Arc<Table>>, work: F) -> F::Output {
+    match table {
+        Some(table) => learning(table.clone(), work).await,
+        None => work.await,
+    }
 }
 
-/// A JSON-RPC error, cleaned and bounded.
-fn finish_error(mut error: ErrorData) -> ErrorData {
-    let message = quote(&clean(&error.message), ERROR_MESSAGE_CHARS);
+/// A pseudonym in a request's arguments that was not issued to its key:
+/// invalid params.
+fn refused(unknown: Unknown) -> ErrorData {
+    ErrorData::invalid_params(unknown.to_string(), None)
+}
+
+/// `text` with this key's pseudonyms made values again.
+fn restored(table: &Table, text: &str) -> Result<String, ErrorData> {
+    redact::restore_text(table, text)
+        .map(Cow::into_owned)
+        .map_err(refused)
+}
+
+/// A result or error of a handler method, cleaned, redacted (with a
+/// table) and fitted.
+fn finish<T: Serialize + DeserializeOwned>(
+    answer: Result<T, ErrorData>,
+    table: Option<&Table>,
+) -> Result<T, ErrorData> {
+    answer
+        .map_err(|error| finish_error(error, table))
+        .and_then(|item| through_json(item, table))
+}
+
+/// `value` redacted with `table`, when there is one; true when it changed.
+fn redact_value(value: &mut Value, table: Option<&Table>) -> bool {
+    table.is_some_and(|table| redact::value(table, value))
+}
+
+/// `text` cleaned, and redacted with `table` when there is one.
+fn clean_text<'a>(text: &'a str, table: Option<&Table>) -> Cow<'a, str> {
+    let cleaned = clean(text);
+    match table {
+        None => cleaned,
+        Some(table) => match redact::text(table, &cleaned) {
+            Cow::Owned(redacted) => Cow::Owned(redacted),
+            Cow::Borrowed(_) => cleaned,
+        },
+    }
+}
+
+/// A JSON-RPC error, cleaned, redacted and bounded.
+fn finish_error(mut error: ErrorData, table: Option<&Table>) -> ErrorData {
+    let message = quote(&clean_text(&error.message, table), ERROR_MESSAGE_CHARS);
     if message != error.message {
         error.message = message.into();
     }
     if let Some(data) = error.data.as_mut() {
         clean_value(data);
+        redact_value(data, table);
         fit_value(data, ERROR_DATA_BUDGET);
     }
     error
 }
 
-/// Text the server sends outside a result (progress messages).
-pub fn text(text: &str, max_chars: usize) -> String {
-    quote(&clean(text), max_chars)
+/// Text the server sends outside a result (progress messages), redacted
+/// with `table` when there is one.
+pub fn text(text: &str, max_chars: usize, table: Option<&Table>) -> String {
+    quote(&clean_text(text, table), max_chars)
 }
 
-/// A tool result: its structured content cleaned and fitted, its text twin
-/// rewritten when that changed it; an error's text blocks likewise, and
-/// its `_meta` (the JSON error body).
-fn finish_call(mut result: CallToolResult) -> CallToolResult {
+/// A tool result: its structured content cleaned, redacted and fitted, its
+/// text twin rewritten when that changed it; an error's text blocks
+/// likewise, and its `_meta` (the JSON error body).
+fn finish_call(mut result: CallToolResult, table: Option<&Table>) -> CallToolResult {
     if let Some(meta) = result.meta.take() {
         let mut value = Value::Object(meta.0);
         clean_value(&mut value);
+        redact_value(&mut value, table);
         fit_value(&mut value, ERROR_DATA_BUDGET);
         if let Value::Object(map) = value {
             result.meta = Some(MetaObject(map));
         }
     }
     let structured = result.structured_content.as_mut().map(|value| {
-        let cleaned = clean_value(value);
+        let cleaned = clean_value(value) | redact_value(value, table);
         let twin_size = match (&result.content[..], cleaned) {
             ([ContentBlock::Text(twin)], false) => twin.text.len(),
             _ => super::budget::size_of(value),
@@ -215,7 +340,7 @@ fn finish_call(mut result: CallToolResult) -> CallToolResult {
             let share = MESSAGE_BUDGET / result.content.len().max(1);
             for block in &mut result.content {
                 if let ContentBlock::Text(text) = block {
-                    text.text = finish_text_block(&text.text, share);
+                    text.text = finish_text_block(&text.text, share, table);
                 }
             }
         }
@@ -225,27 +350,34 @@ fn finish_call(mut result: CallToolResult) -> CallToolResult {
 
 /// One text block of an unstructured result (an error's sentence or its
 /// JSON body), cleaned and fitted into `budget` bytes.
-fn finish_text_block(text: &str, budget: usize) -> String {
+fn finish_text_block(text: &str, budget: usize, table: Option<&Table>) -> String {
     if text.starts_with('{')
         && let Ok(mut value) = serde_json::from_str::<Value>(text)
     {
-        let changed = clean_value(&mut value) | fit_value(&mut value, budget);
+        let changed = clean_value(&mut value)
+            | redact_value(&mut value, table)
+            | fit_value(&mut value, budget);
         if !changed {
             return text.to_owned();
         }
         return serde_json::to_string(&value).unwrap_or_default();
     }
-    cut_text(&clean(text), budget).into_owned()
+    cut_text(&clean_text(text, table), budget).into_owned()
 }
 
 /// A result of any other kind, cleaned and fitted through its JSON form;
 /// as it was when nothing changed. One that no longer reads as its type
 /// after fitting is never sent uncleaned: it becomes an error.
-fn through_json<T: Serialize + DeserializeOwned>(item: T) -> Result<T, ErrorData> {
+fn through_json<T: Serialize + DeserializeOwned>(
+    item: T,
+    table: Option<&Table>,
+) -> Result<T, ErrorData> {
     let Ok(mut value) = serde_json::to_value(&item) else {
         return Err(unsendable());
     };
-    let changed = clean_value(&mut value) | fit_value(&mut value, MESSAGE_BUDGET);
+    let changed = clean_value(&mut value)
+        | redact_value(&mut value, table)
+        | fit_value(&mut value, MESSAGE_BUDGET);
     if !changed {
         return Ok(item);
     }

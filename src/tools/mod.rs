@@ -44,6 +44,7 @@ use rmcp::{RoleServer, ServerHandler, tool_handler};
 use crate::api;
 use crate::api::secret::{ApiKey, KeyType};
 use crate::api::{ApiError, Client};
+use crate::pii::{Pseudonyms, Table};
 use errors::{Context, KeyPlace, ToolError, describe};
 use exposure::{Exposure, ToolFilter};
 
@@ -63,15 +64,19 @@ pub const MAX_CALLS_IN_FLIGHT: usize = 256;
 const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Sends `notifications/progress` for this request when its client sent a
-/// progress token: one per line the call reports, counting up.
-fn progress_reporter(request: &RequestContext<RoleServer>) -> Option<api::progress::Reporter> {
+/// progress token: one per line the call reports, counting up, redacted
+/// with `table` when there is one.
+fn progress_reporter(
+    request: &RequestContext<RoleServer>,
+    table: Option<Arc<Table>>,
+) -> Option<api::progress::Reporter> {
     let token = request.meta.get_progress_token()?;
     let peer = request.peer.clone();
     let count = Arc::new(std::sync::atomic::AtomicU32::new(0));
     Some(Arc::new(move |message: String| {
         let step = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let params = ProgressNotificationParam::new(token.clone(), f64::from(step))
-            .with_message(egress::text(&message, 300));
+            .with_message(egress::text(&message, 300, table.as_deref()));
         let peer = peer.clone();
         tokio::spawn(async move {
             if let Err(error) = peer.notify_progress(params).await {
@@ -101,6 +106,15 @@ knowledge-base articles, webhooks or the cStar API key. \
 While a list's pagination.hasMore, call again with page=nextPage and pageSize=nextPageSize. \
 cstar_create_ticket and cstar_trigger_webhook change data and need a secret key; cstar_get_status checks the key.";
 
+/// Added to `INSTRUCTIONS` when personal data is redacted.
+const PII_INSTRUCTIONS: &str = " Personal data (emails, phone numbers, card numbers, IBANs, IP addresses, customer names) is replaced by pseudonyms such as [email 3f9a] and [customer 81c2]: the same value always has the same one. \
+Pass a pseudonym back as written in any argument (a search, a customer name, a ticket's text) and the server uses the real value.";
+
+/// Added to the descriptions of the tools that take free text, when
+/// personal data is redacted.
+const PII_TOOL_NOTE: &str =
+    " Personal data shows as pseudonyms like [email 3f9a]; pass them back as written.";
+
 /// The MCP server: the cStar client, every tool, and the filter that decides
 /// which of them each request may see.
 #[derive(Clone)]
@@ -120,6 +134,8 @@ pub struct CstarServer {
     /// What resources/list and completion read, per key, shared by every
     /// clone.
     mentions: Arc<resources::mentions::Mentions>,
+    /// With `--redact-pii`: every key's pseudonyms.
+    pii: Option<Arc<Pseudonyms>>,
 }
 
 impl CstarServer {
@@ -154,6 +170,7 @@ impl CstarServer {
             tool_router: Arc::new(tool_router),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CALLS_IN_FLIGHT)),
             mentions: Arc::new(resources::mentions::Mentions::new(true, true)),
+            pii: None,
         })
     }
 
@@ -165,6 +182,44 @@ impl CstarServer {
             self.key_source.is_none(),
         ));
         self
+    }
+
+    /// Redacts personal data in every answer (through `egress::Egress`),
+    /// and says so in the instructions, the descriptions of the tools that
+    /// take free text and `cstar_get_status`.
+    pub fn with_redaction(mut self, pseudonyms: Arc<Pseudonyms>) -> Self {
+        let mut router = Self::tool_router();
+        for (name, route) in &mut router.map {
+            if matches!(
+                name.as_ref(),
+                "cstar_list_tickets" | "cstar_list_customers" | "cstar_create_ticket"
+            ) {
+                let description = route.attr.description.as_deref().unwrap_or_default();
+                route.attr.description = Some(format!("{description}{PII_TOOL_NOTE}").into());
+            }
+            if name == "cstar_get_status"
+                && let Some(output) = &route.attr.output_schema
+            {
+                let mut output = (**output).clone();
+                if let Some(serde_json::Value::Object(properties)) = output.get_mut("properties") {
+                    properties.insert(
+                        "piiRedaction".to_owned(),
+                        serde_json::json!({ "type": "string" }),
+                    );
+                }
+                route.attr.output_schema = Some(Arc::new(output));
+            }
+        }
+        self.tool_router = Arc::new(router);
+        self.pii = Some(pseudonyms);
+        self
+    }
+
+    /// The pseudonym table of the key a request is served with, when
+    /// personal data is redacted.
+    pub fn pii_table(&self, request: &RequestContext<RoleServer>) -> Option<Arc<Table>> {
+        let pseudonyms = self.pii.as_ref()?;
+        Some(pseudonyms.table_for(self.request_key(request).as_ref()))
     }
 
     /// The same tools and exposure over another client (one with its own
@@ -281,7 +336,7 @@ impl CstarServer {
         context: Context<'_>,
         call: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ToolError> {
-        let reporter = progress_reporter(request);
+        let reporter = progress_reporter(request, self.pii_table(request));
         let heartbeat = reporter.clone();
         let work = api::progress::reporting(reporter, call);
         tokio::pin!(work);
@@ -542,7 +597,10 @@ impl ServerHandler for CstarServer {
                     .with_title("cStar")
                     .with_website_url("https://www.cstar.help"),
             )
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(match self.pii {
+                Some(_) => format!("{INSTRUCTIONS}{PII_INSTRUCTIONS}"),
+                None => INSTRUCTIONS.to_owned(),
+            })
     }
 }
 

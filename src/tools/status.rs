@@ -84,6 +84,11 @@ pub struct Status {
     // Only against a sandbox that forwards webhook events: where to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxStatus>,
+    // "on" when personal data is replaced by pseudonyms (--redact-pii);
+    // absent, and out of the schema, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub pii_redaction: Option<&'static str>,
 }
 
 /// What the sandbox does with webhook events.
@@ -165,6 +170,7 @@ impl CstarServer {
                         })
                         .collect(),
                 }),
+            pii_redaction: self.pii.as_ref().map(|_| "on"),
         }))
     }
 }

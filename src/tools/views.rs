@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::budget;
 use crate::api::models::{Article, Customer, Message, Page, Ticket};
+use crate::pii::learn;
 
 /// Where a list page sits in the whole result.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -137,6 +138,13 @@ impl TicketView {
         let mut other = without_nulls(ticket.extra);
         other.remove("object");
         other.remove("messages");
+        if let Some(name) = &ticket.customer_name {
+            learn::customer(name);
+        }
+        // A ticket with its customer expanded.
+        if let Some(Value::String(name)) = other.get("customer").and_then(|c| c.get("name")) {
+            learn::customer(name);
+        }
         TicketView {
             summary: TicketSummary {
                 id: ticket.id,
@@ -185,6 +193,11 @@ pub struct MessageView {
 impl From<Message> for MessageView {
     fn from(message: Message) -> Self {
         let (content, full_length) = budget::cut(message.content, budget::MAX_MESSAGE_CHARS);
+        if message.sender == "customer"
+            && let Some(name) = &message.sender_name
+        {
+            learn::customer(name);
+        }
         MessageView {
             id: message.id,
             sender: message.sender,
@@ -246,6 +259,7 @@ impl CustomerView {
     pub fn new(customer: Customer) -> Self {
         let mut other = without_nulls(customer.extra);
         other.remove("object");
+        learn::customer(&customer.name);
         CustomerView {
             summary: CustomerSummary {
                 id: customer.id,

@@ -209,6 +209,7 @@ pub fn binary(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
         .env_remove("CSTAR_TOOLS")
         .env_remove("CSTAR_EXCLUDE_TOOLS")
         .env_remove("CSTAR_SANDBOX_DATA")
+        .env_remove("CSTAR_REDACT_PII")
         .env_remove("RUST_LOG")
         .envs(env.iter().copied())
         .stdin(std::process::Stdio::piped())

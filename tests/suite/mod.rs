@@ -15,6 +15,7 @@ mod jsonrpc;
 mod markdown;
 mod mentions;
 mod npm;
+mod pii;
 mod progress;
 mod resilience;
 mod resources;

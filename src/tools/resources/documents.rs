@@ -76,6 +76,7 @@ fn add_message(document: &mut Document, number: usize, message: &MessageView) {
 
 /// A customer's profile; internal notes last, fenced.
 pub fn customer(customer: &Customer) -> String {
+    crate::pii::learn::customer(&customer.name);
     let mut document = Document::new("Customer", &customer.name);
     document.item(Line::new("id: ").data(&customer.id));
     for (label, value) in [

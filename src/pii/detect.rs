@@ -1,0 +1,531 @@
+//! Finding personal data in text: where each email, phone number, card
+//! number, IBAN and IP address is, and the canonical form that identifies
+//! it. Patterns only propose candidates; each is then validated (Luhn,
+//! the IBAN checksum, libphonenumber's metadata, `std::net` parsing), and
+//! a candidate that touches letters, digits or `_` on either side is part
+//! of something else (an id, a UUID, a version, a timestamp) and stays.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use iban::IbanLike as _;
+use phonenumber::country::Id as Region;
+use regex::Regex;
+
+/// What kind of personal data a value is; its name is the pseudonym's tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Email,
+    Phone,
+    Card,
+    Iban,
+    Ip,
+    Customer,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Email,
+        Kind::Phone,
+        Kind::Card,
+        Kind::Iban,
+        Kind::Ip,
+        Kind::Customer,
+    ];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::Card => "card",
+            Kind::Iban => "iban",
+            Kind::Ip => "ip",
+            Kind::Customer => "customer",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.tag() == tag)
+    }
+}
+
+/// One value found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Where it is, in bytes.
+    pub span: Range<usize>,
+    pub kind: Kind,
+    /// What identifies it whatever its spelling: an email in lower case, a
+    /// phone number in E.164, a card's digits, an IBAN without spaces, an
+    /// IP address as `std::net` writes it.
+    pub canonical: String,
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}")
+});
+static IBAN: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"));
+static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:[ \-][0-9]+)*"));
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?:\+|\(\+?|\b)[0-9][0-9 .\-/()]{5,22}[0-9]"));
+static IPV4: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"));
+static IPV6: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*"));
+
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|error| unreachable!("{pattern}: {error}"))
+}
+
+/// The regions whose national formats (with a trunk 0, or North American
+/// ten digits) are recognised without a `+` country code.
+const NATIONAL_REGIONS: [Region; 9] = [
+    Region::GB,
+    Region::DE,
+    Region::FR,
+    Region::NL,
+    Region::BE,
+    Region::AT,
+    Region::CH,
+    Region::IE,
+    Region::AU,
+];
+
+/// Loads what the detectors use (libphonenumber's metadata takes about
+/// 170 ms) on a thread of its own, so that neither start-up nor the first
+/// answer waits for it.
+pub fn warm_up() {
+    let spawned = std::thread::Builder::new()
+        .name("pii-warm-up".to_owned())
+        .spawn(|| find("+44 20 7946 0958, 4111 1111 1111 1111, a@b.example, ::1"));
+    if let Err(error) = spawned {
+        tracing::debug!(%error, "the detectors load on first use instead");
+    }
+}
+
+/// Every email, phone number, card number, IBAN and IP address in `text`,
+/// in order, none overlapping (an earlier kind in this order wins: email,
+/// IBAN, IP, card, phone).
+pub fn find(text: &str) -> Vec<Found> {
+    let mut found: Vec<Found> = Vec::new();
+    if text.contains('@') {
+        add(&mut found, emails(text));
+    }
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return found;
+    }
+    add(&mut found, ibans(text));
+    add(&mut found, ips(text));
+    add(&mut found, cards(text));
+    let phones = phones(text, &found);
+    add(&mut found, phones);
+    found.sort_by_key(|f| f.span.start);
+    found
+}
+
+/// Adds the values that overlap none already found.
+fn add(found: &mut Vec<Found>, more: Vec<Found>) {
+    for item in more {
+        if !found
+            .iter()
+            .any(|f| f.span.start < item.span.end && item.span.start < f.span.end)
+        {
+            found.push(item);
+        }
+    }
+}
+
+/// The character before `at` and the one from `end`.
+fn neighbours(text: &str, at: usize, end: usize) -> (Option<char>, Option<char>) {
+    (text[..at].chars().next_back(), text[end..].chars().next())
+}
+
+fn is_word(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+fn emails(text: &str) -> Vec<Found> {
+    EMAIL
+        .find_iter(text)
+        .filter_map(|m| {
+            // A leading dot or hyphen is punctuation, not the address.
+            let value = m.as_str().trim_start_matches(['.', '-']);
+            (!value.starts_with('@')).then(|| Found {
+                span: m.end() - value.len()..m.end(),
+                kind: Kind::Email,
+                canonical: value.to_lowercase(),
+            })
+        })
+        .collect()
+}
+
+fn ibans(text: &str) -> Vec<Found> {
+    let mut found = Vec::new();
+    for m in IBAN.find_iter(text) {
+        if is_word(neighbours(text, m.start(), m.end()).0) {
+            continue;
+        }
+        // The pattern may have taken a following word: shorten to the
+        // longest prefix whose checksum holds.
+        let mut candidate = m.as_str();
+        while candidate.len() >= 15 {
+            let (_, after) = neighbours(text, m.start(), m.start() + candidate.len());
+            if !is_word(after)
+                && let Ok(iban) = candidate.parse::<iban::Iban>()
+            {
+                found.push(Found {
+                    span: m.start()..m.start() + candidate.len(),
+                    kind: Kind::Iban,
+                    canonical: iban.electronic_str().to_owned(),
+                });
+                break;
+            }
+            candidate = candidate[..candidate.len() - 1].trim_end();
+        }
+    }
+    found
+}
+
+fn ips(text: &str) -> Vec<Found> {
+    let mut found = Vec::new();
+    for m in IPV4.find_iter(text) {
+        let (before, after) = neighbours(text, m.start(), m.end());
+        // Part of a longer dotted run (a version such as 2.10.3.4.1), or
+        // of a word (v2.10.3.4): not an address.
+        let dotted = |c: Option<char>| c == Some('.') || is_word(c);
+        let followed_by_dot_digit = after == Some('.')
+            && text[m.end() + 1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit());
+        if dotted(before) || is_word(after) || followed_by_dot_digit {
+            continue;
+        }
+        if let Ok(ip) = m.as_str().parse::<Ipv4Addr>() {
+            found.push(Found {
+                span: m.range(),
+                kind: Kind::Ip,
+                canonical: ip.to_string(),
+            });
+        }
+    }
+    if text.contains(':') {
+        for m in IPV6.find_iter(text) {
+            let value = m.as_str().trim_end_matches(['.', ':']);
+            let value = if value.ends_with("::") || !value.ends_with(':') {
+                value
+            } else {
+                continue;
+            };
+            let end = m.start() + value.len();
+            let (before, after) = neighbours(text, m.start(), end);
+            if is_word(before) || is_word(after) {
+                continue;
+            }
+            if let Ok(ip) = value.parse::<Ipv6Addr>() {
+                found.push(Found {
+                    span: m.start()..end,
+                    kind: Kind::Ip,
+                    canonical: IpAddr::V6(ip).to_string(),
+                });
+            }
+        }
+    }
+    found
+}
+
+fn cards(text: &str) -> Vec<Found> {
+    CARD.find_iter(text)
+        .filter_map(|m| {
+            let (before, after) = neighbours(text, m.start(), m.end());
+            if is_word(before) || is_word(after) || before == Some('.') || before == Some('-') {
+                return None;
+            }
+            let run = m.as_str();
+            // Either no separators, or one kind of single separator.
+            if run.contains(' ') && run.contains('-') {
+                return None;
+            }
+            let digits: String = run.chars().filter(char::is_ascii_digit).collect();
+            is_card_number(&digits).then(|| Found {
+                span: m.range(),
+                kind: Kind::Card,
+                canonical: digits,
+            })
+        })
+        .collect()
+}
+
+/// 13 to 19 digits starting with an issuer's digit (2 to 6: Mastercard,
+/// Amex, JCB, Diners, Visa, Discover, UnionPay, Maestro) that pass the
+/// Luhn check.
+pub fn is_card_number(digits: &str) -> bool {
+    (13..=19).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && matches!(digits.as_bytes()[0], b'2'..=b'6')
+        && luhn(digits)
+}
+
+fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(index, byte)| {
+            let digit = u32::from(byte - b'0');
+            if index % 2 == 1 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The phone numbers in `text` outside the values `taken` already (those
+/// are not parsed: parsing is the detectors' dearest step).
+fn phones(text: &str, taken: &[Found]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for m in PHONE.find_iter(text) {
+        let (before, _) = neighbours(text, m.start(), m.end());
+        if is_word(before) || matches!(before, Some('.' | '-' | '/' | ':' | '#')) {
+            continue;
+        }
+        if taken
+            .iter()
+            .any(|f| f.span.start <= m.start() && m.start() < f.span.end)
+        {
+            continue;
+        }
+        // The pattern may have taken a following number: shorten, group by
+        // group, until a valid number is left.
+        let mut candidate = m.as_str();
+        loop {
+            let end = m.start() + candidate.len();
+            let (_, after) = neighbours(text, m.start(), end);
+            // Not followed by a letter, nor by a separator and a digit.
+            let continues = matches!(after, Some('.' | '-' | ':' | '/'))
+                && text[end + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit());
+            let after_ok = !is_word(after) && !continues;
+            if after_ok && let Some(canonical) = phone_number(candidate) {
+                found.push(Found {
+                    span: m.start()..end,
+                    kind: Kind::Phone,
+                    canonical,
+                });
+                break;
+            }
+            match candidate.rfind([' ', '.', '-', '/']) {
+                Some(cut) if cut > 0 => {
+                    candidate = candidate[..cut].trim_end_matches([' ', '.', '-', '/', '(']);
+                }
+                _ => break,
+            }
+        }
+    }
+    found
+}
+
+/// The number in E.164 when `candidate` is a valid phone number in an
+/// international form (`+` or `00`), in a national form with a trunk 0
+/// of one of `NATIONAL_REGIONS`, or in a North American form.
+fn phone_number(candidate: &str) -> Option<String> {
+    let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
+    if !(7..=15).contains(&digits.len()) || looks_like_a_date(candidate) {
+        return None;
+    }
+    let trimmed = candidate.trim_start_matches('(');
+    let valid = |region: Option<Region>, number: &str| {
+        phonenumber::parse(region, number)
+            .ok()
+            .filter(phonenumber::PhoneNumber::is_valid)
+            .map(|number| number.format().mode(phonenumber::Mode::E164).to_string())
+    };
+    if let Some(rest) = trimmed.strip_prefix('+') {
+        return valid(None, &format!("+{rest}"));
+    }
+    if let Some(rest) = digits.strip_prefix("00") {
+        return valid(None, &format!("+{rest}"));
+    }
+    if digits.starts_with('0') {
+        return NATIONAL_REGIONS
+            .iter()
+            .find_map(|region| valid(Some(*region), candidate));
+    }
+    if digits.len() == 10 && is_north_american(candidate) {
+        return valid(Some(Region::US), candidate).or_else(|| valid(Some(Region::CA), candidate));
+    }
+    None
+}
+
+/// `(415) 555-2671`, `415-555-2671`, `415.555.2671`, `415 555 2671`.
+fn is_north_american(candidate: &str) -> bool {
+    static SHAPE: LazyLock<Regex> = LazyLock::new(|| {
+        regex(r"^(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[ .\-])[0-9]{3}[ .\-][0-9]{4}$")
+    });
+    SHAPE.is_match(candidate)
+}
+
+/// 2026-12-01, 01.12.2026, 12/01/2026 and the like.
+fn looks_like_a_date(candidate: &str) -> bool {
+    static DATE: LazyLock<Regex> = LazyLock::new(|| {
+        regex(
+            r"^(?:[0-9]{4}[\-./][0-9]{1,2}[\-./][0-9]{1,2}|[0-9]{1,2}[\-./][0-9]{1,2}[\-./][0-9]{2,4})",
+        )
+    });
+    DATE.is_match(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Kind, String)> {
+        find(text)
+            .into_iter()
+            .map(|found| (found.kind, text[found.span].to_owned()))
+            .collect()
+    }
+
+    fn nothing_in(text: &str) {
+        assert_eq!(kinds(text), [], "{text}");
+    }
+
+    #[test]
+    fn emails_in_their_usual_forms() {
+        for (text, email) in [
+            ("write to jane.doe@example.com.", "jane.doe@example.com"),
+            (
+                "<Jane.Doe+billing@Mail.Example.co.uk>",
+                "Jane.Doe+billing@Mail.Example.co.uk",
+            ),
+            (
+                "mailto:ops_team@sub.example.org?subject=x",
+                "ops_team@sub.example.org",
+            ),
+            ("José: josé@exämple.de", "josé@exämple.de"),
+        ] {
+            assert_eq!(kinds(text), [(Kind::Email, email.to_owned())], "{text}");
+        }
+        let found = find("A@Example.COM");
+        assert_eq!(found[0].canonical, "a@example.com");
+    }
+
+    #[test]
+    fn phones_international_and_national() {
+        for (text, phone, e164) in [
+            (
+                "call +44 20 7946 0958 today",
+                "+44 20 7946 0958",
+                "+442079460958",
+            ),
+            ("tel +1 (650) 253-0000", "+1 (650) 253-0000", "+16502530000"),
+            ("Ruf 0049 30 901820 an", "0049 30 901820", "+4930901820"),
+            (
+                "phone: +33 1 42 68 53 00",
+                "+33 1 42 68 53 00",
+                "+33142685300",
+            ),
+            ("UK 020 7946 0958.", "020 7946 0958", "+442079460958"),
+            ("Berlin 030 901820", "030 901820", "+4930901820"),
+            (
+                "US (650) 253-0000, thanks",
+                "(650) 253-0000",
+                "+16502530000",
+            ),
+            ("US 650-253-0000", "650-253-0000", "+16502530000"),
+            (
+                "mobile +49 151 23456789",
+                "+49 151 23456789",
+                "+4915123456789",
+            ),
+        ] {
+            let found = find(text);
+            assert_eq!(kinds(text), [(Kind::Phone, phone.to_owned())], "{text}");
+            assert_eq!(found[0].canonical, e164, "{text}");
+        }
+    }
+
+    #[test]
+    fn cards_only_when_luhn_holds() {
+        for (text, card) in [
+            ("card 4111 1111 1111 1111 exp 12/27", "4111 1111 1111 1111"),
+            ("mc 5555-5555-5555-4444!", "5555-5555-5555-4444"),
+            ("amex 378282246310005", "378282246310005"),
+            ("disc 6011111111111117.", "6011111111111117"),
+        ] {
+            assert_eq!(kinds(text), [(Kind::Card, card.to_owned())], "{text}");
+        }
+        // One digit off: the Luhn check fails.
+        nothing_in("card 4111 1111 1111 1112");
+        nothing_in("order 4111111111111112");
+    }
+
+    #[test]
+    fn ibans_only_when_the_checksum_holds() {
+        for (text, iban) in [
+            (
+                "IBAN DE89 3704 0044 0532 0130 00 please",
+                "DE89 3704 0044 0532 0130 00",
+            ),
+            ("to GB82WEST12345698765432.", "GB82WEST12345698765432"),
+            ("NL91ABNA0417164300", "NL91ABNA0417164300"),
+        ] {
+            assert_eq!(kinds(text), [(Kind::Iban, iban.to_owned())], "{text}");
+        }
+        nothing_in("IBAN DE89 3704 0044 0532 0130 01");
+        nothing_in("GB82WEST12345698765431");
+    }
+
+    #[test]
+    fn ip_addresses_v4_and_v6() {
+        for (text, ip) in [
+            ("from 203.0.113.7, blocked", "203.0.113.7"),
+            ("host 10.0.0.1:8080", "10.0.0.1"),
+            ("v6 2001:db8::8a2e:370:7334 seen", "2001:db8::8a2e:370:7334"),
+            ("loopback ::1 only", "::1"),
+            ("[fe80::1ff:fe23:4567:890a]", "fe80::1ff:fe23:4567:890a"),
+        ] {
+            assert_eq!(kinds(text), [(Kind::Ip, ip.to_owned())], "{text}");
+        }
+        nothing_in("999.1.1.1 is no address");
+    }
+
+    #[test]
+    fn near_misses_stay() {
+        for text in [
+            // Ids, with digits in them.
+            "tkt_4111111111111111 cus_0049309018200 msg_12345678901 art_2001 whk_203.0.113",
+            // UUIDs, including all-digit groups.
+            "550e8400-e29b-41d4-a716-446655440000 12345678-1234-1234-1234-123456789012",
+            // Timestamps: ISO 8601 and unix seconds and milliseconds.
+            "2026-12-01T18:28:05Z 2026-12-01 18:28:05+01:00 1764613685 1764613685123",
+            // Versions.
+            "v2.10.3.4 1.2.3 2.10.3.4.1 release 10.0.0 rmcp 3.11.0",
+            // A 16-digit order number that fails Luhn; amounts.
+            "order 1234567812345678, $1,234.56, EUR 12 345,67, 4111111111111112",
+            // Dates and times people write.
+            "on 01.12.2026 at 18:28, or 12/01/2026, or 2026/12/01",
+            // Idempotency keys and hashes.
+            "idem-7f3a9c2e-0b1d-4e5f-8a6b-1c2d3e4f5a6b sha 3f9a81c2deadbeef",
+            // Times and ratios.
+            "12:30:45 3:2 ::",
+        ] {
+            nothing_in(text);
+        }
+    }
+
+    #[test]
+    fn overlapping_candidates_are_one_value() {
+        // The IBAN's digits are not also a card or a phone.
+        let found = kinds("DE89370400440532013000");
+        assert_eq!(found, [(Kind::Iban, "DE89370400440532013000".to_owned())]);
+    }
+}

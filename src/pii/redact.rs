@@ -1,0 +1,334 @@
+//! Pseudonyms in and out: `text` and `value` put a pseudonym in place of
+//! each value `detect` finds and each known customer name; `restore_text`
+//! and `restore_value` put the values back into what the agent sends,
+//! refusing a pseudonym this key was never given.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::detect::{self, Found, Kind};
+use super::table::Table;
+
+/// A pseudonym, as issued: `[email 3f9a]`, `[customer 81c2d0]`.
+pub const PSEUDONYM_PATTERN: &str = r"\[(email|phone|card|iban|ip|customer) ([0-9a-f]{4,})\]";
+
+static PSEUDONYM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(PSEUDONYM_PATTERN).unwrap_or_else(|error| unreachable!("{error}")));
+
+/// A well-formed pseudonym that was not issued to this key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown(pub String);
+
+impl std::fmt::Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is not a pseudonym this server gave your key: pseudonyms are issued per API key and \
+             last while the server runs. Pass one from a result you received, or the real value.",
+            self.0
+        )
+    }
+}
+
+/// `text` with every value found in it, and every known customer name,
+/// replaced by its pseudonym; borrowed when there was none.
+pub fn text<'a>(table: &Table, text: &'a str) -> Cow<'a, str> {
+    let mut found = detect::find(text);
+    if let Some(customers) = table.customers() {
+        let names = customers.find_iter(text).filter_map(|m| {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            let inside_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let overlaps = found
+                .iter()
+                .any(|f| f.span.start < m.end() && m.start() < f.span.end);
+            (!inside_word(before) && !inside_word(after) && !overlaps).then(|| Found {
+                span: m.range(),
+                kind: Kind::Customer,
+                canonical: m.as_str().to_lowercase(),
+            })
+        });
+        let names: Vec<Found> = names.collect();
+        found.extend(names);
+        found.sort_by_key(|f| f.span.start);
+    }
+    if found.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for item in found {
+        out.push_str(&text[at..item.span.start]);
+        out.push_str(&table.pseudonym(item.kind, &item.canonical, &text[item.span.clone()]));
+        at = item.span.end;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
+}
+
+/// Redacts every string in `value`, object keys included; true when
+/// anything changed.
+pub fn value(table: &Table, item: &mut Value) -> bool {
+    match item {
+        Value::String(string) => match text(table, string) {
+            Cow::Owned(redacted) => {
+                *string = redacted;
+                true
+            }
+            Cow::Borrowed(_) => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, item| value(table, item) | changed),
+        Value::Object(map) => object(table, map),
+        _ => false,
+    }
+}
+
+fn object(table: &Table, map: &mut Map<String, Value>) -> bool {
+    let mut changed = false;
+    for item in map.values_mut() {
+        changed |= value(table, item);
+    }
+    let personal_keys: Vec<(String, String)> = map
+        .keys()
+        .filter_map(|key| match text(table, key) {
+            Cow::Owned(redacted) => Some((key.clone(), redacted)),
+            Cow::Borrowed(_) => None,
+        })
+        .collect();
+    for (key, mut redacted) in personal_keys {
+        if let Some(item) = map.remove(&key) {
+            // Never in place of another key.
+            let base = redacted.clone();
+            let mut count = 1;
+            while map.contains_key(&redacted) {
+                count += 1;
+                redacted = format!("{base} ({count})");
+            }
+            map.insert(redacted, item);
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// `text` with each pseudonym issued to this key replaced by its value;
+/// an error naming the first one that was not issued to it.
+pub fn restore_text<'a>(table: &Table, text: &'a str) -> Result<Cow<'a, str>, Unknown> {
+    if !text.contains('[') {
+        return Ok(Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for m in PSEUDONYM.find_iter(text) {
+        let value = table
+            .value_of(m.as_str())
+            .ok_or_else(|| Unknown(m.as_str().to_owned()))?;
+        out.push_str(&text[at..m.start()]);
+        out.push_str(&value);
+        at = m.end();
+    }
+    if at == 0 {
+        return Ok(Cow::Borrowed(text));
+    }
+    out.push_str(&text[at..]);
+    Ok(Cow::Owned(out))
+}
+
+/// A resource URI with this key's pseudonyms made values again, whether
+/// written as issued or percent-encoded (`%5Bcustomer%2081c2%5D`, whose
+/// value is put in encoded); the rest of the URI stays as sent.
+pub fn restore_uri<'a>(table: &Table, uri: &'a str) -> Result<Cow<'a, str>, Unknown> {
+    static IN_URI: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(\[|%5[Bb])(email|phone|card|iban|ip|customer)(?: |%20|\+)([0-9a-f]{4,})(?:\]|%5[Dd])")
+            .unwrap_or_else(|error| unreachable!("{error}"))
+    });
+    if !IN_URI.is_match(uri) {
+        return Ok(Cow::Borrowed(uri));
+    }
+    let mut out = String::with_capacity(uri.len());
+    let mut at = 0;
+    for captures in IN_URI.captures_iter(uri) {
+        let (Some(whole), Some(open)) = (captures.get(0), captures.get(1)) else {
+            continue;
+        };
+        let pseudonym = format!("[{} {}]", &captures[2], &captures[3]);
+        let value = table.value_of(&pseudonym).ok_or(Unknown(pseudonym))?;
+        out.push_str(&uri[at..whole.start()]);
+        if open.as_str() == "[" {
+            out.push_str(&value);
+        } else {
+            out.push_str(&percent_encode(&value));
+        }
+        at = whole.end();
+    }
+    out.push_str(&uri[at..]);
+    Ok(Cow::Owned(out))
+}
+
+/// Every byte but RFC 3986's unreserved ones, percent-encoded.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// `restore_text` on every string in `value` (keys stay as sent).
+pub fn restore_value(table: &Table, value: &mut Value) -> Result<(), Unknown> {
+    match value {
+        Value::String(string) => {
+            if let Cow::Owned(restored) = restore_text(table, string)? {
+                *string = restored;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|item| restore_value(table, item)),
+        Value::Object(map) => map
+            .values_mut()
+            .try_for_each(|item| restore_value(table, item)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::hmac;
+    use serde_json::json;
+
+    fn table() -> Table {
+        Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"k"), 1_000)
+    }
+
+    #[test]
+    fn text_gets_typed_pseudonyms_and_keeps_the_rest() {
+        let table = table();
+        let redacted = text(
+            &table,
+            "Jane (jane@example.com, +44 20 7946 0958) paid with 4111 1111 1111 1111 from 203.0.113.7 on tkt_42",
+        );
+        let shape = Regex::new(
+            r"^Jane \(\[email [0-9a-f]{4}\], \[phone [0-9a-f]{4}\]\) paid with \[card [0-9a-f]{4}\] from \[ip [0-9a-f]{4}\] on tkt_42$",
+        )
+        .unwrap();
+        assert!(shape.is_match(&redacted), "{redacted}");
+        assert!(matches!(
+            text(&table, "nothing here, v1.2.3"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn the_same_value_in_any_spelling_is_one_pseudonym() {
+        let table = table();
+        let a = text(&table, "+44 20 7946 0958").into_owned();
+        let b = text(&table, "020 7946 0958").into_owned();
+        let c = text(&table, "JANE@example.com").into_owned();
+        let d = text(&table, "jane@example.com").into_owned();
+        assert_eq!(a, b);
+        assert_eq!(c, d);
+        assert_ne!(a, c);
+        assert_ne!(text(&table, "john@example.com"), d);
+    }
+
+    #[test]
+    fn known_customers_become_customer_pseudonyms_in_any_text() {
+        let table = table();
+        assert_eq!(text(&table, "Hi Jane Doe"), "Hi Jane Doe");
+        table.learn_customer("Jane Doe");
+        let name = text(&table, "Jane Doe").into_owned();
+        assert!(name.starts_with("[customer "), "{name}");
+        assert_eq!(
+            text(&table, "Hi jane doe, and Jane Does"),
+            format!("Hi {name}, and Jane Does")
+        );
+        assert_eq!(restore_text(&table, &name).unwrap(), "Jane Doe");
+    }
+
+    #[test]
+    fn values_are_redacted_in_strings_and_keys() {
+        let table = table();
+        let mut value = json!({
+            "email": "a@b.example",
+            "list": ["203.0.113.7", 7, null],
+            "a@b.example": "key",
+            "id": "cus_123",
+        });
+        assert!(super::value(&table, &mut value));
+        let email = text(&table, "a@b.example").into_owned();
+        assert_eq!(value["email"], json!(email));
+        assert_eq!(value[&email], json!("key"));
+        assert_eq!(value["id"], json!("cus_123"));
+        let mut plain = json!({"id": "tkt_1", "n": 4});
+        assert!(!super::value(&table, &mut plain));
+    }
+
+    #[test]
+    fn resource_uris_get_values_back_as_issued_or_percent_encoded() {
+        let table = table();
+        let email = text(&table, "jane@example.com").into_owned();
+        let encoded = email
+            .replace('[', "%5B")
+            .replace(']', "%5D")
+            .replace(' ', "%20");
+        assert_eq!(
+            restore_uri(&table, &format!("cstar://customers/{email}")).unwrap(),
+            "cstar://customers/jane@example.com"
+        );
+        assert_eq!(
+            restore_uri(&table, &format!("cstar://customers/{encoded}")).unwrap(),
+            "cstar://customers/jane%40example.com"
+        );
+        // The rest of a URI stays as sent.
+        assert_eq!(
+            restore_uri(&table, "cstar://tickets/tkt_1%5Bx%5D").unwrap(),
+            "cstar://tickets/tkt_1%5Bx%5D"
+        );
+        let other = Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"other"), 10);
+        assert_eq!(
+            restore_uri(&other, &format!("cstar://customers/{encoded}")),
+            Err(Unknown(email))
+        );
+    }
+
+    #[test]
+    fn pseudonyms_come_back_as_values_only_for_this_key() {
+        let table = table();
+        let email = text(&table, "Jane@Example.com").into_owned();
+        let mut args = json!({"search": email, "tags": [format!("x {email} y")], "n": 1});
+        restore_value(&table, &mut args).unwrap();
+        assert_eq!(
+            args,
+            json!({"search": "Jane@Example.com", "tags": ["x Jane@Example.com y"], "n": 1})
+        );
+        let other = Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"other"), 10);
+        let refused = restore_text(&other, &format!("about {email}")).unwrap_err();
+        assert_eq!(refused, Unknown(email.clone()));
+        assert!(
+            refused
+                .to_string()
+                .contains("not a pseudonym this server gave your key")
+        );
+        // Text that only looks like one in part is sent as written.
+        for plain in [
+            "[email]",
+            "[email 3f9]",
+            "[mail 3f9a]",
+            "[EMAIL 3F9A]",
+            "a [b] c",
+        ] {
+            assert_eq!(restore_text(&other, plain).unwrap(), plain);
+        }
+    }
+}
