@@ -172,6 +172,31 @@ async fn resources_list_holds_recent_open_tickets_and_their_customers_named_by_t
 }
 
 #[tokio::test]
+async fn with_hostile_data_every_listed_ticket_and_customer_has_a_trimmed_name_never_blank() {
+    let sandbox = cstar_mcp::sandbox::start_with(0, &[], cstar_mcp::sandbox::SeedData::Hostile)
+        .await
+        .unwrap();
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    let resources = session.list_all_resources().await.unwrap();
+    let mentions: Vec<_> = resources
+        .iter()
+        .filter(|r| !r.uri.starts_with("cstar://articles/"))
+        .collect();
+    assert!(mentions.len() > 20, "tickets and customers are listed");
+    for resource in mentions {
+        let name = resource.name.as_str();
+        assert!(!name.trim().is_empty(), "a blank name: {resource:?}");
+        assert_eq!(name, name.trim(), "untrimmed: {resource:?}");
+        assert!(!name.contains("()"), "an empty customer: {resource:?}");
+        assert!(!name.starts_with(" ("), "an empty title: {resource:?}");
+        let description = resource.description.as_deref().unwrap();
+        assert!(!description.starts_with(" ·"), "{resource:?}");
+        assert!(!description.contains(" ·  · "), "{resource:?}");
+    }
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn ten_completions_with_growing_prefixes_make_one_upstream_request() {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;

@@ -181,8 +181,15 @@ impl Mentions {
     }
 }
 
+/// `text` cleaned, on one line, trimmed and bounded.
 fn field(text: &str, max_chars: usize) -> String {
-    quote(&super::plain(text), max_chars)
+    quote(super::plain(text).trim(), max_chars)
+}
+
+/// What a picker shows for a record: its title, shortened, or its id when
+/// the title is blank (a picker cannot match an empty name).
+fn shown<'a>(title: &'a str, id: &'a str, max_chars: usize) -> String {
+    quote(if title.is_empty() { id } else { title }, max_chars)
 }
 
 impl Record {
@@ -297,8 +304,12 @@ fn mention_resources(page: &Listing) -> Vec<Resource> {
         .iter()
         .map(|ticket| {
             let status = ticket.status.as_deref().unwrap_or("ticket");
-            let title = quote(&ticket.title, SHOWN_TITLE);
-            let (name, description) = match &ticket.customer {
+            let title = shown(&ticket.title, &ticket.id, SHOWN_TITLE);
+            let customer = ticket
+                .customer
+                .as_ref()
+                .filter(|(_, name)| !name.is_empty());
+            let (name, description) = match customer {
                 Some((_, customer)) => {
                     let customer = quote(customer, SHOWN_NAME);
                     (
@@ -315,7 +326,7 @@ fn mention_resources(page: &Listing) -> Vec<Resource> {
         })
         .collect();
     resources.extend(customers.into_iter().map(|(id, name)| {
-        let shown = quote(name, SHOWN_NAME);
+        let shown = shown(name, id, SHOWN_NAME);
         Resource::new(format!("{CUSTOMERS}{id}"), shown.clone())
             .with_title(name)
             .with_description(format!("{shown} · customer"))
