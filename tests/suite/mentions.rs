@@ -259,6 +259,44 @@ async fn the_oldest_seeded_ticket_completes_from_its_whole_id_and_from_tkt_under
     fresh.cancel().await.unwrap();
 }
 
+/// `tkt_` and 32 hex digits as the 8-4-4-4-12 UUID cStar also accepts.
+fn dashed(id: &str) -> String {
+    let hex = &id[4..];
+    [
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..],
+    ]
+    .join("-")
+}
+
+#[tokio::test]
+async fn the_oldest_ticket_completes_from_upper_case_hex_and_from_its_dashed_uuid() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    let oldest = all_tickets(&session).await[199]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upper_hex = format!("tkt_{}", oldest[4..].to_uppercase());
+    for typed in [
+        upper_hex[..12].to_owned(),
+        upper_hex.clone(),
+        dashed(&oldest),
+        dashed(&oldest).to_uppercase(),
+    ] {
+        // A fresh server each time: nothing read before helps.
+        let (fresh, _) = start(&sandbox, &[], &[]).await;
+        let info = complete(&fresh, &typed).await;
+        assert!(info.values.contains(&oldest), "{typed}: {info:?}");
+        assert_ne!(info.total, Some(0), "{typed}: {info:?}");
+        fresh.cancel().await.unwrap();
+    }
+    session.cancel().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_created_ticket_is_announced_with_list_changed_and_then_listed() {
     let sandbox = start_sandbox().await;

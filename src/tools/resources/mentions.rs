@@ -19,6 +19,9 @@
 //! - a complete id (`tkt_` and 32 hex digits) that no page read so far
 //!   holds is asked for directly.
 //!
+//! Hex ids match in any case, and a UUID (which cStar accepts for an id)
+//! is read as the kind's prefix and its hex digits.
+//!
 //! `total` is given only when it is known (every match was seen), and
 //! `hasMore` is true only when more exist than were returned.
 
@@ -33,7 +36,7 @@ use rmcp::service::{RequestContext, SubscriptionContext, SubscriptionSink};
 
 use super::cache::{KeyDigest, KeyedCache, TTL};
 use super::{ARTICLES, CUSTOMERS, MARKDOWN, TICKETS};
-use crate::api::ids::IdKind;
+use crate::api::ids::{IdKind, is_uuid};
 use crate::api::models::CustomerQuery;
 use crate::api::models::{Article, ArticleQuery, Customer, Page, Ticket, TicketQuery};
 use crate::limits::quote;
@@ -354,6 +357,32 @@ fn is_whole_id(kind: IdKind, typed: &str) -> bool {
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// What was typed, in the form cStar's ids take, so that it matches them:
+/// trimmed; a prefix and hex digits in any case in lower case (the hex
+/// form's ids are lower case); a UUID (8-4-4-4-12, which cStar accepts for
+/// an id) as the kind's prefix and its 32 hex digits. Anything else as
+/// typed: other ids may mix cases.
+fn as_id_form(kind: IdKind, typed: &str) -> String {
+    let typed = typed.trim();
+    if is_uuid(typed) {
+        return format!(
+            "{}{}",
+            kind.prefix(),
+            typed.replace('-', "").to_ascii_lowercase()
+        );
+    }
+    let prefix = kind.prefix();
+    match typed.get(..prefix.len()) {
+        Some(head)
+            if head.eq_ignore_ascii_case(prefix)
+                && typed[prefix.len()..].bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            typed.to_ascii_lowercase()
+        }
+        _ => typed.to_owned(),
+    }
+}
+
 /// Completion values, with `total` only when known.
 fn completion(values: Vec<String>, total: Option<u64>) -> CompletionInfo {
     let returned = values.len().min(CompletionInfo::MAX_VALUES);
@@ -519,8 +548,9 @@ impl CstarServer {
         typed: &str,
         context: &RequestContext<RoleServer>,
     ) -> Result<CompletionInfo, ErrorData> {
+        let typed = &as_id_form(kind, typed);
         let prefix = kind.prefix();
-        if prefix.starts_with(typed) {
+        if prefix.starts_with(typed.as_str()) {
             let first = self.cached(context, Read::Page(kind, 1), true).await?;
             let ids = first.records.iter().map(|r| r.id.clone()).collect();
             return Ok(completion(ids, Some(first.total)));
@@ -628,6 +658,19 @@ mod tests {
         assert_eq!((info.total, info.has_more), (Some(1), Some(false)));
         let info = completion(vec!["a".into()], None);
         assert_eq!((info.total, info.has_more), (None, None));
+    }
+
+    #[test]
+    fn typed_ids_take_the_hex_forms_case_and_a_uuid_its_prefix() {
+        let kind = IdKind::Ticket;
+        assert_eq!(as_id_form(kind, " TKT_35C9 "), "tkt_35c9");
+        assert_eq!(
+            as_id_form(kind, "35C9511E-EA07-491D-8E67-BC6918CA86E0"),
+            "tkt_35c9511eea07491d8e67bc6918ca86e0"
+        );
+        assert_eq!(as_id_form(kind, "tkt_01H8X9YZ"), "tkt_01H8X9YZ");
+        assert_eq!(as_id_form(kind, "Printer JAM"), "Printer JAM");
+        assert_eq!(as_id_form(kind, "tké"), "tké");
     }
 
     #[test]
