@@ -334,6 +334,35 @@ async fn a_created_ticket_is_announced_with_list_changed_and_then_listed() {
 }
 
 #[tokio::test]
+async fn created_resolved_or_closed_tickets_announce_nothing_as_the_list_cannot_change() {
+    let sandbox = start_sandbox().await;
+    let (session, listener) = start(&sandbox, &[], &[]).await;
+    let before = session.list_all_resources().await.unwrap();
+    for (n, status) in ["closed", "resolved", "closed"].iter().enumerate() {
+        let arguments = json!({ "title": format!("Done already {n}"), "status": status });
+        tool(&session, "cstar_create_ticket", arguments).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(listener.changed.load(Ordering::SeqCst), 0);
+    assert_eq!(session.list_all_resources().await.unwrap(), before);
+
+    tool(
+        &session,
+        "cstar_create_ticket",
+        json!({ "title": "Still open", "status": "open" }),
+    )
+    .await;
+    for _ in 0..50 {
+        if listener.changed.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listener.changed.load(Ordering::SeqCst), 1);
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_switch_lists_only_articles_and_announces_nothing() {
     let sandbox = start_sandbox().await;
     for (args, env) in [

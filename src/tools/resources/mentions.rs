@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 
 use rmcp::ErrorData;
 use rmcp::RoleServer;
-use rmcp::model::{CompletionInfo, ErrorCode, Resource, SubscriptionFilter};
+use rmcp::model::{CallToolResponse, CompletionInfo, ErrorCode, Resource, SubscriptionFilter};
 use rmcp::service::{RequestContext, SubscriptionContext, SubscriptionSink};
 
 use super::cache::{KeyDigest, KeyedCache, TTL};
@@ -350,6 +350,19 @@ fn article_resource(article: &Record) -> Resource {
     resource
 }
 
+/// Whether a created ticket belongs among the listed ones: unresolved, or
+/// of a status the answer does not show.
+fn is_listable(created: &CallToolResponse) -> bool {
+    let CallToolResponse::Complete(result) = created else {
+        return true;
+    };
+    result
+        .structured_content
+        .as_ref()
+        .and_then(|content| content["ticket"]["status"].as_str())
+        .is_none_or(|status| UNRESOLVED.contains(&status))
+}
+
 /// True for a whole id: the kind's prefix and 32 hex digits.
 fn is_whole_id(kind: IdKind, typed: &str) -> bool {
     typed
@@ -497,9 +510,16 @@ impl CstarServer {
         }
     }
 
-    /// Forgets the tickets and customers read with this request's key and
-    /// tells the client its list changed: after a ticket was created with it.
-    pub(in crate::tools) async fn wrote_ticket(&self, context: &RequestContext<RoleServer>) {
+    /// Forgets the tickets and customers read with this request's key, after
+    /// a ticket was created with it, and tells the client its list changed
+    /// when the new ticket belongs in it (unresolved): a resolved or closed
+    /// one cannot change the list, and each notice makes Claude Code list
+    /// again, a request against the key's limit.
+    pub(in crate::tools) async fn wrote_ticket(
+        &self,
+        context: &RequestContext<RoleServer>,
+        created: &CallToolResponse,
+    ) {
         if let Some(key) = self.key_digest(context) {
             self.mentions.cache.forget(&key, |read| {
                 !matches!(
@@ -508,7 +528,7 @@ impl CstarServer {
                 )
             });
         }
-        if self.mentions.announces() {
+        if self.mentions.announces() && is_listable(created) {
             self.mentions.announce_change(context).await;
         }
     }
