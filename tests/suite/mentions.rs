@@ -298,6 +298,31 @@ async fn the_oldest_ticket_completes_from_upper_case_hex_and_from_its_dashed_uui
 }
 
 #[tokio::test]
+async fn a_whole_id_created_elsewhere_completes_though_every_page_was_read_before() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    // Words that match nothing read every page into the cache.
+    let none = complete(&session, "zzqx").await;
+    assert_eq!((none.total, none.has_more), (Some(0), Some(false)));
+
+    // Another client (the web app, say) creates a ticket meanwhile.
+    let (elsewhere, _) = start(&sandbox, &[], &[]).await;
+    let created = tool(
+        &elsewhere,
+        "cstar_create_ticket",
+        json!({ "title": "Made in the web app" }),
+    )
+    .await;
+    let id = created["ticket"]["id"].as_str().unwrap().to_owned();
+
+    let whole = complete(&session, &id).await;
+    assert_eq!(whole.values, std::slice::from_ref(&id), "{whole:?}");
+    assert_eq!((whole.total, whole.has_more), (Some(1), Some(false)));
+    session.cancel().await.unwrap();
+    elsewhere.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_created_ticket_is_announced_with_list_changed_and_then_listed() {
     let sandbox = start_sandbox().await;
     let (session, listener) = start(&sandbox, &[], &[]).await;

@@ -606,7 +606,10 @@ impl CstarServer {
                 break;
             }
         }
-        if whole && found.is_empty() && !complete {
+        // Asked even when every page was read: they may be up to `TTL`
+        // old, and the id may be of a ticket made since (in the web app,
+        // say) and pasted here.
+        if whole && found.is_empty() {
             let one = self
                 .cached(context, Read::One(kind, typed.to_owned()), true)
                 .await?;
