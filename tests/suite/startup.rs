@@ -170,6 +170,25 @@ async fn command_line_mistakes_are_told_to_the_client_in_every_answer_then_exit_
     }
 }
 
+#[tokio::test]
+async fn a_value_refusal_tells_the_client_the_fix_not_clap_s_try_help_line() {
+    for args in [
+        &["--timeout", "soon"][..],
+        &["--api-key"],
+        &["--log-format", "xml"],
+    ] {
+        let child = binary(args, &[]).spawn().unwrap();
+        let (lines, stderr, code) = session(child, &every_kind_of_request()).await;
+        let instructions = assert_every_answer_names(&lines, "for '--");
+        assert!(
+            !instructions.contains("For more information"),
+            "{args:?}: {instructions}"
+        );
+        assert!(instructions.contains("To fix it"), "{instructions}");
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+    }
+}
+
 /// Runs `args` with stdin open and unused, and returns the exit code,
 /// stdout and stderr; panics if it is still running 10 s later.
 async fn run_with_stdin_open(args: &[&str]) -> (Option<i32>, String, String) {
