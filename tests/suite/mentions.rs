@@ -197,6 +197,29 @@ async fn with_hostile_data_every_listed_ticket_and_customer_has_a_trimmed_name_n
 }
 
 #[tokio::test]
+async fn tickets_and_customers_are_listed_only_when_the_tools_that_read_them_are_exposed() {
+    let sandbox = start_sandbox().await;
+    for (args, tickets, customers) in [
+        (&["--exclude-tools", "cstar_get_ticket"][..], false, true),
+        (&["--exclude-tools", "cstar_get_customer"], true, false),
+        (&["--tools", "cstar_list_articles"], false, false),
+        (
+            &["--tools", "cstar_get_ticket,cstar_get_customer"],
+            true,
+            true,
+        ),
+    ] {
+        let (session, _) = start(&sandbox, args, &[]).await;
+        let listed = session.list_all_resources().await.unwrap();
+        let count = |prefix: &str| listed.iter().filter(|r| r.uri.starts_with(prefix)).count();
+        assert_eq!(count("cstar://tickets/") > 0, tickets, "{args:?}");
+        assert_eq!(count("cstar://customers/") > 0, customers, "{args:?}");
+        assert_eq!(count("cstar://articles/"), 30, "{args:?}");
+        session.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn ten_completions_with_growing_prefixes_make_one_upstream_request() {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;

@@ -299,11 +299,25 @@ fn digest_of(tickets: &[&Record]) -> u64 {
     hasher.finish()
 }
 
-/// The resources for the listed tickets and their customers.
-fn mention_resources(page: &Listing) -> Vec<Resource> {
+/// Which kinds of record `resources/list` may offer: those whose reading
+/// tool the server exposes to this key.
+#[derive(Debug, Clone, Copy)]
+struct Offered {
+    tickets: bool,
+    customers: bool,
+}
+
+/// The resources for the listed tickets and their customers, of the kinds
+/// `offered`.
+fn mention_resources(page: &Listing, offered: Offered) -> Vec<Resource> {
     let tickets = listed_tickets(page);
-    let customers = listed_customers(&tickets);
-    let mut resources: Vec<Resource> = tickets
+    let customers = if offered.customers {
+        listed_customers(&tickets)
+    } else {
+        Vec::new()
+    };
+    let shown_tickets = if offered.tickets { &tickets[..] } else { &[] };
+    let mut resources: Vec<Resource> = shown_tickets
         .iter()
         .map(|ticket| {
             let status = ticket.status.as_deref().unwrap_or("ticket");
@@ -546,12 +560,20 @@ impl CstarServer {
             .cached(context, Read::Page(IdKind::Article, page), false)
             .await?;
         let mut resources = Vec::new();
-        if page == 1 && self.mentions.list_recent {
+        // `--tools` and `--exclude-tools` limit what the agent may read:
+        // the list offers no ticket or customer its tools would not show.
+        let exposure = self.exposure_for(self.request_key(context).as_ref());
+        let exposed = |tool: &str| !exposure.hidden.iter().any(|hidden| hidden == tool);
+        let offered = Offered {
+            tickets: exposed("cstar_get_ticket"),
+            customers: exposed("cstar_get_customer"),
+        };
+        if page == 1 && self.mentions.list_recent && (offered.tickets || offered.customers) {
             match self
                 .cached(context, Read::Page(IdKind::Ticket, 1), false)
                 .await
             {
-                Ok(tickets) => resources = mention_resources(&tickets),
+                Ok(tickets) => resources = mention_resources(&tickets, offered),
                 Err(error) => {
                     tracing::warn!(error = %error.message, "recent tickets left out of resources/list");
                 }
@@ -663,7 +685,11 @@ mod tests {
         let ids: Vec<&str> = tickets.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["tkt_c", "tkt_d", "tkt_a"]);
         assert_eq!(listed_customers(&tickets), [("cus_1", "Ann")]);
-        let resources = mention_resources(&page);
+        let all = Offered {
+            tickets: true,
+            customers: true,
+        };
+        let resources = mention_resources(&page, all);
         assert_eq!(resources[0].uri, "cstar://tickets/tkt_c");
         assert_eq!(resources[0].name, "Title tkt_c (Ann)");
         assert_eq!(resources[3].uri, "cstar://customers/cus_1");
