@@ -241,6 +241,36 @@ async fn ten_completions_with_growing_prefixes_make_one_upstream_request() {
 }
 
 #[tokio::test]
+async fn a_rate_limited_key_is_asked_once_while_cstar_says_to_wait_not_per_keystroke() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    tool(&session, "cstar_get_status", json!({})).await;
+    fault(
+        &sandbox,
+        json!({ "fault": "status", "status": 429, "retryAfter": 60,
+                "path": "*/tickets*", "times": 100 }),
+    )
+    .await;
+    let before = requests(&sandbox).await.len();
+    for typed in ["t", "tk", "tkt", "tkt_", "tkt_1", "tkt_12", "printer"] {
+        let refused = session
+            .complete(CompleteRequestParams::new(
+                Reference::for_resource("cstar://tickets/{ticketId}"),
+                ArgumentInfo::new("ticketId", typed),
+            ))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("429"), "{typed}: {refused}");
+    }
+    // The limit is the key's: articles are not asked for either.
+    let refused = session.list_all_resources().await.unwrap_err();
+    assert!(refused.to_string().contains("429"), "{refused}");
+    let made = &requests(&sandbox).await[before..];
+    assert_eq!(made.len(), 1, "{made:#?}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn t_tk_tkt_and_tkt_underscore_agree_and_has_more_is_true_when_more_exist() {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;

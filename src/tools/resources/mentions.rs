@@ -35,6 +35,7 @@ use rmcp::model::{CallToolResponse, CompletionInfo, ErrorCode, Resource, Subscri
 use rmcp::service::{RequestContext, SubscriptionContext, SubscriptionSink};
 
 use super::cache::{KeyDigest, KeyedCache, TTL};
+use super::hold::{Holds, noting_limit};
 use super::{ARTICLES, CUSTOMERS, MARKDOWN, TICKETS};
 use crate::api::ids::{IdKind, is_uuid};
 use crate::api::models::CustomerQuery;
@@ -104,6 +105,8 @@ pub struct Listing {
 /// whether a change of that list is announced.
 pub struct Mentions {
     cache: KeyedCache<Read, Arc<Listing>>,
+    /// Keys cStar refused for their rate limit, asked nothing meanwhile.
+    holds: Holds,
     list_recent: bool,
     announce: bool,
     /// Open `subscriptions/listen` streams (2026-07-28 clients hear
@@ -120,6 +123,7 @@ impl Mentions {
     pub fn new(list_recent: bool, announce: bool) -> Self {
         Mentions {
             cache: KeyedCache::new(TTL),
+            holds: Holds::default(),
             list_recent,
             announce,
             listeners: Mutex::default(),
@@ -434,11 +438,30 @@ impl CstarServer {
         read: Read,
         announce: bool,
     ) -> Result<Arc<Listing>, ErrorData> {
-        let fetch = async { self.read_from_cstar(context, &read).await.map(Arc::new) };
+        let wait = Mutex::new(None);
+        let fetch = async {
+            self.read_from_cstar(context, &read, &wait)
+                .await
+                .map(Arc::new)
+        };
         let Some(key) = self.key_digest(context) else {
             return fetch.await;
         };
-        let (listing, fetched) = self.mentions.cache.get(&key, read.clone(), fetch).await?;
+        if let Some(refusal) = self.mentions.holds.held(&key) {
+            return Err(refusal);
+        }
+        let (listing, fetched) = match self.mentions.cache.get(&key, read.clone(), fetch).await {
+            Ok(got) => got,
+            Err(refusal) => {
+                let limited = *wait
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(wait) = limited {
+                    self.mentions.holds.hold(key, wait, refusal.clone());
+                }
+                return Err(refusal);
+            }
+        };
         if fetched && read == Read::Page(IdKind::Ticket, 1) {
             let digest = digest_of(&listed_tickets(&listing));
             let before = self.mentions.cache.swap_listed(&key, digest);
@@ -453,6 +476,7 @@ impl CstarServer {
         &self,
         context: &RequestContext<RoleServer>,
         read: &Read,
+        wait: &Mutex<Option<std::time::Duration>>,
     ) -> Result<Listing, ErrorData> {
         let client = self.client_for(context);
         match read {
@@ -466,7 +490,8 @@ impl CstarServer {
                             ..Default::default()
                         };
                         listing(
-                            self.fetch(context, client.list_tickets(&query)).await?,
+                            self.fetch(context, noting_limit(wait, client.list_tickets(&query)))
+                                .await?,
                             Record::ticket,
                         )
                     }
@@ -477,7 +502,8 @@ impl CstarServer {
                             ..Default::default()
                         };
                         listing(
-                            self.fetch(context, client.list_customers(&query)).await?,
+                            self.fetch(context, noting_limit(wait, client.list_customers(&query)))
+                                .await?,
                             Record::customer,
                         )
                     }
@@ -488,7 +514,8 @@ impl CstarServer {
                             ..Default::default()
                         };
                         listing(
-                            self.fetch(context, client.list_articles(&query)).await?,
+                            self.fetch(context, noting_limit(wait, client.list_articles(&query)))
+                                .await?,
                             Record::article,
                         )
                     }
@@ -497,15 +524,15 @@ impl CstarServer {
             Read::One(kind, id) => {
                 let found = match kind {
                     IdKind::Ticket => self
-                        .fetch(context, client.get_ticket(id))
+                        .fetch(context, noting_limit(wait, client.get_ticket(id)))
                         .await
                         .map(Record::ticket),
                     IdKind::Customer => self
-                        .fetch(context, client.get_customer(id))
+                        .fetch(context, noting_limit(wait, client.get_customer(id)))
                         .await
                         .map(Record::customer),
                     IdKind::Article => self
-                        .fetch(context, client.get_article(id))
+                        .fetch(context, noting_limit(wait, client.get_article(id)))
                         .await
                         .map(Record::article),
                 };
