@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::api::secret::ApiKey;
+use crate::api::secret::{ApiKey, hide_keys};
 use crate::api::{Client, ClientConfig};
 use crate::cli::ServeConfig;
 use crate::sandbox::{self, RunningSandbox};
@@ -22,9 +22,15 @@ pub struct Connection {
 impl Connection {
     /// The MCP server over this client, with the tools `config` exposes.
     /// With `--redact-pii`, it replaces personal data with pseudonyms.
+    /// A refusal quotes the tool names given, which may be a key pasted in
+    /// the wrong place: the configured key, and anything shaped like a key,
+    /// are hidden from it before anyone logs or prints it.
     pub fn server(&self, config: &ServeConfig) -> anyhow::Result<CstarServer> {
         let server = CstarServer::with_filter(self.client.clone(), &config.filter)
-            .map_err(anyhow::Error::msg)?
+            .map_err(|refusal| {
+                let key = config.api_key.as_ref().map(ApiKey::expose);
+                anyhow::Error::msg(hide_keys(&refusal, &key.into_iter().collect::<Vec<_>>()))
+            })?
             .with_recent_resources(config.recent_resources);
         if !config.redact_pii {
             return Ok(server);

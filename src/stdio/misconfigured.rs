@@ -39,12 +39,15 @@ const SETTINGS_FIX: &str = "correct the cstar server's `args` or `env` in the MC
 
 impl SetupProblem {
     /// From the command line's refusal (clap's message): its error, tip
-    /// and note lines, up to the usage.
+    /// and note lines, up to the usage or clap's pointer to `--help` (the
+    /// fix says that, for a person who reads it in a client).
     pub fn command_line(refusal: &str) -> Self {
         let lines: Vec<&str> = refusal
             .lines()
             .map(str::trim)
-            .take_while(|line| !line.starts_with("Usage:"))
+            .take_while(|line| {
+                !line.starts_with("Usage:") && !line.starts_with("For more information")
+            })
             .filter(|line| !line.is_empty())
             .map(|line| line.strip_prefix("error: ").unwrap_or(line))
             .collect();

@@ -460,7 +460,7 @@ impl ServerHandler for CstarServer {
                     .await
                     .map(result::finish)?;
                 if name == "cstar_create_ticket" && result::outcome(&response) == "ok" {
-                    self.wrote_ticket(&after).await;
+                    self.wrote_ticket(&after, &response).await;
                 }
                 response
             }

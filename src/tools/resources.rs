@@ -34,6 +34,7 @@ use markdown::one_line;
 
 mod cache;
 mod documents;
+mod hold;
 pub(super) mod markdown;
 pub(super) mod mentions;
 

@@ -172,6 +172,54 @@ async fn resources_list_holds_recent_open_tickets_and_their_customers_named_by_t
 }
 
 #[tokio::test]
+async fn with_hostile_data_every_listed_ticket_and_customer_has_a_trimmed_name_never_blank() {
+    let sandbox = cstar_mcp::sandbox::start_with(0, &[], cstar_mcp::sandbox::SeedData::Hostile)
+        .await
+        .unwrap();
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    let resources = session.list_all_resources().await.unwrap();
+    let mentions: Vec<_> = resources
+        .iter()
+        .filter(|r| !r.uri.starts_with("cstar://articles/"))
+        .collect();
+    assert!(mentions.len() > 20, "tickets and customers are listed");
+    for resource in mentions {
+        let name = resource.name.as_str();
+        assert!(!name.trim().is_empty(), "a blank name: {resource:?}");
+        assert_eq!(name, name.trim(), "untrimmed: {resource:?}");
+        assert!(!name.contains("()"), "an empty customer: {resource:?}");
+        assert!(!name.starts_with(" ("), "an empty title: {resource:?}");
+        let description = resource.description.as_deref().unwrap();
+        assert!(!description.starts_with(" ·"), "{resource:?}");
+        assert!(!description.contains(" ·  · "), "{resource:?}");
+    }
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn tickets_and_customers_are_listed_only_when_the_tools_that_read_them_are_exposed() {
+    let sandbox = start_sandbox().await;
+    for (args, tickets, customers) in [
+        (&["--exclude-tools", "cstar_get_ticket"][..], false, true),
+        (&["--exclude-tools", "cstar_get_customer"], true, false),
+        (&["--tools", "cstar_list_articles"], false, false),
+        (
+            &["--tools", "cstar_get_ticket,cstar_get_customer"],
+            true,
+            true,
+        ),
+    ] {
+        let (session, _) = start(&sandbox, args, &[]).await;
+        let listed = session.list_all_resources().await.unwrap();
+        let count = |prefix: &str| listed.iter().filter(|r| r.uri.starts_with(prefix)).count();
+        assert_eq!(count("cstar://tickets/") > 0, tickets, "{args:?}");
+        assert_eq!(count("cstar://customers/") > 0, customers, "{args:?}");
+        assert_eq!(count("cstar://articles/"), 30, "{args:?}");
+        session.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn ten_completions_with_growing_prefixes_make_one_upstream_request() {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;
@@ -187,6 +235,36 @@ async fn ten_completions_with_growing_prefixes_make_one_upstream_request() {
         let values = complete(&session, &id[..length]).await.values;
         assert!(values.contains(&id), "{}: {values:?}", &id[..length]);
     }
+    let made = &requests(&sandbox).await[before..];
+    assert_eq!(made.len(), 1, "{made:#?}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rate_limited_key_is_asked_once_while_cstar_says_to_wait_not_per_keystroke() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    tool(&session, "cstar_get_status", json!({})).await;
+    fault(
+        &sandbox,
+        json!({ "fault": "status", "status": 429, "retryAfter": 60,
+                "path": "*/tickets*", "times": 100 }),
+    )
+    .await;
+    let before = requests(&sandbox).await.len();
+    for typed in ["t", "tk", "tkt", "tkt_", "tkt_1", "tkt_12", "printer"] {
+        let refused = session
+            .complete(CompleteRequestParams::new(
+                Reference::for_resource("cstar://tickets/{ticketId}"),
+                ArgumentInfo::new("ticketId", typed),
+            ))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("429"), "{typed}: {refused}");
+    }
+    // The limit is the key's: articles are not asked for either.
+    let refused = session.list_all_resources().await.unwrap_err();
+    assert!(refused.to_string().contains("429"), "{refused}");
     let made = &requests(&sandbox).await[before..];
     assert_eq!(made.len(), 1, "{made:#?}");
     session.cancel().await.unwrap();
@@ -234,6 +312,69 @@ async fn the_oldest_seeded_ticket_completes_from_its_whole_id_and_from_tkt_under
     fresh.cancel().await.unwrap();
 }
 
+/// `tkt_` and 32 hex digits as the 8-4-4-4-12 UUID cStar also accepts.
+fn dashed(id: &str) -> String {
+    let hex = &id[4..];
+    [
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..],
+    ]
+    .join("-")
+}
+
+#[tokio::test]
+async fn the_oldest_ticket_completes_from_upper_case_hex_and_from_its_dashed_uuid() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    let oldest = all_tickets(&session).await[199]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upper_hex = format!("tkt_{}", oldest[4..].to_uppercase());
+    for typed in [
+        upper_hex[..12].to_owned(),
+        upper_hex.clone(),
+        dashed(&oldest),
+        dashed(&oldest).to_uppercase(),
+    ] {
+        // A fresh server each time: nothing read before helps.
+        let (fresh, _) = start(&sandbox, &[], &[]).await;
+        let info = complete(&fresh, &typed).await;
+        assert!(info.values.contains(&oldest), "{typed}: {info:?}");
+        assert_ne!(info.total, Some(0), "{typed}: {info:?}");
+        fresh.cancel().await.unwrap();
+    }
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_whole_id_created_elsewhere_completes_though_every_page_was_read_before() {
+    let sandbox = start_sandbox().await;
+    let (session, _) = start(&sandbox, &[], &[]).await;
+    // Words that match nothing read every page into the cache.
+    let none = complete(&session, "zzqx").await;
+    assert_eq!((none.total, none.has_more), (Some(0), Some(false)));
+
+    // Another client (the web app, say) creates a ticket meanwhile.
+    let (elsewhere, _) = start(&sandbox, &[], &[]).await;
+    let created = tool(
+        &elsewhere,
+        "cstar_create_ticket",
+        json!({ "title": "Made in the web app" }),
+    )
+    .await;
+    let id = created["ticket"]["id"].as_str().unwrap().to_owned();
+
+    let whole = complete(&session, &id).await;
+    assert_eq!(whole.values, std::slice::from_ref(&id), "{whole:?}");
+    assert_eq!((whole.total, whole.has_more), (Some(1), Some(false)));
+    session.cancel().await.unwrap();
+    elsewhere.cancel().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_created_ticket_is_announced_with_list_changed_and_then_listed() {
     let sandbox = start_sandbox().await;
@@ -267,6 +408,35 @@ async fn a_created_ticket_is_announced_with_list_changed_and_then_listed() {
         .find(|r| r.uri == uri)
         .expect("the new ticket is listed");
     assert_eq!(listed.name, "Mention me please (Quinn Mentioned)");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn created_resolved_or_closed_tickets_announce_nothing_as_the_list_cannot_change() {
+    let sandbox = start_sandbox().await;
+    let (session, listener) = start(&sandbox, &[], &[]).await;
+    let before = session.list_all_resources().await.unwrap();
+    for (n, status) in ["closed", "resolved", "closed"].iter().enumerate() {
+        let arguments = json!({ "title": format!("Done already {n}"), "status": status });
+        tool(&session, "cstar_create_ticket", arguments).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(listener.changed.load(Ordering::SeqCst), 0);
+    assert_eq!(session.list_all_resources().await.unwrap(), before);
+
+    tool(
+        &session,
+        "cstar_create_ticket",
+        json!({ "title": "Still open", "status": "open" }),
+    )
+    .await;
+    for _ in 0..50 {
+        if listener.changed.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listener.changed.load(Ordering::SeqCst), 1);
     session.cancel().await.unwrap();
 }
 

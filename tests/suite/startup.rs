@@ -116,6 +116,29 @@ async fn an_unknown_tool_name_is_told_to_the_client_in_every_answer_then_exits_1
 }
 
 #[tokio::test]
+async fn a_key_pasted_as_a_tool_name_is_never_shown_on_stderr_or_to_the_client() {
+    let odd_key = "my-own-odd-key-value-0123456789";
+    for (flag, key, env) in [
+        ("--tools", KEY, ("CSTAR_API_KEY", "")),
+        ("--exclude-tools", KEY, ("CSTAR_API_KEY", "")),
+        ("--tools", odd_key, ("CSTAR_API_KEY", odd_key)),
+    ] {
+        let child = binary(&[flag, key], &[env]).spawn().unwrap();
+        let (lines, stderr, code) = session(child, &every_kind_of_request()).await;
+        assert_every_answer_names(&lines, "unknown tool name '");
+        assert!(stderr.contains("unknown tool name"), "{stderr}");
+        for text in [&lines.join("\n"), &stderr] {
+            assert!(!text.contains(&key[8..]), "{flag} {key}: shown: {text}");
+        }
+        assert_eq!(code, Some(1), "{stderr}");
+    }
+    let (status, _, stderr) = run_with_stdin_open(&["--http", "127.0.0.1:0", "--tools", KEY]).await;
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(stderr.contains("unknown tool name"), "{stderr}");
+    assert_no_key("over HTTP", &[&stderr]);
+}
+
+#[tokio::test]
 async fn command_line_mistakes_are_told_to_the_client_in_every_answer_then_exit_2() {
     for (args, problem) in [
         (
@@ -143,6 +166,25 @@ async fn command_line_mistakes_are_told_to_the_client_in_every_answer_then_exit_
             "{args:?}: {stderr}"
         );
         assert_no_key("command line", &[&lines.join("\n"), &stderr]);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_value_refusal_tells_the_client_the_fix_not_clap_s_try_help_line() {
+    for args in [
+        &["--timeout", "soon"][..],
+        &["--api-key"],
+        &["--log-format", "xml"],
+    ] {
+        let child = binary(args, &[]).spawn().unwrap();
+        let (lines, stderr, code) = session(child, &every_kind_of_request()).await;
+        let instructions = assert_every_answer_names(&lines, "for '--");
+        assert!(
+            !instructions.contains("For more information"),
+            "{args:?}: {instructions}"
+        );
+        assert!(instructions.contains("To fix it"), "{instructions}");
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
     }
 }

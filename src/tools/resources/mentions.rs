@@ -19,6 +19,9 @@
 //! - a complete id (`tkt_` and 32 hex digits) that no page read so far
 //!   holds is asked for directly.
 //!
+//! Hex ids match in any case, and a UUID (which cStar accepts for an id)
+//! is read as the kind's prefix and its hex digits.
+//!
 //! `total` is given only when it is known (every match was seen), and
 //! `hasMore` is true only when more exist than were returned.
 
@@ -28,12 +31,13 @@ use std::sync::{Arc, Mutex};
 
 use rmcp::ErrorData;
 use rmcp::RoleServer;
-use rmcp::model::{CompletionInfo, ErrorCode, Resource, SubscriptionFilter};
+use rmcp::model::{CallToolResponse, CompletionInfo, ErrorCode, Resource, SubscriptionFilter};
 use rmcp::service::{RequestContext, SubscriptionContext, SubscriptionSink};
 
 use super::cache::{KeyDigest, KeyedCache, TTL};
+use super::hold::{Holds, noting_limit};
 use super::{ARTICLES, CUSTOMERS, MARKDOWN, TICKETS};
-use crate::api::ids::IdKind;
+use crate::api::ids::{IdKind, is_uuid};
 use crate::api::models::CustomerQuery;
 use crate::api::models::{Article, ArticleQuery, Customer, Page, Ticket, TicketQuery};
 use crate::limits::quote;
@@ -101,6 +105,8 @@ pub struct Listing {
 /// whether a change of that list is announced.
 pub struct Mentions {
     cache: KeyedCache<Read, Arc<Listing>>,
+    /// Keys cStar refused for their rate limit, asked nothing meanwhile.
+    holds: Holds,
     list_recent: bool,
     announce: bool,
     /// Open `subscriptions/listen` streams (2026-07-28 clients hear
@@ -117,6 +123,7 @@ impl Mentions {
     pub fn new(list_recent: bool, announce: bool) -> Self {
         Mentions {
             cache: KeyedCache::new(TTL),
+            holds: Holds::default(),
             list_recent,
             announce,
             listeners: Mutex::default(),
@@ -181,8 +188,15 @@ impl Mentions {
     }
 }
 
+/// `text` cleaned, on one line, trimmed and bounded.
 fn field(text: &str, max_chars: usize) -> String {
-    quote(&super::plain(text), max_chars)
+    quote(super::plain(text).trim(), max_chars)
+}
+
+/// What a picker shows for a record: its title, shortened, or its id when
+/// the title is blank (a picker cannot match an empty name).
+fn shown<'a>(title: &'a str, id: &'a str, max_chars: usize) -> String {
+    quote(if title.is_empty() { id } else { title }, max_chars)
 }
 
 impl Record {
@@ -289,16 +303,34 @@ fn digest_of(tickets: &[&Record]) -> u64 {
     hasher.finish()
 }
 
-/// The resources for the listed tickets and their customers.
-fn mention_resources(page: &Listing) -> Vec<Resource> {
+/// Which kinds of record `resources/list` may offer: those whose reading
+/// tool the server exposes to this key.
+#[derive(Debug, Clone, Copy)]
+struct Offered {
+    tickets: bool,
+    customers: bool,
+}
+
+/// The resources for the listed tickets and their customers, of the kinds
+/// `offered`.
+fn mention_resources(page: &Listing, offered: Offered) -> Vec<Resource> {
     let tickets = listed_tickets(page);
-    let customers = listed_customers(&tickets);
-    let mut resources: Vec<Resource> = tickets
+    let customers = if offered.customers {
+        listed_customers(&tickets)
+    } else {
+        Vec::new()
+    };
+    let shown_tickets = if offered.tickets { &tickets[..] } else { &[] };
+    let mut resources: Vec<Resource> = shown_tickets
         .iter()
         .map(|ticket| {
             let status = ticket.status.as_deref().unwrap_or("ticket");
-            let title = quote(&ticket.title, SHOWN_TITLE);
-            let (name, description) = match &ticket.customer {
+            let title = shown(&ticket.title, &ticket.id, SHOWN_TITLE);
+            let customer = ticket
+                .customer
+                .as_ref()
+                .filter(|(_, name)| !name.is_empty());
+            let (name, description) = match customer {
                 Some((_, customer)) => {
                     let customer = quote(customer, SHOWN_NAME);
                     (
@@ -315,7 +347,7 @@ fn mention_resources(page: &Listing) -> Vec<Resource> {
         })
         .collect();
     resources.extend(customers.into_iter().map(|(id, name)| {
-        let shown = quote(name, SHOWN_NAME);
+        let shown = shown(name, id, SHOWN_NAME);
         Resource::new(format!("{CUSTOMERS}{id}"), shown.clone())
             .with_title(name)
             .with_description(format!("{shown} · customer"))
@@ -336,11 +368,50 @@ fn article_resource(article: &Record) -> Resource {
     resource
 }
 
+/// Whether a created ticket belongs among the listed ones: unresolved, or
+/// of a status the answer does not show.
+fn is_listable(created: &CallToolResponse) -> bool {
+    let CallToolResponse::Complete(result) = created else {
+        return true;
+    };
+    result
+        .structured_content
+        .as_ref()
+        .and_then(|content| content["ticket"]["status"].as_str())
+        .is_none_or(|status| UNRESOLVED.contains(&status))
+}
+
 /// True for a whole id: the kind's prefix and 32 hex digits.
 fn is_whole_id(kind: IdKind, typed: &str) -> bool {
     typed
         .strip_prefix(kind.prefix())
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// What was typed, in the form cStar's ids take, so that it matches them:
+/// trimmed; a prefix and hex digits in any case in lower case (the hex
+/// form's ids are lower case); a UUID (8-4-4-4-12, which cStar accepts for
+/// an id) as the kind's prefix and its 32 hex digits. Anything else as
+/// typed: other ids may mix cases.
+fn as_id_form(kind: IdKind, typed: &str) -> String {
+    let typed = typed.trim();
+    if is_uuid(typed) {
+        return format!(
+            "{}{}",
+            kind.prefix(),
+            typed.replace('-', "").to_ascii_lowercase()
+        );
+    }
+    let prefix = kind.prefix();
+    match typed.get(..prefix.len()) {
+        Some(head)
+            if head.eq_ignore_ascii_case(prefix)
+                && typed[prefix.len()..].bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            typed.to_ascii_lowercase()
+        }
+        _ => typed.to_owned(),
+    }
 }
 
 /// Completion values, with `total` only when known.
@@ -367,11 +438,30 @@ impl CstarServer {
         read: Read,
         announce: bool,
     ) -> Result<Arc<Listing>, ErrorData> {
-        let fetch = async { self.read_from_cstar(context, &read).await.map(Arc::new) };
+        let wait = Mutex::new(None);
+        let fetch = async {
+            self.read_from_cstar(context, &read, &wait)
+                .await
+                .map(Arc::new)
+        };
         let Some(key) = self.key_digest(context) else {
             return fetch.await;
         };
-        let (listing, fetched) = self.mentions.cache.get(&key, read.clone(), fetch).await?;
+        if let Some(refusal) = self.mentions.holds.held(&key) {
+            return Err(refusal);
+        }
+        let (listing, fetched) = match self.mentions.cache.get(&key, read.clone(), fetch).await {
+            Ok(got) => got,
+            Err(refusal) => {
+                let limited = *wait
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(wait) = limited {
+                    self.mentions.holds.hold(key, wait, refusal.clone());
+                }
+                return Err(refusal);
+            }
+        };
         if fetched && read == Read::Page(IdKind::Ticket, 1) {
             let digest = digest_of(&listed_tickets(&listing));
             let before = self.mentions.cache.swap_listed(&key, digest);
@@ -386,6 +476,7 @@ impl CstarServer {
         &self,
         context: &RequestContext<RoleServer>,
         read: &Read,
+        wait: &Mutex<Option<std::time::Duration>>,
     ) -> Result<Listing, ErrorData> {
         let client = self.client_for(context);
         match read {
@@ -399,7 +490,8 @@ impl CstarServer {
                             ..Default::default()
                         };
                         listing(
-                            self.fetch(context, client.list_tickets(&query)).await?,
+                            self.fetch(context, noting_limit(wait, client.list_tickets(&query)))
+                                .await?,
                             Record::ticket,
                         )
                     }
@@ -410,7 +502,8 @@ impl CstarServer {
                             ..Default::default()
                         };
                         listing(
-                            self.fetch(context, client.list_customers(&query)).await?,
+                            self.fetch(context, noting_limit(wait, client.list_customers(&query)))
+                                .await?,
                             Record::customer,
                         )
                     }
@@ -421,7 +514,8 @@ impl CstarServer {
                             ..Default::default()
                         };
                         listing(
-                            self.fetch(context, client.list_articles(&query)).await?,
+                            self.fetch(context, noting_limit(wait, client.list_articles(&query)))
+                                .await?,
                             Record::article,
                         )
                     }
@@ -430,15 +524,15 @@ impl CstarServer {
             Read::One(kind, id) => {
                 let found = match kind {
                     IdKind::Ticket => self
-                        .fetch(context, client.get_ticket(id))
+                        .fetch(context, noting_limit(wait, client.get_ticket(id)))
                         .await
                         .map(Record::ticket),
                     IdKind::Customer => self
-                        .fetch(context, client.get_customer(id))
+                        .fetch(context, noting_limit(wait, client.get_customer(id)))
                         .await
                         .map(Record::customer),
                     IdKind::Article => self
-                        .fetch(context, client.get_article(id))
+                        .fetch(context, noting_limit(wait, client.get_article(id)))
                         .await
                         .map(Record::article),
                 };
@@ -457,9 +551,16 @@ impl CstarServer {
         }
     }
 
-    /// Forgets the tickets and customers read with this request's key and
-    /// tells the client its list changed: after a ticket was created with it.
-    pub(in crate::tools) async fn wrote_ticket(&self, context: &RequestContext<RoleServer>) {
+    /// Forgets the tickets and customers read with this request's key, after
+    /// a ticket was created with it, and tells the client its list changed
+    /// when the new ticket belongs in it (unresolved): a resolved or closed
+    /// one cannot change the list, and each notice makes Claude Code list
+    /// again, a request against the key's limit.
+    pub(in crate::tools) async fn wrote_ticket(
+        &self,
+        context: &RequestContext<RoleServer>,
+        created: &CallToolResponse,
+    ) {
         if let Some(key) = self.key_digest(context) {
             self.mentions.cache.forget(&key, |read| {
                 !matches!(
@@ -468,7 +569,7 @@ impl CstarServer {
                 )
             });
         }
-        if self.mentions.announces() {
+        if self.mentions.announces() && is_listable(created) {
             self.mentions.announce_change(context).await;
         }
     }
@@ -486,12 +587,20 @@ impl CstarServer {
             .cached(context, Read::Page(IdKind::Article, page), false)
             .await?;
         let mut resources = Vec::new();
-        if page == 1 && self.mentions.list_recent {
+        // `--tools` and `--exclude-tools` limit what the agent may read:
+        // the list offers no ticket or customer its tools would not show.
+        let exposure = self.exposure_for(self.request_key(context).as_ref());
+        let exposed = |tool: &str| !exposure.hidden.iter().any(|hidden| hidden == tool);
+        let offered = Offered {
+            tickets: exposed("cstar_get_ticket"),
+            customers: exposed("cstar_get_customer"),
+        };
+        if page == 1 && self.mentions.list_recent && (offered.tickets || offered.customers) {
             match self
                 .cached(context, Read::Page(IdKind::Ticket, 1), false)
                 .await
             {
-                Ok(tickets) => resources = mention_resources(&tickets),
+                Ok(tickets) => resources = mention_resources(&tickets, offered),
                 Err(error) => {
                     tracing::warn!(error = %error.message, "recent tickets left out of resources/list");
                 }
@@ -508,8 +617,9 @@ impl CstarServer {
         typed: &str,
         context: &RequestContext<RoleServer>,
     ) -> Result<CompletionInfo, ErrorData> {
+        let typed = &as_id_form(kind, typed);
         let prefix = kind.prefix();
-        if prefix.starts_with(typed) {
+        if prefix.starts_with(typed.as_str()) {
             let first = self.cached(context, Read::Page(kind, 1), true).await?;
             let ids = first.records.iter().map(|r| r.id.clone()).collect();
             return Ok(completion(ids, Some(first.total)));
@@ -545,7 +655,10 @@ impl CstarServer {
                 break;
             }
         }
-        if whole && found.is_empty() && !complete {
+        // Asked even when every page was read: they may be up to `TTL`
+        // old, and the id may be of a ticket made since (in the web app,
+        // say) and pasted here.
+        if whole && found.is_empty() {
             let one = self
                 .cached(context, Read::One(kind, typed.to_owned()), true)
                 .await?;
@@ -599,7 +712,11 @@ mod tests {
         let ids: Vec<&str> = tickets.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["tkt_c", "tkt_d", "tkt_a"]);
         assert_eq!(listed_customers(&tickets), [("cus_1", "Ann")]);
-        let resources = mention_resources(&page);
+        let all = Offered {
+            tickets: true,
+            customers: true,
+        };
+        let resources = mention_resources(&page, all);
         assert_eq!(resources[0].uri, "cstar://tickets/tkt_c");
         assert_eq!(resources[0].name, "Title tkt_c (Ann)");
         assert_eq!(resources[3].uri, "cstar://customers/cus_1");
@@ -617,6 +734,19 @@ mod tests {
         assert_eq!((info.total, info.has_more), (Some(1), Some(false)));
         let info = completion(vec!["a".into()], None);
         assert_eq!((info.total, info.has_more), (None, None));
+    }
+
+    #[test]
+    fn typed_ids_take_the_hex_forms_case_and_a_uuid_its_prefix() {
+        let kind = IdKind::Ticket;
+        assert_eq!(as_id_form(kind, " TKT_35C9 "), "tkt_35c9");
+        assert_eq!(
+            as_id_form(kind, "35C9511E-EA07-491D-8E67-BC6918CA86E0"),
+            "tkt_35c9511eea07491d8e67bc6918ca86e0"
+        );
+        assert_eq!(as_id_form(kind, "tkt_01H8X9YZ"), "tkt_01H8X9YZ");
+        assert_eq!(as_id_form(kind, "Printer JAM"), "Printer JAM");
+        assert_eq!(as_id_form(kind, "tké"), "tké");
     }
 
     #[test]
