@@ -69,7 +69,7 @@ static IBAN: LazyLock<Regex> =
     LazyLock::new(|| regex(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"));
 static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:[ \-][0-9]+)*"));
 static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?:\+|\(\+?|\b)[0-9][0-9 .\-/()]{5,22}[0-9]"));
+    LazyLock::new(|| regex(r"(?:\+|\(\+?|\b|\\[nrt])[0-9][0-9 .\-/()]{5,22}[0-9]"));
 static IPV4: LazyLock<Regex> =
     LazyLock::new(|| regex(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"));
 static IPV6: LazyLock<Regex> =
@@ -137,9 +137,14 @@ fn add(found: &mut Vec<Found>, more: Vec<Found>) {
     }
 }
 
-/// The character before `at` and the one from `end`.
+/// The character before `at` and the one from `end`. A line break or tab
+/// written as an escape (`\n`, `\r`, `\t`, as JSON shown in Markdown has
+/// them) counts as a space before a value, not as the letter it ends with.
 fn neighbours(text: &str, at: usize, end: usize) -> (Option<char>, Option<char>) {
-    (text[..at].chars().next_back(), text[end..].chars().next())
+    let before = text[..at].chars().next_back();
+    let escaped = matches!(before, Some('n' | 'r' | 't')) && text[..at - 1].ends_with('\\');
+    let before = if escaped { Some(' ') } else { before };
+    (before, text[end..].chars().next())
 }
 
 fn is_word(c: Option<char>) -> bool {
@@ -213,12 +218,20 @@ fn ips(text: &str) -> Vec<Found> {
     }
     if text.contains(':') {
         for m in IPV6.find_iter(text) {
-            let value = m.as_str().trim_end_matches(['.', ':']);
-            let value = if value.ends_with("::") || !value.ends_with(':') {
+            // A trailing `.` or single `:` is punctuation; a trailing `::`
+            // is part of the address (`2001:db8::`).
+            let value = m.as_str().trim_end_matches('.');
+            let value = if value.ends_with("::") {
                 value
             } else {
-                continue;
+                value.strip_suffix(':').unwrap_or(value)
             };
+            // `::` alone (a time's separators, a Rust path) is no address.
+            if value.ends_with(':') && !value.ends_with("::")
+                || !value.bytes().any(|b| b.is_ascii_hexdigit())
+            {
+                continue;
+            }
             let end = m.start() + value.len();
             let (before, after) = neighbours(text, m.start(), end);
             if is_word(before) || is_word(after) {
@@ -291,22 +304,33 @@ fn luhn(digits: &str) -> bool {
 fn phones(text: &str, taken: &[Found]) -> Vec<Found> {
     let mut found = Vec::new();
     for m in PHONE.find_iter(text) {
-        let (before, _) = neighbours(text, m.start(), m.end());
-        if is_word(before) || matches!(before, Some('.' | '-' | '/' | ':' | '#')) {
+        // A match may start with an escaped line break (`\n`): the number
+        // is what follows it.
+        let whole = m.as_str();
+        let skipped = if whole.starts_with('\\') { 2 } else { 0 };
+        let start = m.start() + skipped;
+        let (before, _) = neighbours(text, start, m.end());
+        // After a path's `/`, a scheme's `:` or a `#`, only a number in its
+        // international form (`tel:+44…`, `/0049…`) is taken as one.
+        let international = whole[skipped..].starts_with(['+', '(']) && whole.contains('+')
+            || whole[skipped..].starts_with("00");
+        let joined = matches!(before, Some('.' | '-'))
+            || (matches!(before, Some('/' | ':' | '#')) && !international);
+        if is_word(before) || joined {
             continue;
         }
         if taken
             .iter()
-            .any(|f| f.span.start <= m.start() && m.start() < f.span.end)
+            .any(|f| f.span.start <= start && start < f.span.end)
         {
             continue;
         }
         // The pattern may have taken a following number: shorten, group by
         // group, until a valid number is left.
-        let mut candidate = m.as_str();
+        let mut candidate = &whole[skipped..];
         loop {
-            let end = m.start() + candidate.len();
-            let (_, after) = neighbours(text, m.start(), end);
+            let end = start + candidate.len();
+            let (_, after) = neighbours(text, start, end);
             // Not followed by a letter, nor by a separator and a digit.
             let continues = matches!(after, Some('.' | '-' | ':' | '/'))
                 && text[end + 1..]
@@ -316,7 +340,7 @@ fn phones(text: &str, taken: &[Found]) -> Vec<Found> {
             let after_ok = !is_word(after) && !continues;
             if after_ok && let Some(canonical) = phone_number(candidate) {
                 found.push(Found {
-                    span: m.start()..end,
+                    span: start..end,
                     kind: Kind::Phone,
                     canonical,
                 });
@@ -496,6 +520,38 @@ mod tests {
             assert_eq!(kinds(text), [(Kind::Ip, ip.to_owned())], "{text}");
         }
         nothing_in("999.1.1.1 is no address");
+    }
+
+    #[test]
+    fn a_value_after_an_escaped_line_break_is_found() {
+        assert_eq!(
+            kinds(r"a\n+44 20 7946 0958\t192.0.2.44\r4111 1111 1111 1111"),
+            vec![
+                (Kind::Phone, "+44 20 7946 0958".to_owned()),
+                (Kind::Ip, "192.0.2.44".to_owned()),
+                (Kind::Card, "4111 1111 1111 1111".to_owned()),
+            ]
+        );
+        nothing_in(r"\nv1.2.3.4");
+        assert_eq!(
+            kinds(r"x\n020 7946 0018 and 2001:db8::<U+202E>17"),
+            vec![
+                (Kind::Phone, "020 7946 0018".to_owned()),
+                (Kind::Ip, "2001:db8::".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_international_number_in_a_url_or_tel_link_is_found_a_national_one_is_not() {
+        assert_eq!(
+            kinds("tel:+44 20 7946 0958 https://a.example/0049 30 1234567"),
+            vec![
+                (Kind::Phone, "+44 20 7946 0958".to_owned()),
+                (Kind::Phone, "0049 30 1234567".to_owned()),
+            ]
+        );
+        nothing_in("https://a.example/020 7946 0018");
     }
 
     #[test]

@@ -38,20 +38,26 @@ impl std::fmt::Display for Unknown {
 pub fn text<'a>(table: &Table, text: &'a str) -> Cow<'a, str> {
     let mut found = detect::find(text);
     if let Some(customers) = table.customers() {
-        let names = customers.find_iter(text).filter_map(|m| {
-            let before = text[..m.start()].chars().next_back();
-            let after = text[m.end()..].chars().next();
-            let inside_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            let overlaps = found
-                .iter()
-                .any(|f| f.span.start < m.end() && m.start() < f.span.end);
-            (!inside_word(before) && !inside_word(after) && !overlaps).then(|| Found {
+        let inside_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let names: Vec<Found> = customers
+            .find_iter(text)
+            .filter(|m| {
+                !inside_word(text[..m.start()].chars().next_back())
+                    && !inside_word(text[m.end()..].chars().next())
+            })
+            .map(|m| Found {
                 span: m.range(),
                 kind: Kind::Customer,
                 canonical: m.as_str().to_lowercase(),
             })
+            .collect();
+        // A name wins over the values inside it ("Jane Doe <jane@…>" as a
+        // name is one customer), so no part of it is left in the open.
+        found.retain(|f| {
+            !names
+                .iter()
+                .any(|n| f.span.start < n.span.end && n.span.start < f.span.end)
         });
-        let names: Vec<Found> = names.collect();
         found.extend(names);
         found.sort_by_key(|f| f.span.start);
     }
@@ -254,6 +260,19 @@ mod tests {
             format!("Hi {name}, and Jane Does")
         );
         assert_eq!(restore_text(&table, &name).unwrap(), "Jane Doe");
+    }
+
+    #[test]
+    fn a_customer_name_holding_an_email_is_one_customer_pseudonym() {
+        let table = table();
+        table.learn_customer("Jane Doe <jane@example.com>");
+        let redacted = text(&table, "From: Jane Doe <jane@example.com> wrote").into_owned();
+        assert!(
+            Regex::new(r"^From: \[customer [0-9a-f]{4}\] wrote$")
+                .unwrap()
+                .is_match(&redacted),
+            "{redacted}"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 use std::ops::Range;
 
+use crate::pii::learn::redacted;
 use crate::tools::sanitize::{clean, whole_prefix};
 
 /// The first line of every document.
@@ -35,8 +36,10 @@ const MAX_LIST_CHARS: usize = 4_000;
 /// `text` as a code span on one line, whatever it holds, at most
 /// `MAX_INLINE_CHARS` of it.
 pub fn inline(text: &str) -> String {
-    // Cleaned after the cut, so a cut joined sequence leaves nothing hidden.
-    let text = clean(&crate::limits::quote(&one_line(text), MAX_INLINE_CHARS)).into_owned();
+    // Redacted before the cut (a value cut in half is no longer found),
+    // cleaned after it too, so a cut joined sequence leaves nothing hidden.
+    let text = redacted(&clean(&one_line(text))).into_owned();
+    let text = clean(&crate::limits::quote(&text, MAX_INLINE_CHARS)).into_owned();
     if text.is_empty() {
         return "(empty)".to_owned();
     }
@@ -179,6 +182,9 @@ impl Document {
     /// its language (`text`, `markdown`).
     pub fn body(&mut self, info: &str, text: &str) {
         let text = clean(&text.replace("\r\n", "\n").replace(is_line_break, "\n")).into_owned();
+        // Redacted here: `finish` may cut the body where the egress could
+        // no longer find a value.
+        let text = redacted(&text).into_owned();
         let fence = "`".repeat(longest_run(&text, '`').max(2) + 1);
         self.text.push('\n');
         let start = self.text.len();

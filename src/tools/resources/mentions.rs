@@ -41,6 +41,7 @@ use crate::api::ids::{IdKind, is_uuid};
 use crate::api::models::CustomerQuery;
 use crate::api::models::{Article, ArticleQuery, Customer, Page, Ticket, TicketQuery};
 use crate::limits::quote;
+use crate::pii::learn::{self, redacted};
 use crate::tools::CstarServer;
 
 /// How many tickets `resources/list` shows. Claude Code's picker shows 15
@@ -190,7 +191,7 @@ impl Mentions {
 
 /// `text` cleaned, on one line, trimmed and bounded.
 fn field(text: &str, max_chars: usize) -> String {
-    quote(super::plain(text).trim(), max_chars)
+    quote(&redacted(super::plain(text).trim()), max_chars)
 }
 
 /// What a picker shows for a record: its title, shortened, or its id when
@@ -201,6 +202,9 @@ fn shown<'a>(title: &'a str, id: &'a str, max_chars: usize) -> String {
 
 impl Record {
     fn ticket(ticket: Ticket) -> Self {
+        if let Some(name) = &ticket.customer_name {
+            learn::customer(name);
+        }
         Record {
             title: field(&ticket.title, FIELD_CHARS),
             status: Some(field(&ticket.status, FIELD_CHARS)),
@@ -216,6 +220,7 @@ impl Record {
     }
 
     fn customer(customer: Customer) -> Self {
+        learn::customer(&customer.name);
         Record {
             title: field(&customer.name, FIELD_CHARS),
             status: customer.status,
