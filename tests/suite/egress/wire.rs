@@ -23,6 +23,11 @@ use super::walk::{Answered, Request, hostile_text};
 /// How long one scenario's requests may take on one transport.
 const SCENARIO_DEADLINE: Duration = Duration::from_secs(40);
 
+/// The server's time limit for one cStar request, in seconds: no scenario
+/// waits for it (the slowest fault delays 300 ms), so it only has to be
+/// long enough for a hostile page on a loaded 2-core machine.
+const UPSTREAM_TIMEOUT: &str = "5";
+
 pub(super) enum Session {
     Stdio {
         child: Child,
@@ -53,7 +58,7 @@ impl Session {
     /// (its answer checked too).
     /// `extra` are more arguments to `serve`.
     pub(super) async fn stdio(base_url: &str, extra: &[&str], checks: &mut Checks) -> Self {
-        let arguments = [&["serve", "--timeout", "1"], extra].concat();
+        let arguments = [&["serve", "--timeout", UPSTREAM_TIMEOUT], extra].concat();
         let mut child = binary(
             &arguments,
             &[("CSTAR_BASE_URL", base_url), ("CSTAR_API_KEY", KEY)],
@@ -112,7 +117,7 @@ impl Session {
             "--http",
             "127.0.0.1:0",
             "--timeout",
-            "1",
+            UPSTREAM_TIMEOUT,
             "--workers",
             "1",
         ];
