@@ -104,6 +104,15 @@ impl ToolError {
         }
     }
 
+    /// A server that cannot serve cStar: `explanation` says what is wrong
+    /// and ends with `fix`, the hint.
+    pub fn misconfigured(explanation: String, fix: String) -> Self {
+        ToolError {
+            message: explanation,
+            body: Box::new(ErrorBody::local("misconfigured", false, fix)),
+        }
+    }
+
     /// rmcp's own wording of a call it could not make (arguments that did
     /// not parse), given the code and hint of an argument error.
     pub fn from_rmcp(message: &str) -> Self {
