@@ -112,3 +112,36 @@ async fn local_failures_say_in_their_text_what_their_meta_says() {
         text_carries_the_facts(&format!("{tool} {arguments}"), &result);
     }
 }
+
+/// The JSON-RPC error of a call to a tool the client may not call.
+async fn refusal(client: &McpClient, tool: &str) -> String {
+    let arguments = json!({ "title": "x" }).as_object().cloned().unwrap();
+    let request =
+        rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+    match client.call_tool(request).await {
+        Err(rmcp::ServiceError::McpError(error)) => error.message.into_owned(),
+        other => panic!("{tool}: expected a JSON-RPC error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_call_to_a_tool_it_cannot_use_tells_the_model_why_and_what_exists() {
+    let sandbox = start_sandbox().await;
+    let publishable = mcp_for(&sandbox, PUBLISHABLE_TEST).await;
+    let message = refusal(&publishable, "cstar_create_ticket").await;
+    assert!(
+        message.contains("cstar_create_ticket")
+            && message.contains("publishable")
+            && message.contains("secret key"),
+        "{message}"
+    );
+    let message = refusal(&publishable, "cstar_list_ticket").await;
+    assert!(
+        message.contains("'cstar_list_ticket'") && message.contains("cstar_list_tickets"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("cstar_create_ticket"),
+        "hidden tools stay unnamed: {message}"
+    );
+}
