@@ -145,3 +145,35 @@ async fn a_call_to_a_tool_it_cannot_use_tells_the_model_why_and_what_exists() {
         "hidden tools stay unnamed: {message}"
     );
 }
+
+#[tokio::test]
+async fn over_http_errors_have_the_same_shape_and_facts() {
+    let sandbox = start_sandbox().await;
+    let (_server, url) = http_server(&sandbox.base_url(), &[]).await;
+    let client = http_client(&url, SECRET_TEST).await;
+    ok(&call(&client, "cstar_list_tickets", json!({ "pageSize": 1 })).await);
+    // A Retry-After longer than the server waits is reported at once.
+    for status in [401, 429, 503] {
+        fault(
+            &sandbox,
+            json!({ "path": TICKETS, "fault": "status", "status": status, "retryAfter": 600, "times": 9 }),
+        )
+        .await;
+        let result = call(&client, "cstar_list_tickets", json!({})).await;
+        let body = text_carries_the_facts(&format!("HTTP {status}"), &result);
+        if status == 401 {
+            assert!(
+                error_text(&result).contains("Authorization header"),
+                "{body}"
+            );
+        }
+        reqwest::Client::new()
+            .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let publishable = http_client(&url, PUBLISHABLE_TEST).await;
+    let message = refusal(&publishable, "cstar_create_ticket").await;
+    assert!(message.contains("secret key"), "{message}");
+}
