@@ -8,10 +8,10 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode, ErrorData,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, ErrorCode, ErrorData, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
@@ -19,6 +19,7 @@ use rmcp::{RoleServer, ServerHandler};
 use crate::api::secret::hide_keys;
 use crate::pii::Table;
 use crate::tools::egress::Redaction;
+use crate::tools::errors::ToolError;
 
 /// The one tool a misconfigured server lists, so that the problem shows up
 /// among the server's tools in the client and in a tool search.
@@ -66,13 +67,20 @@ impl SetupProblem {
         }
     }
 
-    /// The whole story, for every answer.
+    /// The whole story, for every answer: the problem, then `fix_hint`.
     pub fn explanation(&self) -> String {
         format!(
             "cstar-mcp (cStar support tickets, customers and articles) is misconfigured, so none \
-             of its tools work: {}. To fix it, {} Then restart the server from the client \
-             (in Claude Code: /mcp).",
+             of its tools work: {}. {}",
             self.problem.trim_end_matches('.'),
+            self.fix_hint()
+        )
+    }
+
+    /// What to change, and how to restart.
+    fn fix_hint(&self) -> String {
+        format!(
+            "To fix it, {} Then restart the server from the client (in Claude Code: /mcp).",
             self.fix
         )
     }
@@ -128,15 +136,15 @@ impl Redaction for Misconfigured {
 }
 
 impl ServerHandler for Misconfigured {
-    /// Every tool, listed or not, answers with the problem as a tool error,
-    /// which the model reads.
+    /// Every tool, listed or not, answers with the problem as a tool error
+    /// of the usual shape, which the model reads.
     async fn call_tool(
         &self,
         _request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let text = ContentBlock::text(self.problem.explanation());
-        Ok(CallToolResult::error(vec![text]).into())
+        let error = ToolError::misconfigured(self.problem.explanation(), self.problem.fix_hint());
+        Ok(error.into_result().into())
     }
 
     async fn list_tools(

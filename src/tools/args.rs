@@ -91,19 +91,7 @@ fn check_value(name: &str, property: &Map<String, Value>, value: &Value) -> Resu
     let Value::String(text) = value else {
         return Ok(());
     };
-    if let Some(max) = property.get("maxLength").and_then(Value::as_u64) {
-        let max = max as usize;
-        if exceeds(text, max) {
-            return Err(ToolError::invalid_argument(
-                name,
-                format!(
-                    "'{}' is longer than the {max} characters allowed",
-                    quote(text, QUOTED)
-                ),
-                "Shorten it and call again.",
-            ));
-        }
-    }
+    // An enum names its values, which also bound the length.
     if let Some(Value::Array(allowed)) = property.get("enum")
         && !allowed.iter().any(|v| v.as_str() == Some(text))
     {
@@ -117,6 +105,19 @@ fn check_value(name: &str, property: &Map<String, Value>, value: &Value) -> Resu
             ),
             "Use one of the listed values.",
         ));
+    }
+    if let Some(max) = property.get("maxLength").and_then(Value::as_u64) {
+        let max = max as usize;
+        if exceeds(text, max) {
+            return Err(ToolError::invalid_argument(
+                name,
+                format!(
+                    "'{}' is longer than the {max} characters allowed",
+                    quote(text, QUOTED)
+                ),
+                "Shorten it and call again.",
+            ));
+        }
     }
     Ok(())
 }
@@ -230,5 +231,18 @@ mod tests {
         assert!(check(serde_json::json!({ "tags": ["a", "b", "c"] })).is_err());
         assert!(check(serde_json::json!({ "tags": ["abcd"] })).is_err());
         assert!(check(serde_json::json!({ "search": "abcdef" })).is_err());
+    }
+
+    #[test]
+    fn an_overlong_enum_value_names_the_allowed_values() {
+        let schema = serde_json::json!({ "properties": {
+            "priority": { "type": "string", "enum": ["low", "urgent"], "maxLength": 6 }
+        }});
+        let error = check_limits(
+            schema.as_object().unwrap(),
+            serde_json::json!({ "priority": "whatever" }).as_object(),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("low, urgent"), "{}", error.message);
     }
 }

@@ -104,6 +104,15 @@ impl ToolError {
         }
     }
 
+    /// A server that cannot serve cStar: `explanation` says what is wrong
+    /// and ends with `fix`, the hint.
+    pub fn misconfigured(explanation: String, fix: String) -> Self {
+        ToolError {
+            message: explanation,
+            body: Box::new(ErrorBody::local("misconfigured", false, fix)),
+        }
+    }
+
     /// rmcp's own wording of a call it could not make (arguments that did
     /// not parse), given the code and hint of an argument error.
     pub fn from_rmcp(message: &str) -> Self {
@@ -330,12 +339,19 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
                         seconds,
                     )
                 }
-                500..=599 => (
-                    format!("cStar is unavailable ({} {code}{attempts}{request}): {said}", status.status),
-                    "This is on cStar's side. Try again in a minute; if it persists, check https://www.cstar.help status and quote the request id.".to_owned(),
-                    true,
-                    status.retry_after.map(|d| d.as_secs()),
-                ),
+                500..=599 => {
+                    let seconds = status.retry_after.map(|d| d.as_secs().max(1));
+                    let when = match seconds {
+                        Some(s) => format!("Retry in {s} seconds"),
+                        None => "Try again in a minute".to_owned(),
+                    };
+                    (
+                        format!("cStar is unavailable ({} {code}{attempts}{request}): {said}", status.status),
+                        format!("This is on cStar's side. {when}; if it persists, check https://www.cstar.help status and quote the request id."),
+                        true,
+                        seconds,
+                    )
+                }
                 _ => {
                     let param = status.param.as_deref().map(|p| format!(" on '{}'", quote(p, QUOTED_CODE_CHARS))).unwrap_or_default();
                     (
@@ -349,7 +365,7 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
         }
         ApiError::Busy { detail } => (
             format!("This server is busy: {detail}."),
-            "Nothing was sent to cStar. Try again in a few seconds.".to_owned(),
+            "Nothing was sent to cStar. Retry in 1 second.".to_owned(),
             true,
             Some(1),
         ),
@@ -388,8 +404,14 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
         }) if error.leaves_outcome_unknown() => Some(key.to_owned()),
         _ => None,
     };
+    // cStar's quoted words may end without a stop: the hint still starts
+    // a sentence of its own.
+    let stop = match message.ends_with(['.', '!', '?']) {
+        true => "",
+        false => ".",
+    };
     ToolError {
-        message: format!("{message} {hint}"),
+        message: format!("{message}{stop} {hint}"),
         body: Box::new(ErrorBody {
             code: error.code().to_owned(),
             status: error.status(),
@@ -503,6 +525,29 @@ mod tests {
                 );
             }
             assert_eq!(described.body.retryable, retryable, "{}", described.message);
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds_in_the_body_are_said_in_the_text() {
+        let cases = [
+            status(429, "rate_limit_exceeded", Some(42)),
+            status(503, "service_unavailable", Some(9)),
+            status(500, "internal_error", Some(0)),
+            ApiError::Busy {
+                detail: "64 calls in progress for this key".into(),
+            },
+        ];
+        for error in cases {
+            let described = describe(&error, Context::default());
+            let seconds = described.body.retry_after_seconds.expect("retry after");
+            assert!(
+                described
+                    .message
+                    .contains(&format!("Retry in {seconds} second")),
+                "{seconds}: {}",
+                described.message
+            );
         }
     }
 

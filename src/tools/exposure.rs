@@ -2,6 +2,8 @@
 //! `--exclude-tools`, and read-only for publishable keys. Decided once at
 //! startup from each tool's own `readOnlyHint`, as a pure function.
 
+use crate::limits::quote;
+
 /// What the configuration asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ToolFilter {
@@ -66,6 +68,31 @@ pub fn decide(
         hidden,
         read_only_reason,
     })
+}
+
+impl Exposure {
+    /// Why a call to `name` is refused, for the model: the reason a tool
+    /// it names is hidden (`read_only` is that tool's hint), or that no
+    /// such tool exists, with the `visible` ones.
+    pub fn refusal(&self, name: &str, read_only: Option<bool>, visible: &[&str]) -> String {
+        let name = quote(name, 60);
+        match (read_only, &self.read_only_reason) {
+            (Some(false), Some(reason)) => format!(
+                "Tool '{name}' is not available: it changes data, and this server is read-only \
+                 because {reason}. Writes need a secret key (sk_live_ or sk_test_) without \
+                 --read-only."
+            ),
+            (Some(_), _) => format!(
+                "Tool '{name}' is not available: this server's --tools or --exclude-tools \
+                 settings hide it. Its tools: {}.",
+                visible.join(", ")
+            ),
+            (None, _) => format!(
+                "Unknown tool '{name}'. This server's tools: {}.",
+                visible.join(", ")
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

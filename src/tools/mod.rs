@@ -436,7 +436,16 @@ impl ServerHandler for CstarServer {
             .filter(|_| !exposure.hidden.iter().any(|name| *name == request.name))
         else {
             metrics.tool_call("unknown", "tool_not_found");
-            return Err(ErrorData::invalid_params("tool not found", None));
+            let read_only = self.tool_router.get(&request.name).map(|tool| {
+                tool.annotations
+                    .as_ref()
+                    .and_then(|hints| hints.read_only_hint)
+                    .unwrap_or(false)
+            });
+            let visible = self.visible_tools(exposure);
+            let visible: Vec<&str> = visible.iter().map(|tool| tool.name.as_ref()).collect();
+            let refusal = exposure.refusal(&request.name, read_only, &visible);
+            return Err(ErrorData::invalid_params(refusal, None));
         };
         let name = tool.name.clone();
         let admitted = self.admit();

@@ -113,8 +113,7 @@ async fn read_only_and_tool_filters_decide_what_is_listed_and_callable() {
                 create["error"]["message"]
                     .as_str()
                     .unwrap()
-                    .to_lowercase()
-                    .contains("not found"),
+                    .contains("'cstar_create_ticket' is not available"),
                 "{args:?}: {create}"
             );
         }

@@ -4,6 +4,7 @@ mod access;
 mod budget;
 mod contract;
 mod egress;
+mod error_facts;
 mod exactly_once;
 mod faults;
 mod harness;

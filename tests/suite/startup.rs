@@ -69,6 +69,16 @@ fn assert_every_answer_names(lines: &[String], problem: &str) -> String {
             text.contains(problem) && text.contains("To fix it"),
             "{text}"
         );
+        // The same shape as every other tool error: one text block, and
+        // its facts in `_meta`, the hint among them said in the text.
+        assert_eq!(result["content"].as_array().unwrap().len(), 1, "{result}");
+        let body = &result["_meta"]["cstar.help/error"];
+        assert_eq!(body["code"], "misconfigured", "{result}");
+        assert_eq!(body["retryable"], false, "{result}");
+        assert!(
+            text.contains(body["hint"].as_str().unwrap_or("<none>")),
+            "{result}"
+        );
     }
     for id in [5, 6] {
         let message = by_id(lines, id)["error"]["message"]
