@@ -38,9 +38,10 @@ impl std::fmt::Display for Unknown {
 pub fn text<'a>(table: &Table, text: &'a str) -> Cow<'a, str> {
     let mut found = detect::find(text);
     if let Some(customers) = table.customers() {
-        let names = customers.find_iter(text).filter_map(|m| {
-            let before = text[..m.start()].chars().next_back();
-            let after = text[m.end()..].chars().next();
+        let scan = detect::blank_escapes(text);
+        let names = customers.find_iter(&scan).filter_map(|m| {
+            let before = scan[..m.start()].chars().next_back();
+            let after = scan[m.end()..].chars().next();
             let inside_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
             let overlaps = found
                 .iter()
@@ -330,5 +331,19 @@ mod tests {
         ] {
             assert_eq!(restore_text(&other, plain).unwrap(), plain);
         }
+    }
+}
+
+#[cfg(test)]
+mod quoted {
+    use super::*;
+    use ring::hmac;
+
+    #[test]
+    fn a_customer_name_after_an_escaped_line_break_is_redacted() {
+        let table = Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"k"), 100);
+        table.learn_customer("Jane Doe");
+        let redacted = text(&table, r#"{\"note\":\"hi\nJane Doe\"}"#);
+        assert!(!redacted.contains("Jane"), "{redacted}");
     }
 }
