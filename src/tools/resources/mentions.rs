@@ -321,6 +321,16 @@ fn mention_resources(page: &Listing, offered: Offered) -> Vec<Resource> {
         Vec::new()
     };
     let shown_tickets = if offered.tickets { &tickets[..] } else { &[] };
+    // Names read from the cache were never seen by this request's views:
+    // a redacting server learns them here, whole and as shown cut.
+    let ticket_customers = shown_tickets
+        .iter()
+        .filter_map(|ticket| ticket.customer.as_ref())
+        .map(|(_, name)| name.as_str());
+    for name in ticket_customers.chain(customers.iter().map(|(_, name)| *name)) {
+        crate::pii::learn::customer(name);
+        crate::pii::learn::customer(quote(name, SHOWN_NAME).trim_end_matches('…'));
+    }
     let mut resources: Vec<Resource> = shown_tickets
         .iter()
         .map(|ticket| {
