@@ -183,7 +183,9 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// `restore_text` on every string in `value` (keys stay as sent).
+/// `restore_text` on every string in `value`, object keys included (a
+/// metadata key copied from a result is written back as its value, never
+/// as the pseudonym).
 pub fn restore_value(table: &Table, value: &mut Value) -> Result<(), Unknown> {
     match value {
         Value::String(string) => {
@@ -195,9 +197,22 @@ pub fn restore_value(table: &Table, value: &mut Value) -> Result<(), Unknown> {
         Value::Array(items) => items
             .iter_mut()
             .try_for_each(|item| restore_value(table, item)),
-        Value::Object(map) => map
-            .values_mut()
-            .try_for_each(|item| restore_value(table, item)),
+        Value::Object(map) => {
+            map.values_mut()
+                .try_for_each(|item| restore_value(table, item))?;
+            let mut renamed = Vec::new();
+            for key in map.keys() {
+                if let Cow::Owned(restored) = restore_text(table, key)? {
+                    renamed.push((key.clone(), restored));
+                }
+            }
+            for (key, restored) in renamed {
+                if let Some(item) = map.remove(&key) {
+                    map.insert(restored, item);
+                }
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -338,6 +353,18 @@ mod tests {
 mod quoted {
     use super::*;
     use ring::hmac;
+
+    #[test]
+    fn a_pseudonym_in_a_metadata_key_goes_back_as_its_value() {
+        let table = Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"k"), 100);
+        let email = text(&table, "jane@example.com").into_owned();
+        let mut args = serde_json::json!({"metadata": {(format!("contact {email}")): "x"}});
+        restore_value(&table, &mut args).unwrap();
+        assert_eq!(
+            args,
+            serde_json::json!({"metadata": {"contact jane@example.com": "x"}})
+        );
+    }
 
     #[test]
     fn a_customer_name_after_an_escaped_line_break_is_redacted() {
