@@ -785,7 +785,9 @@ mod cost {
     use std::time::Instant;
 
     #[test]
-    fn hostile_texts_of_300_kb_take_well_under_a_second() {
+    fn hostile_texts_of_300_kb_take_seconds_not_minutes() {
+        // A guard against quadratic scans (minutes at this size), with room
+        // for a debug build on a loaded machine.
         let texts = [
             "…".repeat(100_000),
             "4".repeat(300_000),
@@ -800,7 +802,7 @@ mod cost {
             let started = Instant::now();
             super::find(text);
             let took = started.elapsed();
-            assert!(took.as_secs() < 3, "{took:?} for {:?}", &text[..20]);
+            assert!(took.as_secs() < 20, "{took:?} for {:?}", &text[..20]);
         }
     }
 }
