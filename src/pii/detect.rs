@@ -5,6 +5,7 @@
 //! a candidate that touches letters, digits or `_` on either side is part
 //! of something else (an id, a UUID, a version, a timestamp) and stays.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -63,13 +64,13 @@ pub struct Found {
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}")
+    regex(r"[\p{L}\p{N}._%+\-]+(?:@|%40)[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}")
 });
 static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"));
+    LazyLock::new(|| regex(r"(?i)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"));
 static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:[ \-][0-9]+)*"));
 static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?:\+|\(\+?|\b|\\[nrt])[0-9][0-9 .\-/()]{5,22}[0-9]"));
+    LazyLock::new(|| regex(r"(?:\+|\(\+?|\b)[0-9][0-9 .\-/()]{5,22}[0-9]"));
 static IPV4: LazyLock<Regex> =
     LazyLock::new(|| regex(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"));
 static IPV6: LazyLock<Regex> =
@@ -109,18 +110,21 @@ pub fn warm_up() {
 /// in order, none overlapping (an earlier kind in this order wins: email,
 /// IBAN, IP, card, phone).
 pub fn find(text: &str) -> Vec<Found> {
+    let text = &*blank_escapes(text);
     let mut found: Vec<Found> = Vec::new();
-    if text.contains('@') {
+    if text.contains('@') || text.contains("%40") {
         add(&mut found, emails(text));
     }
-    if !text.bytes().any(|b| b.is_ascii_digit()) {
-        return found;
+    if text.bytes().any(|b| b.is_ascii_digit()) {
+        add(&mut found, ibans(text));
+        add(&mut found, ips(text));
+        add(&mut found, cards(text));
+        let phones = phones(text, &found);
+        add(&mut found, phones);
     }
-    add(&mut found, ibans(text));
-    add(&mut found, ips(text));
-    add(&mut found, cards(text));
-    let phones = phones(text, &found);
-    add(&mut found, phones);
+    if text.contains('…') {
+        add(&mut found, cut_tails(text));
+    }
     found.sort_by_key(|f| f.span.start);
     found
 }
@@ -137,14 +141,27 @@ fn add(found: &mut Vec<Found>, more: Vec<Found>) {
     }
 }
 
-/// The character before `at` and the one from `end`. A line break or tab
-/// written as an escape (`\n`, `\r`, `\t`, as JSON shown in Markdown has
-/// them) counts as a space before a value, not as the letter it ends with.
+/// The character before `at` and the one from `end`.
 fn neighbours(text: &str, at: usize, end: usize) -> (Option<char>, Option<char>) {
-    let before = text[..at].chars().next_back();
-    let escaped = matches!(before, Some('n' | 'r' | 't')) && text[..at - 1].ends_with('\\');
-    let before = if escaped { Some(' ') } else { before };
-    (before, text[end..].chars().next())
+    (text[..at].chars().next_back(), text[end..].chars().next())
+}
+
+/// `text` with each JSON escape of white space (`\n`, `\r`, `\t`, as in a
+/// JSON text quoted inside a string) made two spaces: the same length, so
+/// spans found in it are spans of `text`, and the letter of an escape
+/// no longer glues the value after it into a word.
+pub fn blank_escapes(text: &str) -> Cow<'_, str> {
+    if !["\\n", "\\r", "\\t"]
+        .iter()
+        .any(|escape| text.contains(escape))
+    {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.replace("\\n", "  ")
+            .replace("\\r", "  ")
+            .replace("\\t", "  "),
+    )
 }
 
 fn is_word(c: Option<char>) -> bool {
@@ -157,10 +174,12 @@ fn emails(text: &str) -> Vec<Found> {
         .filter_map(|m| {
             // A leading dot or hyphen is punctuation, not the address.
             let value = m.as_str().trim_start_matches(['.', '-']);
-            (!value.starts_with('@')).then(|| Found {
+            // Percent-encoded in a URL (`?email=jane%40example.com`), it
+            // is the same address.
+            (!value.starts_with('@') && !value.starts_with("%40")).then(|| Found {
                 span: m.end() - value.len()..m.end(),
                 kind: Kind::Email,
-                canonical: value.to_lowercase(),
+                canonical: value.replacen("%40", "@", 1).to_lowercase(),
             })
         })
         .collect()
@@ -177,8 +196,9 @@ fn ibans(text: &str) -> Vec<Found> {
         let mut candidate = m.as_str();
         while candidate.len() >= 15 {
             let (_, after) = neighbours(text, m.start(), m.start() + candidate.len());
+            // Written in lower case, it is the same account.
             if !is_word(after)
-                && let Ok(iban) = candidate.parse::<iban::Iban>()
+                && let Ok(iban) = candidate.to_uppercase().parse::<iban::Iban>()
             {
                 found.push(Found {
                     span: m.start()..m.start() + candidate.len(),
@@ -208,7 +228,9 @@ fn ips(text: &str) -> Vec<Found> {
         if dotted(before) || is_word(after) || followed_by_dot_digit {
             continue;
         }
-        if let Ok(ip) = m.as_str().parse::<Ipv4Addr>() {
+        if let Ok(ip) = m.as_str().parse::<Ipv4Addr>()
+            && belongs_to_someone(IpAddr::V4(ip))
+        {
             found.push(Found {
                 span: m.range(),
                 kind: Kind::Ip,
@@ -218,8 +240,8 @@ fn ips(text: &str) -> Vec<Found> {
     }
     if text.contains(':') {
         for m in IPV6.find_iter(text) {
-            // A trailing `.` or single `:` is punctuation; a trailing `::`
-            // is part of the address (`2001:db8::`).
+            // A sentence's full stop or colon is not the address's; the
+            // `::` that ends one (`2001:db8::`) is.
             let value = m.as_str().trim_end_matches('.');
             let value = if value.ends_with("::") {
                 value
@@ -237,7 +259,9 @@ fn ips(text: &str) -> Vec<Found> {
             if is_word(before) || is_word(after) {
                 continue;
             }
-            if let Ok(ip) = value.parse::<Ipv6Addr>() {
+            if let Ok(ip) = value.parse::<Ipv6Addr>()
+                && belongs_to_someone(IpAddr::V6(ip))
+            {
                 found.push(Found {
                     span: m.start()..end,
                     kind: Kind::Ip,
@@ -250,25 +274,68 @@ fn ips(text: &str) -> Vec<Found> {
 }
 
 fn cards(text: &str) -> Vec<Found> {
-    CARD.find_iter(text)
-        .filter_map(|m| {
-            let (before, after) = neighbours(text, m.start(), m.end());
-            if is_word(before) || is_word(after) || before == Some('.') || before == Some('-') {
-                return None;
+    let mut found = Vec::new();
+    for m in CARD.find_iter(text) {
+        let (before, after) = neighbours(text, m.start(), m.end());
+        if is_word(before) || is_word(after) || before == Some('.') || before == Some('-') {
+            continue;
+        }
+        found.extend(cards_in_run(m.start(), m.as_str()));
+    }
+    found
+}
+
+/// The card numbers in a run of digit groups: each the longest stretch of
+/// whole groups, one kind of separator between them, that is a card
+/// number, so that a number written next to it (an expiry year, a CVC, a
+/// quantity) does not hide it.
+fn cards_in_run(offset: usize, run: &str) -> Vec<Found> {
+    // Each group's span in `run`, and the separator before it.
+    let mut groups: Vec<(Range<usize>, Option<char>)> = Vec::new();
+    let mut start = None;
+    for (at, c) in run.char_indices().chain([(run.len(), ' ')]) {
+        match (c.is_ascii_digit(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(from)) => {
+                let separator = from
+                    .checked_sub(1)
+                    .map(|before| char::from(run.as_bytes()[before]));
+                groups.push((from..at, separator));
+                start = None;
             }
-            let run = m.as_str();
-            // Either no separators, or one kind of single separator.
-            if run.contains(' ') && run.contains('-') {
-                return None;
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    let mut first = 0;
+    while first < groups.len() {
+        let mut best = None;
+        let mut digits = String::new();
+        for last in first..groups.len() {
+            if last > first + 1 && groups[last].1 != groups[first + 1].1 {
+                break;
             }
-            let digits: String = run.chars().filter(char::is_ascii_digit).collect();
-            is_card_number(&digits).then(|| Found {
-                span: m.range(),
-                kind: Kind::Card,
-                canonical: digits,
-            })
-        })
-        .collect()
+            digits.push_str(&run[groups[last].0.clone()]);
+            if digits.len() > 19 {
+                break;
+            }
+            if is_card_number(&digits) {
+                best = Some((last, digits.clone()));
+            }
+        }
+        match best {
+            Some((last, digits)) => {
+                found.push(Found {
+                    span: offset + groups[first].0.start..offset + groups[last].0.end,
+                    kind: Kind::Card,
+                    canonical: digits,
+                });
+                first = last + 1;
+            }
+            None => first += 1,
+        }
+    }
+    found
 }
 
 /// 13 to 19 digits starting with an issuer's digit (2 to 6: Mastercard,
@@ -299,48 +366,108 @@ fn luhn(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// What is left of a phone or card number, or an email address, that a
+/// tool cut short (`+33 1 99 00 12 3…`, `jane.doe@exam…`): no longer
+/// valid, still personal. Past `find`'s validated kinds, as a last pass.
+fn cut_tails(text: &str) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (cut, _) in text.match_indices('…') {
+        // A value is short: look back 80 bytes at most, so that a text of
+        // ellipses costs no more than one of letters.
+        let mut from = cut.saturating_sub(80);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let before = &text[from..cut];
+        let token_start = before
+            .rfind(|c: char| c.is_whitespace() || "<>()\"'`,;[]".contains(c))
+            .map_or(0, |at| {
+                at + before[at..].chars().next().map_or(1, char::len_utf8)
+            });
+        let token = &before[token_start..];
+        if token.contains('@') && !token.starts_with('@') {
+            found.push(Found {
+                span: from + token_start..cut,
+                kind: Kind::Email,
+                canonical: token.to_lowercase(),
+            });
+            continue;
+        }
+        let numeric_start = before
+            .rfind(|c: char| !(c.is_ascii_digit() || " .-()/+".contains(c)))
+            .map_or(0, |at| {
+                at + before[at..].chars().next().map_or(1, char::len_utf8)
+            });
+        let number = before[numeric_start..].trim_start_matches([' ', '.', '-', '/', ')']);
+        let start = cut - number.len();
+        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        if is_word(neighbours(text, start, cut).0) || digits.len() < 7 {
+            continue;
+        }
+        let kind = if number.starts_with(['+', '0', '(']) {
+            Kind::Phone
+        } else if digits.len() >= 12 && matches!(digits.as_bytes()[0], b'2'..=b'6') {
+            Kind::Card
+        } else {
+            continue;
+        };
+        found.push(Found {
+            span: start..cut,
+            kind,
+            canonical: format!("{digits}…"),
+        });
+    }
+    found
+}
+
+/// Loopback and unspecified addresses (the server's own `127.0.0.1`,
+/// `::1`, `0.0.0.0`) are nobody's: they stay readable.
+fn belongs_to_someone(ip: IpAddr) -> bool {
+    !ip.is_loopback() && !ip.is_unspecified()
+}
+
 /// The phone numbers in `text` outside the values `taken` already (those
 /// are not parsed: parsing is the detectors' dearest step).
 fn phones(text: &str, taken: &[Found]) -> Vec<Found> {
     let mut found = Vec::new();
     for m in PHONE.find_iter(text) {
-        // A match may start with an escaped line break (`\n`): the number
-        // is what follows it.
-        let whole = m.as_str();
-        let skipped = if whole.starts_with('\\') { 2 } else { 0 };
-        let start = m.start() + skipped;
-        let (before, _) = neighbours(text, start, m.end());
-        // After a path's `/`, a scheme's `:` or a `#`, only a number in its
-        // international form (`tel:+44…`, `/0049…`) is taken as one.
-        let international = whole[skipped..].starts_with(['+', '(']) && whole.contains('+')
-            || whole[skipped..].starts_with("00");
-        let joined = matches!(before, Some('.' | '-'))
-            || (matches!(before, Some('/' | ':' | '#')) && !international);
-        if is_word(before) || joined {
+        let (before, _) = neighbours(text, m.start(), m.end());
+        // After `tel:`, `phone:` or in a URL's path, a number with its
+        // country code (`+44`, `0049`) is a number.
+        let international = m.as_str().starts_with('+') || m.as_str().starts_with("00");
+        if is_word(before)
+            || (!international && matches!(before, Some('.' | '-' | '/' | ':' | '#')))
+        {
             continue;
         }
         if taken
             .iter()
-            .any(|f| f.span.start <= start && start < f.span.end)
+            .any(|f| f.span.start <= m.start() && m.start() < f.span.end)
         {
             continue;
         }
         // The pattern may have taken a following number: shorten, group by
         // group, until a valid number is left.
-        let mut candidate = &whole[skipped..];
+        let mut candidate = m.as_str();
         loop {
-            let end = start + candidate.len();
-            let (_, after) = neighbours(text, start, end);
+            let end = m.start() + candidate.len();
+            let (_, after) = neighbours(text, m.start(), end);
             // Not followed by a letter, nor by a separator and a digit.
             let continues = matches!(after, Some('.' | '-' | ':' | '/'))
                 && text[end + 1..]
                     .chars()
                     .next()
                     .is_some_and(|c| c.is_ascii_digit());
-            let after_ok = !is_word(after) && !continues;
+            // An extension written on (`0958x123`) ends the number.
+            let extension = matches!(after, Some('x' | 'X'))
+                && text[end + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit());
+            let after_ok = (!is_word(after) || extension) && !continues;
             if after_ok && let Some(canonical) = phone_number(candidate) {
                 found.push(Found {
-                    span: start..end,
+                    span: m.start()..end,
                     kind: Kind::Phone,
                     canonical,
                 });
@@ -514,7 +641,6 @@ mod tests {
             ("from 203.0.113.7, blocked", "203.0.113.7"),
             ("host 10.0.0.1:8080", "10.0.0.1"),
             ("v6 2001:db8::8a2e:370:7334 seen", "2001:db8::8a2e:370:7334"),
-            ("loopback ::1 only", "::1"),
             ("[fe80::1ff:fe23:4567:890a]", "fe80::1ff:fe23:4567:890a"),
         ] {
             assert_eq!(kinds(text), [(Kind::Ip, ip.to_owned())], "{text}");
@@ -583,5 +709,138 @@ mod tests {
         // The IBAN's digits are not also a card or a phone.
         let found = kinds("DE89370400440532013000");
         assert_eq!(found, [(Kind::Iban, "DE89370400440532013000".to_owned())]);
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<(Kind, &str)> {
+        find(text)
+            .into_iter()
+            .map(|found| (found.kind, &text[found.span]))
+            .collect()
+    }
+
+    #[test]
+    fn values_in_the_forms_real_data_has_are_found() {
+        for (text, kind, value) in [
+            ("tel:+442079460958", Kind::Phone, "+442079460958"),
+            (
+                "<a href=\"tel:+44-20-7946-0958\">",
+                Kind::Phone,
+                "+44-20-7946-0958",
+            ),
+            ("+44 20 7946 0958x123", Kind::Phone, "+44 20 7946 0958"),
+            (
+                "4111 1111 1111 1111 12/27",
+                Kind::Card,
+                "4111 1111 1111 1111",
+            ),
+            (
+                "cvc: 4111 1111 1111 1111 123",
+                Kind::Card,
+                "4111 1111 1111 1111",
+            ),
+            (
+                "4111-1111-1111-1111 2027",
+                Kind::Card,
+                "4111-1111-1111-1111",
+            ),
+            (
+                "?email=jane%40example.com&x=1",
+                Kind::Email,
+                "jane%40example.com",
+            ),
+            (
+                "iban gb82 west 1234 5698 7654 32.",
+                Kind::Iban,
+                "gb82 west 1234 5698 7654 32",
+            ),
+            (
+                "gb82west12345698765432",
+                Kind::Iban,
+                "gb82west12345698765432",
+            ),
+            // In a JSON text quoted inside a string, after an escaped
+            // line break or tab; in a URL's path.
+            (
+                r#"{\"a\":\"x\n+44 20 7946 0958\n\"}"#,
+                Kind::Phone,
+                "+44 20 7946 0958",
+            ),
+            (r"\t4111 1111 1111 1111", Kind::Card, "4111 1111 1111 1111"),
+            (r"\n020 7946 0018 x", Kind::Phone, "020 7946 0018"),
+            ("<U+200B>2001:db8::<U+2", Kind::Ip, "2001:db8::"),
+            ("blocked fe80::1: again", Kind::Ip, "fe80::1"),
+            // Cut short by a tool before the egress.
+            ("``` +33 1 99 00 12 3…````", Kind::Phone, "+33 1 99 00 12 3"),
+            ("from jane.doe@exam… [cut]", Kind::Email, "jane.doe@exam"),
+            ("card 4111 1111 1111 11…", Kind::Card, "4111 1111 1111 11"),
+            (
+                "https://hooks.example.com/0049 30 1234567",
+                Kind::Phone,
+                "0049 30 1234567",
+            ),
+        ] {
+            assert_eq!(spans(text), [(kind, value)], "{text}");
+        }
+        assert_eq!(
+            find("jane%40Example.com")[0].canonical,
+            find("jane@example.com")[0].canonical
+        );
+        assert_eq!(
+            find("gb82 west 1234 5698 7654 32")[0].canonical,
+            "GB82WEST12345698765432"
+        );
+    }
+
+    #[test]
+    fn the_servers_own_loopback_address_is_nobodys() {
+        for text in ["http://127.0.0.1:8080/", "http://[::1]:80", "0.0.0.0:3000"] {
+            assert_eq!(spans(text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn near_misses_of_the_wider_forms_stay() {
+        for text in [
+            "sha de8937040044053201300a1b2c3d4e5f60718293",
+            "t=1764613685,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd",
+            "1,234,567.89 and 1764613685123 4111",
+            "whk_secret_4111111111111111 idem-4111-1111-1111-1112",
+            "12:30 +44",
+            "order 1234567… tkt_0123456789… 2026-12-01T18:28… v1.2.3…",
+        ] {
+            assert_eq!(spans(text), [], "{text}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod cost {
+    use std::time::Instant;
+
+    #[test]
+    fn hostile_texts_of_300_kb_take_seconds_not_minutes() {
+        // A guard against quadratic scans (minutes at this size), with room
+        // for a debug build on a loaded machine.
+        let texts = [
+            "…".repeat(100_000),
+            "4".repeat(300_000),
+            "4111 ".repeat(60_000),
+            "+44 20 ".repeat(40_000),
+            "1.2.".repeat(75_000),
+            "a:".repeat(150_000),
+            "x@".repeat(150_000),
+            "0 ".repeat(150_000) + "…",
+        ];
+        for text in &texts {
+            let started = Instant::now();
+            super::find(text);
+            let took = started.elapsed();
+            assert!(took.as_secs() < 20, "{took:?} for {:?}", &text[..20]);
+        }
     }
 }

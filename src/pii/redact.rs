@@ -18,6 +18,13 @@ pub const PSEUDONYM_PATTERN: &str = r"\[(email|phone|card|iban|ip|customer) ([0-
 static PSEUDONYM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(PSEUDONYM_PATTERN).unwrap_or_else(|error| unreachable!("{error}")));
 
+/// Whether `text` is one pseudonym and nothing else.
+pub fn is_pseudonym(text: &str) -> bool {
+    PSEUDONYM
+        .find(text)
+        .is_some_and(|m| m.start() == 0 && m.end() == text.len())
+}
+
 /// A well-formed pseudonym that was not issued to this key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknown(pub String);
@@ -38,12 +45,14 @@ impl std::fmt::Display for Unknown {
 pub fn text<'a>(table: &Table, text: &'a str) -> Cow<'a, str> {
     let mut found = detect::find(text);
     if let Some(customers) = table.customers() {
+        // Escapes (`\n` in JSON shown as text) count as spaces around a name.
+        let scan = detect::blank_escapes(text);
         let inside_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
         let names: Vec<Found> = customers
-            .find_iter(text)
+            .find_iter(&scan)
             .filter(|m| {
-                !inside_word(text[..m.start()].chars().next_back())
-                    && !inside_word(text[m.end()..].chars().next())
+                !inside_word(scan[..m.start()].chars().next_back())
+                    && !inside_word(scan[m.end()..].chars().next())
             })
             .map(|m| Found {
                 span: m.range(),
@@ -188,7 +197,9 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// `restore_text` on every string in `value` (keys stay as sent).
+/// `restore_text` on every string in `value`, object keys included (a
+/// metadata key copied from a result is written back as its value, never
+/// as the pseudonym).
 pub fn restore_value(table: &Table, value: &mut Value) -> Result<(), Unknown> {
     match value {
         Value::String(string) => {
@@ -200,9 +211,22 @@ pub fn restore_value(table: &Table, value: &mut Value) -> Result<(), Unknown> {
         Value::Array(items) => items
             .iter_mut()
             .try_for_each(|item| restore_value(table, item)),
-        Value::Object(map) => map
-            .values_mut()
-            .try_for_each(|item| restore_value(table, item)),
+        Value::Object(map) => {
+            map.values_mut()
+                .try_for_each(|item| restore_value(table, item))?;
+            let mut renamed = Vec::new();
+            for key in map.keys() {
+                if let Cow::Owned(restored) = restore_text(table, key)? {
+                    renamed.push((key.clone(), restored));
+                }
+            }
+            for (key, restored) in renamed {
+                if let Some(item) = map.remove(&key) {
+                    map.insert(restored, item);
+                }
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -260,6 +284,15 @@ mod tests {
             format!("Hi {name}, and Jane Does")
         );
         assert_eq!(restore_text(&table, &name).unwrap(), "Jane Doe");
+    }
+
+    #[test]
+    fn a_pseudonym_is_never_learned_as_a_customer_name() {
+        let table = table();
+        table.learn_customer("[customer 3f9a]");
+        assert!(table.customers().is_none());
+        assert!(is_pseudonym("[email 3f9a]"));
+        assert!(!is_pseudonym("Jane [email 3f9a]"));
     }
 
     #[test]
@@ -349,5 +382,31 @@ mod tests {
         ] {
             assert_eq!(restore_text(&other, plain).unwrap(), plain);
         }
+    }
+}
+
+#[cfg(test)]
+mod quoted {
+    use super::*;
+    use ring::hmac;
+
+    #[test]
+    fn a_pseudonym_in_a_metadata_key_goes_back_as_its_value() {
+        let table = Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"k"), 100);
+        let email = text(&table, "jane@example.com").into_owned();
+        let mut args = serde_json::json!({"metadata": {(format!("contact {email}")): "x"}});
+        restore_value(&table, &mut args).unwrap();
+        assert_eq!(
+            args,
+            serde_json::json!({"metadata": {"contact jane@example.com": "x"}})
+        );
+    }
+
+    #[test]
+    fn a_customer_name_after_an_escaped_line_break_is_redacted() {
+        let table = Table::new(hmac::Key::new(hmac::HMAC_SHA256, b"k"), 100);
+        table.learn_customer("Jane Doe");
+        let redacted = text(&table, r#"{\"note\":\"hi\nJane Doe\"}"#);
+        assert!(!redacted.contains("Jane"), "{redacted}");
     }
 }

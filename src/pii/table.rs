@@ -105,7 +105,11 @@ impl Table {
     /// appears from now on.
     pub fn learn_customer(&self, name: &str) {
         let name = name.trim();
-        if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
+        // A pseudonym (a name already redacted) is not a name to learn.
+        if name.chars().count() < 2
+            || !name.chars().any(char::is_alphabetic)
+            || super::redact::is_pseudonym(name)
+        {
             return;
         }
         let lower = name.to_lowercase();
