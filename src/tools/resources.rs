@@ -11,7 +11,8 @@
 //! per-key cache (`mentions`, `cache`). `documents` says
 //! what each record shows, `markdown` how cStar's text goes in (quoted or
 //! fenced, cleaned, within the result budget), for prompts too. Resources
-//! only read, so read-only mode and tool filters leave them on.
+//! only read, so read-only mode leaves them on; tickets and customers are
+//! listed only while the tools that read them are exposed.
 
 use rmcp::ErrorData;
 use rmcp::RoleServer;
