@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::lenient::REDACTED;
+
 /// Whether a key may write (`secret`) or only read (`publishable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyType {
@@ -129,7 +131,7 @@ pub fn hide_keys(text: &str, known: &[&str]) -> String {
         .iter()
         .map(|key| key.trim())
         .filter(|key| key.len() >= 8)
-        .fold(text.to_owned(), |text, key| text.replace(key, "[redacted]"));
+        .fold(text.to_owned(), |text, key| text.replace(key, REDACTED));
     for (prefix, _, _) in KEY_PREFIXES {
         let mut from = 0;
         while let Some(at) = text[from..].find(prefix).map(|at| from + at) {
@@ -138,8 +140,8 @@ pub fn hide_keys(text: &str, known: &[&str]) -> String {
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
                 .unwrap_or(rest.len());
             let end = at + prefix.len() + token;
-            text.replace_range(at..end, &format!("{prefix}[redacted]"));
-            from = at + prefix.len() + "[redacted]".len();
+            text.replace_range(at..end, &format!("{prefix}{REDACTED}"));
+            from = at + prefix.len() + REDACTED.len();
         }
     }
     text

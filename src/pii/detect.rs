@@ -45,10 +45,6 @@ impl Kind {
             Kind::Customer => "customer",
         }
     }
-
-    pub fn from_tag(tag: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|kind| kind.tag() == tag)
-    }
 }
 
 /// One value found in a text.

@@ -13,10 +13,18 @@ use super::detect::{self, Found, Kind};
 use super::table::Table;
 
 /// A pseudonym, as issued: `[email 3f9a]`, `[customer 81c2d0]`.
-pub const PSEUDONYM_PATTERN: &str = r"\[(email|phone|card|iban|ip|customer) ([0-9a-f]{4,})\]";
-
 static PSEUDONYM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(PSEUDONYM_PATTERN).unwrap_or_else(|error| unreachable!("{error}")));
+    LazyLock::new(|| pattern(&format!(r"\[({}) ([0-9a-f]{{4,}})\]", kind_tags())));
+
+/// Every kind's tag as a regex alternation: `email|phone|...`.
+fn kind_tags() -> String {
+    Kind::ALL.map(Kind::tag).join("|")
+}
+
+/// A regex built here, from patterns known to be valid.
+fn pattern(source: &str) -> Regex {
+    Regex::new(source).unwrap_or_else(|error| unreachable!("{error}"))
+}
 
 /// Whether `text` is one pseudonym and nothing else.
 pub fn is_pseudonym(text: &str) -> bool {
@@ -159,8 +167,10 @@ pub fn restore_text<'a>(table: &Table, text: &'a str) -> Result<Cow<'a, str>, Un
 /// value is put in encoded); the rest of the URI stays as sent.
 pub fn restore_uri<'a>(table: &Table, uri: &'a str) -> Result<Cow<'a, str>, Unknown> {
     static IN_URI: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(\[|%5[Bb])(email|phone|card|iban|ip|customer)(?: |%20|\+)([0-9a-f]{4,})(?:\]|%5[Dd])")
-            .unwrap_or_else(|error| unreachable!("{error}"))
+        pattern(&format!(
+            r"(\[|%5[Bb])({})(?: |%20|\+)([0-9a-f]{{4,}})(?:\]|%5[Dd])",
+            kind_tags()
+        ))
     });
     if !IN_URI.is_match(uri) {
         return Ok(Cow::Borrowed(uri));

@@ -100,10 +100,10 @@ impl Misconfigured {
     }
 
     fn tool(&self) -> Tool {
-        let schema = serde_json::json!({"type": "object", "properties": {}});
-        let serde_json::Value::Object(schema) = schema else {
-            unreachable!("the schema is an object")
-        };
+        let schema = serde_json::Map::from_iter([
+            ("type".to_owned(), "object".into()),
+            ("properties".to_owned(), serde_json::Map::new().into()),
+        ]);
         Tool::new(
             PROBLEM_TOOL,
             format!(

@@ -406,9 +406,10 @@ pub fn describe(error: &ApiError, context: Context<'_>) -> ToolError {
     };
     // cStar's quoted words may end without a stop: the hint still starts
     // a sentence of its own.
-    let stop = match message.ends_with(['.', '!', '?']) {
-        true => "",
-        false => ".",
+    let stop = if message.ends_with(['.', '!', '?']) {
+        ""
+    } else {
+        "."
     };
     ToolError {
         message: format!("{message}{stop} {hint}"),
@@ -526,6 +527,27 @@ mod tests {
             }
             assert_eq!(described.body.retryable, retryable, "{}", described.message);
         }
+    }
+
+    #[test]
+    fn the_hint_starts_a_sentence_of_its_own_whether_or_not_cstar_ended_one() {
+        let hint = "This is on cStar's side.";
+        let bare = describe(&status(500, "internal_error", None), Context::default());
+        assert!(
+            bare.message.contains(&format!("msg. {hint}")),
+            "{}",
+            bare.message
+        );
+        let mut stopped = status(500, "internal_error", None);
+        if let ApiError::Status(error) = &mut stopped {
+            error.message = "It broke!".into();
+        }
+        let stopped = describe(&stopped, Context::default());
+        assert!(
+            stopped.message.contains(&format!("It broke! {hint}")),
+            "{}",
+            stopped.message
+        );
     }
 
     #[test]
