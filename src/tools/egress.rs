@@ -340,29 +340,12 @@ fn finish_call(mut result: CallToolResult, table: Option<&Table>) -> CallToolRes
             let share = MESSAGE_BUDGET / result.content.len().max(1);
             for block in &mut result.content {
                 if let ContentBlock::Text(text) = block {
-                    text.text = finish_text_block(&text.text, share, table);
+                    text.text = cut_text(&clean_text(&text.text, table), share).into_owned();
                 }
             }
         }
     }
     result
-}
-
-/// One text block of an unstructured result (an error's sentence or its
-/// JSON body), cleaned and fitted into `budget` bytes.
-fn finish_text_block(text: &str, budget: usize, table: Option<&Table>) -> String {
-    if text.starts_with('{')
-        && let Ok(mut value) = serde_json::from_str::<Value>(text)
-    {
-        let changed = clean_value(&mut value)
-            | redact_value(&mut value, table)
-            | fit_value(&mut value, budget);
-        if !changed {
-            return text.to_owned();
-        }
-        return serde_json::to_string(&value).unwrap_or_default();
-    }
-    cut_text(&clean_text(text, table), budget).into_owned()
 }
 
 /// A result of any other kind, cleaned and fitted through its JSON form;
