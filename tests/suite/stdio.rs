@@ -936,12 +936,14 @@ async fn every_id_answered_once(
     );
 }
 
-/// The server's handshake, written before a flood.
-async fn handshake(
-    stdin: &mut tokio::process::ChildStdin,
-    stdout: &mut tokio::process::ChildStdout,
-) {
+/// Takes `child`'s standard streams and makes the server's handshake on
+/// them, ready for a flood.
+async fn handshaken(
+    child: &mut tokio::process::Child,
+) -> (tokio::process::ChildStdin, tokio::process::ChildStdout) {
     use tokio::io::AsyncReadExt;
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
     let lines = format!(
         "{}\n{}\n",
         initialize("2025-11-25"),
@@ -954,6 +956,7 @@ async fn handshake(
     while byte[0] != b'\n' {
         stdout.read_exact(&mut byte).await.unwrap();
     }
+    (stdin, stdout)
 }
 
 #[tokio::test]
@@ -964,9 +967,7 @@ async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_an
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    handshake(&mut stdin, &mut stdout).await;
+    let (stdin, stdout) = handshaken(&mut child).await;
     let lines: Vec<String> = (2..CALLS + 2)
         .map(|id| {
             format!(
@@ -1011,9 +1012,7 @@ async fn garbage_from_a_client_that_stops_reading_is_not_queued_and_every_line_i
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    handshake(&mut stdin, &mut stdout).await;
+    let (stdin, stdout) = handshaken(&mut child).await;
     // Each kind of line the transport answers itself: not JSON, JSON
     // that is no message, an id of the wrong type. The last is a request.
     let mut lines: Vec<String> = (0..LINES)
@@ -1078,9 +1077,7 @@ async fn cancelled_calls_free_their_room_so_the_server_keeps_reading() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    handshake(&mut stdin, &mut stdout).await;
+    let (mut stdin, stdout) = handshaken(&mut child).await;
     // More slow calls than the server has room for, each cancelled.
     let mut lines = String::new();
     for id in 2..202 {
