@@ -35,15 +35,6 @@ async fn tickets_titled(sandbox: &cstar_mcp::sandbox::RunningSandbox, title: &st
         .collect()
 }
 
-async fn clear_faults(sandbox: &cstar_mcp::sandbox::RunningSandbox) {
-    let response = reqwest::Client::new()
-        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-}
-
 #[tokio::test]
 async fn every_fault_after_a_lost_answer_still_makes_one_ticket() {
     let sandbox = start_sandbox().await;

@@ -64,6 +64,16 @@ pub async fn fault(sandbox: &RunningSandbox, rule: Value) {
     control(sandbox, "faults", rule).await;
 }
 
+/// Removes every fault rule from the sandbox.
+pub async fn clear_faults(sandbox: &RunningSandbox) {
+    let response = reqwest::Client::new()
+        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
 /// The request log, as `GET /_sandbox/requests` returns it.
 pub async fn requests(sandbox: &RunningSandbox) -> Vec<Value> {
     let body: Value = reqwest::get(format!("{}/_sandbox/requests", sandbox.base_url()))
