@@ -17,6 +17,16 @@ use super::harness::*;
 
 const TICKETS: &str = "/api/v1/teams/*/tickets";
 
+/// Holds the next ticket create 1.5 s in the sandbox, long enough to
+/// cancel, disconnect or stop its caller while it is in flight.
+async fn delay_the_next_create(sandbox: &cstar_mcp::sandbox::RunningSandbox) {
+    fault(
+        sandbox,
+        json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
+    )
+    .await;
+}
+
 /// Tickets whose title is exactly `title`.
 async fn tickets_titled(sandbox: &cstar_mcp::sandbox::RunningSandbox, title: &str) -> Vec<Value> {
     let client = mcp_for(sandbox, SECRET_TEST).await;
@@ -292,11 +302,7 @@ async fn a_cancelled_create_runs_to_its_outcome_and_a_retry_makes_no_second_tick
     for (i, (progress, retry_in_flight)) in cases.into_iter().enumerate() {
         let title = format!("Cancelled create {i}");
         let arguments = json!({ "title": title, "tags": ["cancel"] });
-        fault(
-            &sandbox,
-            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
-        )
-        .await;
+        delay_the_next_create(&sandbox).await;
         let first = 100 + 10 * i as i64;
         stdio.create(first, &arguments, progress).await;
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -326,11 +332,7 @@ async fn a_create_whose_http_caller_disconnects_still_makes_one_ticket() {
     for (i, retry_in_flight) in [true, false].into_iter().enumerate() {
         let title = format!("Disconnected create {i}");
         let arguments = json!({ "title": title });
-        fault(
-            &sandbox,
-            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
-        )
-        .await;
+        delay_the_next_create(&sandbox).await;
         let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": { "name": "cstar_create_ticket", "arguments": arguments } });
         // The client gives up and closes its connection mid-create.
@@ -518,11 +520,7 @@ async fn a_create_cut_off_by_sigterm_answers_with_its_key_and_a_new_process_fini
         let mut stdio = Stdio::start(&sandbox).await;
         let title = format!("Stopped mid-create {i}");
         let arguments = json!({ "title": title });
-        fault(
-            &sandbox,
-            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
-        )
-        .await;
+        delay_the_next_create(&sandbox).await;
         stdio.create(1, &arguments, progress).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         std::process::Command::new("kill")
