@@ -959,15 +959,35 @@ async fn handshaken(
     (stdin, stdout)
 }
 
-#[tokio::test]
-async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_answer_once() {
-    const CALLS: i64 = 10_000;
+/// The binary on its built-in sandbox, stderr discarded, after the
+/// handshake: the child, its pid and its standard streams.
+async fn sandbox_server_to_flood() -> (
+    tokio::process::Child,
+    u32,
+    tokio::process::ChildStdin,
+    tokio::process::ChildStdout,
+) {
     let mut child = command(&["--sandbox"])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();
     let (stdin, stdout) = handshaken(&mut child).await;
+    (child, pid, stdin, stdout)
+}
+
+/// Asserts a peak RSS, in KiB, under the 48 MiB bound a flood must stay in.
+fn assert_within_48_mib(peak: u64) {
+    assert!(
+        peak < 48 * 1024,
+        "peak RSS {peak} KiB over the 48 MiB bound"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_answer_once() {
+    const CALLS: i64 = 10_000;
+    let (mut child, pid, stdin, stdout) = sandbox_server_to_flood().await;
     let lines: Vec<String> = (2..CALLS + 2)
         .map(|id| {
             format!(
@@ -989,10 +1009,7 @@ async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_an
         taken < 2_500,
         "the server read {taken} of {CALLS} calls no one read the answers of"
     );
-    assert!(
-        peak < 48 * 1024,
-        "peak RSS {peak} KiB over the 48 MiB bound"
-    );
+    assert_within_48_mib(peak);
     let ids: Vec<Value> = (2..CALLS + 2).map(Value::from).collect();
     every_id_answered_once(stdout, &ids, writer, |answer| {
         assert_eq!(
@@ -1007,12 +1024,7 @@ async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_an
 #[tokio::test]
 async fn garbage_from_a_client_that_stops_reading_is_not_queued_and_every_line_is_answered_once() {
     const LINES: usize = 50_000;
-    let mut child = command(&["--sandbox"])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
-    let (stdin, stdout) = handshaken(&mut child).await;
+    let (mut child, pid, stdin, stdout) = sandbox_server_to_flood().await;
     // Each kind of line the transport answers itself: not JSON, JSON
     // that is no message, an id of the wrong type. The last is a request.
     let mut lines: Vec<String> = (0..LINES)
@@ -1032,10 +1044,7 @@ async fn garbage_from_a_client_that_stops_reading_is_not_queued_and_every_line_i
         taken < LINES / 2,
         "the server read {taken} of {LINES} lines no one read the answers of"
     );
-    assert!(
-        peak < 48 * 1024,
-        "peak RSS {peak} KiB over the 48 MiB bound"
-    );
+    assert_within_48_mib(peak);
     let mut lines = BufReader::new(stdout).lines();
     let mut errors = 0;
     let mut pinged = false;
