@@ -205,6 +205,17 @@ pub async fn exits_cleanly(child: &mut tokio::process::Child, what: &str) {
     assert_eq!(status.code(), Some(0), "{what}");
 }
 
+/// Writes each of `messages` to `stdin` as one line of JSON.
+pub async fn write_messages(stdin: &mut tokio::process::ChildStdin, messages: &[Value]) {
+    use tokio::io::AsyncWriteExt;
+    for message in messages {
+        stdin
+            .write_all(format!("{message}\n").as_bytes())
+            .await
+            .unwrap();
+    }
+}
+
 pub const BINARY: &str = env!("CARGO_BIN_EXE_cstar-mcp");
 
 /// The real binary with `args`, no cStar settings from this environment

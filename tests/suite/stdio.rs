@@ -37,12 +37,7 @@ pub(super) async fn session(
     lines: &[Value],
 ) -> (Vec<String>, String, Option<i32>) {
     let mut stdin = child.stdin.take().unwrap();
-    for line in lines {
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-    }
+    write_messages(&mut stdin, lines).await;
     stdin.flush().await.unwrap();
     // Give in-flight calls time to answer before closing stdin.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -780,12 +775,7 @@ async fn an_unresolvable_base_url_is_a_clear_error_for_every_tool() {
     // Wait for every answer before closing stdin: each call makes 3 attempts.
     let mut child = child;
     let mut stdin = child.stdin.take().unwrap();
-    for line in &lines {
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-    }
+    write_messages(&mut stdin, &lines).await;
     let mut reader = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stdout = Vec::new();
     tokio::time::timeout(Duration::from_secs(20), async {
