@@ -472,11 +472,7 @@ async fn the_switch_lists_only_articles_and_announces_nothing() {
 #[tokio::test]
 async fn a_2026_07_28_client_hears_list_changed_on_its_listen_stream() {
     use tokio::io::AsyncWriteExt;
-    let meta = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
-    });
+    let meta = super::stdio::meta_2026_07_28();
     let mut child = binary(&["--sandbox"], &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let send = |message: Value| format!("{message}\n");

@@ -68,6 +68,16 @@ pub(super) fn initialize(version: &str) -> Value {
             "params": { "protocolVersion": version, "capabilities": {}, "clientInfo": { "name": "test", "version": "1" } } })
 }
 
+/// The `_meta` a 2026-07-28 client sends with each request instead of an
+/// `initialize`.
+pub(super) fn meta_2026_07_28() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
+    })
+}
+
 pub(super) fn request(id: i64, method: &str, params: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
 }
@@ -135,11 +145,7 @@ async fn handshake_list_and_call_for_initialize_era_clients() {
 
 #[tokio::test]
 async fn clients_without_initialize_are_served() {
-    let meta = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
-    });
+    let meta = meta_2026_07_28();
     let child = command(&["--sandbox"]).spawn().unwrap();
     let (lines, stderr, code) = session(
         child,
