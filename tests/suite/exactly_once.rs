@@ -222,17 +222,10 @@ struct Stdio {
 
 impl Stdio {
     async fn start(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Stdio {
-        let base_url = sandbox.base_url();
-        let mut child = binary(
-            &[],
-            &[
-                ("CSTAR_API_KEY", SECRET_TEST),
-                ("CSTAR_BASE_URL", &base_url),
-            ],
-        )
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut child = binary_on(sandbox, &[])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         let mut session = Stdio {
             stdin: child.stdin.take().unwrap(),
             stdout: BufReader::new(child.stdout.take().unwrap()).lines(),
@@ -362,14 +355,7 @@ async fn a_create_whose_http_caller_disconnects_still_makes_one_ticket() {
 
 /// The binary as an rmcp client's child process.
 async fn binary_client(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> McpClient {
-    let base_url = sandbox.base_url();
-    let mut command = binary(
-        &[],
-        &[
-            ("CSTAR_API_KEY", SECRET_TEST),
-            ("CSTAR_BASE_URL", &base_url),
-        ],
-    );
+    let mut command = binary_on(sandbox, &[]);
     command.stderr(std::process::Stdio::null());
     ().serve(TokioChildProcess::new(command).unwrap())
         .await

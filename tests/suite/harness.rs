@@ -226,6 +226,8 @@ pub fn binary(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
         .args(args)
         .env_remove("CSTAR_API_KEY")
         .env_remove("CSTAR_SECRET_KEY")
+        .env_remove("CSTAR_TEAM_ID")
+        .env_remove("CSTAR_BASE_URL")
         .env_remove("CSTAR_READ_ONLY")
         .env_remove("CSTAR_TOOLS")
         .env_remove("CSTAR_EXCLUDE_TOOLS")
@@ -238,6 +240,18 @@ pub fn binary(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     command
+}
+
+/// The real binary with `args`, as [`binary`] makes it, against `sandbox`
+/// with the test secret key.
+pub fn binary_on(sandbox: &RunningSandbox, args: &[&str]) -> tokio::process::Command {
+    binary(
+        args,
+        &[
+            ("CSTAR_API_KEY", SECRET_TEST),
+            ("CSTAR_BASE_URL", &sandbox.base_url()),
+        ],
+    )
 }
 
 /// Starts `serve --http 127.0.0.1:0` against `base_url`; returns the child and the MCP URL.

@@ -376,15 +376,7 @@ async fn a_request_reusing_the_id_of_one_in_progress_is_refused_and_the_first_st
         json!({ "path": "*/tickets", "fault": "delay", "ms": 1500 }),
     )
     .await;
-    let mut child = binary(
-        &[],
-        &[
-            ("CSTAR_API_KEY", SECRET_TEST),
-            ("CSTAR_BASE_URL", &sandbox.base_url()),
-        ],
-    )
-    .spawn()
-    .unwrap();
+    let mut child = binary_on(&sandbox, &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let lines = [

@@ -41,11 +41,8 @@ async fn start(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (Session, Listener) {
-    let mut command = binary(args, env);
-    command
-        .env("CSTAR_API_KEY", SECRET_TEST)
-        .env("CSTAR_BASE_URL", sandbox.base_url())
-        .stderr(Stdio::null());
+    let mut command = binary_on(sandbox, args);
+    command.envs(env.iter().copied()).stderr(Stdio::null());
     let listener = Listener::default();
     let session = listener
         .clone()
