@@ -34,7 +34,7 @@ mod wire;
 
 use std::time::Instant;
 
-use cstar_mcp::sandbox::{self, HOSTILE_SAMPLES, RunningSandbox, SeedData};
+use cstar_mcp::sandbox::{self, HOSTILE_SAMPLES, SeedData};
 use serde_json::{Value, json};
 
 use super::harness::*;
@@ -168,13 +168,4 @@ fn faults() -> Vec<(&'static str, Value)> {
         ),
         ("delay 300 ms", all(json!({ "fault": "delay", "ms": 300 }))),
     ]
-}
-
-async fn clear_faults(sandbox: &RunningSandbox) {
-    let response = reqwest::Client::new()
-        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
 }

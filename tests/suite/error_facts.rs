@@ -71,11 +71,7 @@ async fn every_upstream_failure_says_in_its_text_what_its_meta_says() {
         fault(&sandbox, rule.clone()).await;
         let result = call(&client, "cstar_list_tickets", json!({})).await;
         text_carries_the_facts(&rule.to_string(), &result);
-        reqwest::Client::new()
-            .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
-            .send()
-            .await
-            .unwrap();
+        clear_faults(&sandbox).await;
     }
 }
 
@@ -167,11 +163,7 @@ async fn over_http_errors_have_the_same_shape_and_facts() {
                 "{body}"
             );
         }
-        reqwest::Client::new()
-            .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
-            .send()
-            .await
-            .unwrap();
+        clear_faults(&sandbox).await;
     }
     let publishable = http_client(&url, PUBLISHABLE_TEST).await;
     let message = refusal(&publishable, "cstar_create_ticket").await;

@@ -17,6 +17,16 @@ use super::harness::*;
 
 const TICKETS: &str = "/api/v1/teams/*/tickets";
 
+/// Holds the next ticket create 1.5 s in the sandbox, long enough to
+/// cancel, disconnect or stop its caller while it is in flight.
+async fn delay_the_next_create(sandbox: &cstar_mcp::sandbox::RunningSandbox) {
+    fault(
+        sandbox,
+        json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
+    )
+    .await;
+}
+
 /// Tickets whose title is exactly `title`.
 async fn tickets_titled(sandbox: &cstar_mcp::sandbox::RunningSandbox, title: &str) -> Vec<Value> {
     let client = mcp_for(sandbox, SECRET_TEST).await;
@@ -33,15 +43,6 @@ async fn tickets_titled(sandbox: &cstar_mcp::sandbox::RunningSandbox, title: &st
         .filter(|t| t["title"] == title)
         .cloned()
         .collect()
-}
-
-async fn clear_faults(sandbox: &cstar_mcp::sandbox::RunningSandbox) {
-    let response = reqwest::Client::new()
-        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
 }
 
 #[tokio::test]
@@ -221,17 +222,10 @@ struct Stdio {
 
 impl Stdio {
     async fn start(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> Stdio {
-        let base_url = sandbox.base_url();
-        let mut child = binary(
-            &[],
-            &[
-                ("CSTAR_API_KEY", SECRET_TEST),
-                ("CSTAR_BASE_URL", &base_url),
-            ],
-        )
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut child = binary_on(sandbox, &[])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         let mut session = Stdio {
             stdin: child.stdin.take().unwrap(),
             stdout: BufReader::new(child.stdout.take().unwrap()).lines(),
@@ -301,11 +295,7 @@ async fn a_cancelled_create_runs_to_its_outcome_and_a_retry_makes_no_second_tick
     for (i, (progress, retry_in_flight)) in cases.into_iter().enumerate() {
         let title = format!("Cancelled create {i}");
         let arguments = json!({ "title": title, "tags": ["cancel"] });
-        fault(
-            &sandbox,
-            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
-        )
-        .await;
+        delay_the_next_create(&sandbox).await;
         let first = 100 + 10 * i as i64;
         stdio.create(first, &arguments, progress).await;
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -335,11 +325,7 @@ async fn a_create_whose_http_caller_disconnects_still_makes_one_ticket() {
     for (i, retry_in_flight) in [true, false].into_iter().enumerate() {
         let title = format!("Disconnected create {i}");
         let arguments = json!({ "title": title });
-        fault(
-            &sandbox,
-            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
-        )
-        .await;
+        delay_the_next_create(&sandbox).await;
         let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": { "name": "cstar_create_ticket", "arguments": arguments } });
         // The client gives up and closes its connection mid-create.
@@ -369,14 +355,7 @@ async fn a_create_whose_http_caller_disconnects_still_makes_one_ticket() {
 
 /// The binary as an rmcp client's child process.
 async fn binary_client(sandbox: &cstar_mcp::sandbox::RunningSandbox) -> McpClient {
-    let base_url = sandbox.base_url();
-    let mut command = binary(
-        &[],
-        &[
-            ("CSTAR_API_KEY", SECRET_TEST),
-            ("CSTAR_BASE_URL", &base_url),
-        ],
-    );
+    let mut command = binary_on(sandbox, &[]);
     command.stderr(std::process::Stdio::null());
     ().serve(TokioChildProcess::new(command).unwrap())
         .await
@@ -527,11 +506,7 @@ async fn a_create_cut_off_by_sigterm_answers_with_its_key_and_a_new_process_fini
         let mut stdio = Stdio::start(&sandbox).await;
         let title = format!("Stopped mid-create {i}");
         let arguments = json!({ "title": title });
-        fault(
-            &sandbox,
-            json!({ "method": "POST", "path": TICKETS, "fault": "delay", "ms": 1500, "times": 1 }),
-        )
-        .await;
+        delay_the_next_create(&sandbox).await;
         stdio.create(1, &arguments, progress).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         std::process::Command::new("kill")

@@ -64,6 +64,16 @@ pub async fn fault(sandbox: &RunningSandbox, rule: Value) {
     control(sandbox, "faults", rule).await;
 }
 
+/// Removes every fault rule from the sandbox.
+pub async fn clear_faults(sandbox: &RunningSandbox) {
+    let response = reqwest::Client::new()
+        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
 /// The request log, as `GET /_sandbox/requests` returns it.
 pub async fn requests(sandbox: &RunningSandbox) -> Vec<Value> {
     let body: Value = reqwest::get(format!("{}/_sandbox/requests", sandbox.base_url()))
@@ -195,6 +205,17 @@ pub async fn exits_cleanly(child: &mut tokio::process::Child, what: &str) {
     assert_eq!(status.code(), Some(0), "{what}");
 }
 
+/// Writes each of `messages` to `stdin` as one line of JSON.
+pub async fn write_messages(stdin: &mut tokio::process::ChildStdin, messages: &[Value]) {
+    use tokio::io::AsyncWriteExt;
+    for message in messages {
+        stdin
+            .write_all(format!("{message}\n").as_bytes())
+            .await
+            .unwrap();
+    }
+}
+
 pub const BINARY: &str = env!("CARGO_BIN_EXE_cstar-mcp");
 
 /// The real binary with `args`, no cStar settings from this environment
@@ -205,6 +226,8 @@ pub fn binary(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
         .args(args)
         .env_remove("CSTAR_API_KEY")
         .env_remove("CSTAR_SECRET_KEY")
+        .env_remove("CSTAR_TEAM_ID")
+        .env_remove("CSTAR_BASE_URL")
         .env_remove("CSTAR_READ_ONLY")
         .env_remove("CSTAR_TOOLS")
         .env_remove("CSTAR_EXCLUDE_TOOLS")
@@ -217,6 +240,18 @@ pub fn binary(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     command
+}
+
+/// The real binary with `args`, as [`binary`] makes it, against `sandbox`
+/// with the test secret key.
+pub fn binary_on(sandbox: &RunningSandbox, args: &[&str]) -> tokio::process::Command {
+    binary(
+        args,
+        &[
+            ("CSTAR_API_KEY", SECRET_TEST),
+            ("CSTAR_BASE_URL", &sandbox.base_url()),
+        ],
+    )
 }
 
 /// Starts `serve --http 127.0.0.1:0` against `base_url`; returns the child and the MCP URL.

@@ -57,8 +57,12 @@ fn received(result: &CallToolResult) -> Vec<(String, String)> {
     out
 }
 
-/// One call of every tool that reaches cStar, successful or not.
-fn every_tool_call(ticket: &str, customer: &str) -> Vec<(&'static str, Value)> {
+/// One call of every tool that reaches cStar, successful or not, on the
+/// first listed ticket and its customer (read now, before any fault).
+async fn every_tool_call(client: &McpClient) -> Vec<(&'static str, Value)> {
+    let first = ok(&call(client, "cstar_list_tickets", json!({})).await);
+    let ticket = first["tickets"][0]["id"].as_str().unwrap();
+    let customer = first["tickets"][0]["customerId"].as_str().unwrap();
     vec![
         ("cstar_list_tickets", json!({ "pageSize": 100 })),
         ("cstar_get_ticket", json!({ "ticketId": ticket })),
@@ -86,15 +90,10 @@ fn every_tool_call(ticket: &str, customer: &str) -> Vec<(&'static str, Value)> {
 async fn no_planted_hidden_character_reaches_the_client_from_any_field() {
     let sandbox = start_sandbox().await;
     let client = mcp_for(&sandbox, SECRET_TEST).await;
-    let first = ok(&call(&client, "cstar_list_tickets", json!({})).await);
-    let ticket = first["tickets"][0]["id"].as_str().unwrap().to_owned();
-    let customer = first["tickets"][0]["customerId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let calls = every_tool_call(&client).await;
     fault(&sandbox, json!({ "fault": "hidden_text", "times": 1000 })).await;
     let mut seen = 0;
-    for (tool, arguments) in every_tool_call(&ticket, &customer) {
+    for (tool, arguments) in calls {
         let result = call(&client, tool, arguments.clone()).await;
         for (path, text) in received(&result) {
             seen += 1;
@@ -251,12 +250,7 @@ const SEQUENCES: &str =
 async fn a_cut_inside_a_joined_sequence_leaves_nothing_hidden() {
     let sandbox = start_sandbox().await;
     let client = mcp_for(&sandbox, SECRET_TEST).await;
-    let first = ok(&call(&client, "cstar_list_tickets", json!({})).await);
-    let ticket = first["tickets"][0]["id"].as_str().unwrap().to_owned();
-    let customer = first["tickets"][0]["customerId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let calls = every_tool_call(&client).await;
     let text = SEQUENCES.repeat(1_000);
     fault(
         &sandbox,
@@ -264,7 +258,7 @@ async fn a_cut_inside_a_joined_sequence_leaves_nothing_hidden() {
     )
     .await;
     let mut cut = 0;
-    for (tool, arguments) in every_tool_call(&ticket, &customer) {
+    for (tool, arguments) in calls {
         let result = call(&client, tool, arguments.clone()).await;
         for (path, text) in received(&result) {
             cut += usize::from(text.contains("more characters]"));

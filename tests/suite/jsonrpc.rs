@@ -292,8 +292,7 @@ async fn every_message_that_cannot_be_served_gets_json_rpc_s_answer_over_stdio()
         stdout: BufReader::new(child.stdout.take().unwrap()).lines(),
         next_ping: 10_000,
     };
-    let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": { "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let init = super::stdio::initialize("2025-11-25");
     let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
     stdio
         .exchange(&format!("{init}\n{initialized}"), Some(&json!(1)))
@@ -377,32 +376,18 @@ async fn a_request_reusing_the_id_of_one_in_progress_is_refused_and_the_first_st
         json!({ "path": "*/tickets", "fault": "delay", "ms": 1500 }),
     )
     .await;
-    let mut child = binary(
-        &[],
-        &[
-            ("CSTAR_API_KEY", SECRET_TEST),
-            ("CSTAR_BASE_URL", &sandbox.base_url()),
-        ],
-    )
-    .spawn()
-    .unwrap();
+    let mut child = binary_on(&sandbox, &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let lines = [
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }),
+        super::stdio::initialize("2025-06-18"),
         json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
         json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call",
             "params": { "name": "cstar_list_tickets", "arguments": {} } }),
         json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call",
             "params": { "name": "cstar_list_events", "arguments": {} } }),
     ];
-    for line in &lines {
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-    }
+    write_messages(&mut stdin, &lines).await;
     let mut answers = Vec::new();
     while answers.len() < 3 {
         let line = tokio::time::timeout(Duration::from_secs(15), stdout.next_line())
@@ -435,17 +420,11 @@ async fn a_notification_or_response_before_initialize_does_not_end_the_session()
         json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 1 } }),
         json!({ "jsonrpc": "2.0", "id": 5, "result": {} }),
         json!({ "jsonrpc": "2.0", "id": 6, "error": { "code": -1, "message": "x" } }),
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }),
+        super::stdio::initialize("2025-06-18"),
         json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
         json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list" }),
     ];
-    for line in &lines {
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-    }
+    write_messages(&mut stdin, &lines).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
         let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())

@@ -41,11 +41,8 @@ async fn start(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (Session, Listener) {
-    let mut command = binary(args, env);
-    command
-        .env("CSTAR_API_KEY", SECRET_TEST)
-        .env("CSTAR_BASE_URL", sandbox.base_url())
-        .stderr(Stdio::null());
+    let mut command = binary_on(sandbox, args);
+    command.envs(env.iter().copied()).stderr(Stdio::null());
     let listener = Listener::default();
     let session = listener
         .clone()
@@ -65,15 +62,39 @@ async fn tool(session: &Session, name: &str, arguments: Value) -> Value {
     ok(&result)
 }
 
+/// A completion request for the ticket id in `cstar://tickets/{ticketId}`, as typed so far.
+fn ticket_id_completion(typed: &str) -> CompleteRequestParams {
+    CompleteRequestParams::new(
+        Reference::for_resource("cstar://tickets/{ticketId}"),
+        ArgumentInfo::new("ticketId", typed),
+    )
+}
+
 async fn complete(session: &Session, value: &str) -> CompletionInfo {
     session
-        .complete(CompleteRequestParams::new(
-            Reference::for_resource("cstar://tickets/{ticketId}"),
-            ArgumentInfo::new("ticketId", value),
-        ))
+        .complete(ticket_id_completion(value))
         .await
         .unwrap_or_else(|error| panic!("{value}: {error}"))
         .completion
+}
+
+/// Waits up to 5 seconds for `listener` to hear a first
+/// `notifications/resources/list_changed`; callers assert the count.
+async fn wait_for_list_changed(listener: &Listener) {
+    for _ in 0..50 {
+        if listener.changed.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The id of the oldest of the 200 seeded tickets.
+async fn oldest_ticket_id(session: &Session) -> String {
+    all_tickets(session).await[199]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Every seeded ticket, newest first, by the tool, page after page.
@@ -254,10 +275,7 @@ async fn a_rate_limited_key_is_asked_once_while_cstar_says_to_wait_not_per_keyst
     let before = requests(&sandbox).await.len();
     for typed in ["t", "tk", "tkt", "tkt_", "tkt_1", "tkt_12", "printer"] {
         let refused = session
-            .complete(CompleteRequestParams::new(
-                Reference::for_resource("cstar://tickets/{ticketId}"),
-                ArgumentInfo::new("ticketId", typed),
-            ))
+            .complete(ticket_id_completion(typed))
             .await
             .unwrap_err();
         assert!(refused.to_string().contains("429"), "{typed}: {refused}");
@@ -294,10 +312,7 @@ async fn the_oldest_seeded_ticket_completes_from_its_whole_id_and_from_tkt_under
  {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;
-    let oldest = all_tickets(&session).await[199]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let oldest = oldest_ticket_id(&session).await;
     let whole = complete(&session, &oldest).await;
     assert_eq!(whole.values, std::slice::from_ref(&oldest));
     assert_eq!((whole.total, whole.has_more), (Some(1), Some(false)));
@@ -329,10 +344,7 @@ fn dashed(id: &str) -> String {
 async fn the_oldest_ticket_completes_from_upper_case_hex_and_from_its_dashed_uuid() {
     let sandbox = start_sandbox().await;
     let (session, _) = start(&sandbox, &[], &[]).await;
-    let oldest = all_tickets(&session).await[199]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let oldest = oldest_ticket_id(&session).await;
     let upper_hex = format!("tkt_{}", oldest[4..].to_uppercase());
     for typed in [
         upper_hex[..12].to_owned(),
@@ -395,12 +407,7 @@ async fn a_created_ticket_is_announced_with_list_changed_and_then_listed() {
         created["ticket"]["id"].as_str().unwrap()
     );
     assert!(!before.iter().any(|r| r.uri == uri));
-    for _ in 0..50 {
-        if listener.changed.load(Ordering::SeqCst) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_list_changed(&listener).await;
     assert_eq!(listener.changed.load(Ordering::SeqCst), 1);
     let after = session.list_all_resources().await.unwrap();
     let listed = after
@@ -430,12 +437,7 @@ async fn created_resolved_or_closed_tickets_announce_nothing_as_the_list_cannot_
         json!({ "title": "Still open", "status": "open" }),
     )
     .await;
-    for _ in 0..50 {
-        if listener.changed.load(Ordering::SeqCst) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_list_changed(&listener).await;
     assert_eq!(listener.changed.load(Ordering::SeqCst), 1);
     session.cancel().await.unwrap();
 }
@@ -467,11 +469,7 @@ async fn the_switch_lists_only_articles_and_announces_nothing() {
 #[tokio::test]
 async fn a_2026_07_28_client_hears_list_changed_on_its_listen_stream() {
     use tokio::io::AsyncWriteExt;
-    let meta = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
-    });
+    let meta = super::stdio::meta_2026_07_28();
     let mut child = binary(&["--sandbox"], &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let send = |message: Value| format!("{message}\n");
@@ -534,13 +532,10 @@ async fn concurrent_identical_completions_share_one_upstream_request() {
     for _ in 0..10 {
         let peer = session.peer().clone();
         calls.spawn(async move {
-            peer.complete(CompleteRequestParams::new(
-                Reference::for_resource("cstar://tickets/{ticketId}"),
-                ArgumentInfo::new("ticketId", "tkt_"),
-            ))
-            .await
-            .unwrap()
-            .completion
+            peer.complete(ticket_id_completion("tkt_"))
+                .await
+                .unwrap()
+                .completion
         });
     }
     let answers = calls.join_all().await;

@@ -12,37 +12,13 @@ use tokio::process::{Child, Command};
 
 use super::harness::*;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_cstar-mcp");
-
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .args(args)
-        .env_remove("CSTAR_API_KEY")
-        .env_remove("CSTAR_SECRET_KEY")
-        .env_remove("CSTAR_TEAM_ID")
-        .env_remove("CSTAR_BASE_URL")
-        .env_remove("CSTAR_SANDBOX_DATA")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
-
 /// Sends `lines`, closes stdin, and returns stdout lines, stderr and the exit code.
 pub(super) async fn session(
     mut child: Child,
     lines: &[Value],
 ) -> (Vec<String>, String, Option<i32>) {
     let mut stdin = child.stdin.take().unwrap();
-    for line in lines {
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-    }
+    write_messages(&mut stdin, lines).await;
     stdin.flush().await.unwrap();
     // Give in-flight calls time to answer before closing stdin.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -73,6 +49,16 @@ pub(super) fn initialize(version: &str) -> Value {
             "params": { "protocolVersion": version, "capabilities": {}, "clientInfo": { "name": "test", "version": "1" } } })
 }
 
+/// The `_meta` a 2026-07-28 client sends with each request instead of an
+/// `initialize`.
+pub(super) fn meta_2026_07_28() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
+    })
+}
+
 pub(super) fn request(id: i64, method: &str, params: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
 }
@@ -80,7 +66,7 @@ pub(super) fn request(id: i64, method: &str, params: Value) -> Value {
 #[tokio::test]
 async fn handshake_list_and_call_for_initialize_era_clients() {
     for version in ["2024-11-05", "2025-06-18", "2025-11-25"] {
-        let child = command(&["--sandbox", "--log-level", "trace"])
+        let child = binary(&["--sandbox", "--log-level", "trace"], &[])
             .spawn()
             .unwrap();
         let (lines, stderr, code) = session(
@@ -140,12 +126,8 @@ async fn handshake_list_and_call_for_initialize_era_clients() {
 
 #[tokio::test]
 async fn clients_without_initialize_are_served() {
-    let meta = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
-    });
-    let child = command(&["--sandbox"]).spawn().unwrap();
+    let meta = meta_2026_07_28();
+    let child = binary(&["--sandbox"], &[]).spawn().unwrap();
     let (lines, stderr, code) = session(
         child,
         &[
@@ -180,7 +162,7 @@ async fn clients_without_initialize_are_served() {
 
 #[tokio::test]
 async fn garbage_and_unknown_methods_do_not_stop_the_server() {
-    let child = command(&["--sandbox"]).spawn().unwrap();
+    let child = binary(&["--sandbox"], &[]).spawn().unwrap();
     let (lines, stderr, code) = session(
         child,
         &[
@@ -202,7 +184,7 @@ async fn garbage_and_unknown_methods_do_not_stop_the_server() {
 
 #[tokio::test]
 async fn every_unreadable_line_gets_a_json_rpc_answer_and_serving_goes_on() {
-    let mut child = command(&["--sandbox"]).spawn().unwrap();
+    let mut child = binary(&["--sandbox"], &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
     let lines: Vec<Vec<u8>> = vec![
@@ -261,7 +243,7 @@ async fn every_unreadable_line_gets_a_json_rpc_answer_and_serving_goes_on() {
 
 #[tokio::test]
 async fn stdin_closed_before_initialize_is_a_clean_exit() {
-    let child = command(&[]).spawn().unwrap();
+    let child = binary(&[], &[]).spawn().unwrap();
     let (lines, stderr, code) = session(child, &[]).await;
     assert!(lines.is_empty());
     assert!(
@@ -273,7 +255,7 @@ async fn stdin_closed_before_initialize_is_a_clean_exit() {
 
 #[tokio::test]
 async fn sigterm_is_a_clean_exit() {
-    let mut child = command(&["--sandbox"]).spawn().unwrap();
+    let mut child = binary(&["--sandbox"], &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin
         .write_all(format!("{}\n", initialize("2025-06-18")).as_bytes())
@@ -298,12 +280,8 @@ async fn sigterm_is_a_clean_exit() {
 #[tokio::test]
 async fn an_rmcp_client_uses_the_binary_with_a_key_from_the_environment() {
     let sandbox = start_sandbox().await;
-    let mut command = Command::new(BINARY);
-    command
-        .env("CSTAR_API_KEY", SECRET_TEST)
-        .env("CSTAR_BASE_URL", sandbox.base_url())
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::null());
+    let mut command = binary_on(&sandbox, &[]);
+    command.stderr(Stdio::null());
     let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
     assert_eq!(client.list_all_tools().await.unwrap().len(), 9);
     let result = call(
@@ -367,7 +345,7 @@ fn help_lists_every_flag_and_variable() {
 
 #[tokio::test]
 async fn the_standalone_sandbox_prints_its_address_first() {
-    let mut child = command(&["sandbox", "--port", "0"]).spawn().unwrap();
+    let mut child = binary(&["sandbox", "--port", "0"], &[]).spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = tokio::time::timeout(Duration::from_secs(5), stdout.next_line())
         .await
@@ -402,7 +380,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 
 #[tokio::test]
 async fn a_thousand_calls_in_flight_and_a_5_mb_argument_stay_bounded() {
-    let mut child = command(&["--sandbox"]).spawn().unwrap();
+    let mut child = binary(&["--sandbox"], &[]).spawn().unwrap();
     let pid = child.id().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -473,11 +451,7 @@ async fn a_thousand_calls_in_flight_and_a_5_mb_argument_stay_bounded() {
 #[tokio::test]
 async fn a_cancelled_call_is_dropped_and_the_server_keeps_answering() {
     let sandbox = start_sandbox().await;
-    let mut child = command(&[])
-        .env("CSTAR_API_KEY", SECRET_TEST)
-        .env("CSTAR_BASE_URL", sandbox.base_url())
-        .spawn()
-        .unwrap();
+    let mut child = binary_on(&sandbox, &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let send = |value: Value| format!("{value}\n");
@@ -570,11 +544,7 @@ async fn a_cancelled_call_is_dropped_and_the_server_keeps_answering() {
 #[tokio::test]
 async fn stdin_closed_mid_call_exits_within_five_seconds() {
     let sandbox = start_sandbox().await;
-    let mut child = command(&[])
-        .env("CSTAR_API_KEY", SECRET_TEST)
-        .env("CSTAR_BASE_URL", sandbox.base_url())
-        .spawn()
-        .unwrap();
+    let mut child = binary_on(&sandbox, &[]).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     fault(
         &sandbox,
@@ -622,9 +592,7 @@ async fn the_key_never_appears_in_any_output_even_at_trace_level() {
     for rule in faults {
         fault(&sandbox, rule).await;
     }
-    let child = command(&["--log-level", "trace", "--timeout", "1"])
-        .env("CSTAR_API_KEY", SECRET_TEST)
-        .env("CSTAR_BASE_URL", sandbox.base_url())
+    let child = binary_on(&sandbox, &["--log-level", "trace", "--timeout", "1"])
         .spawn()
         .unwrap();
     let mut lines = vec![
@@ -675,7 +643,10 @@ async fn the_key_never_appears_in_any_output_even_at_trace_level() {
 
 #[tokio::test]
 async fn doctor_reports_a_healthy_sandbox_and_a_clear_failure_for_a_wrong_key() {
-    let output = command(&["doctor", "--sandbox"]).output().await.unwrap();
+    let output = binary(&["doctor", "--sandbox"], &[])
+        .output()
+        .await
+        .unwrap();
     let report = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0), "{report}");
     for needle in [
@@ -690,7 +661,7 @@ async fn doctor_reports_a_healthy_sandbox_and_a_clear_failure_for_a_wrong_key() 
     }
 
     let sandbox = start_sandbox().await;
-    let output = command(&["doctor"])
+    let output = binary(&["doctor"], &[])
         .env("CSTAR_API_KEY", UNKNOWN_KEY)
         .env("CSTAR_BASE_URL", sandbox.base_url())
         .output()
@@ -708,7 +679,7 @@ async fn doctor_reports_a_healthy_sandbox_and_a_clear_failure_for_a_wrong_key() 
         "the key is never printed"
     );
 
-    let output = command(&["doctor"]).output().await.unwrap();
+    let output = binary(&["doctor"], &[]).output().await.unwrap();
     let report = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -780,12 +751,7 @@ async fn an_unresolvable_base_url_is_a_clear_error_for_every_tool() {
     // Wait for every answer before closing stdin: each call makes 3 attempts.
     let mut child = child;
     let mut stdin = child.stdin.take().unwrap();
-    for line in &lines {
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-    }
+    write_messages(&mut stdin, &lines).await;
     let mut reader = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stdout = Vec::new();
     tokio::time::timeout(Duration::from_secs(20), async {
@@ -831,16 +797,7 @@ async fn a_cstar_on_loopback_is_reached_directly_whatever_the_proxy_settings() {
     ];
     let setups = [
         ("--sandbox", binary(&["--sandbox"], &[])),
-        (
-            "a sandbox at CSTAR_BASE_URL",
-            binary(
-                &[],
-                &[
-                    ("CSTAR_API_KEY", SECRET_TEST),
-                    ("CSTAR_BASE_URL", &sandbox.base_url()),
-                ],
-            ),
-        ),
+        ("a sandbox at CSTAR_BASE_URL", binary_on(&sandbox, &[])),
     ];
     for (setup, command) in setups {
         let command = with_proxy_settings(command, &env);
@@ -936,12 +893,14 @@ async fn every_id_answered_once(
     );
 }
 
-/// The server's handshake, written before a flood.
-async fn handshake(
-    stdin: &mut tokio::process::ChildStdin,
-    stdout: &mut tokio::process::ChildStdout,
-) {
+/// Takes `child`'s standard streams and makes the server's handshake on
+/// them, ready for a flood.
+async fn handshaken(
+    child: &mut tokio::process::Child,
+) -> (tokio::process::ChildStdin, tokio::process::ChildStdout) {
     use tokio::io::AsyncReadExt;
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
     let lines = format!(
         "{}\n{}\n",
         initialize("2025-11-25"),
@@ -954,19 +913,38 @@ async fn handshake(
     while byte[0] != b'\n' {
         stdout.read_exact(&mut byte).await.unwrap();
     }
+    (stdin, stdout)
+}
+
+/// The binary on its built-in sandbox, stderr discarded, after the
+/// handshake: the child, its pid and its standard streams.
+async fn sandbox_server_to_flood() -> (
+    tokio::process::Child,
+    u32,
+    tokio::process::ChildStdin,
+    tokio::process::ChildStdout,
+) {
+    let mut child = binary(&["--sandbox"], &[])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let (stdin, stdout) = handshaken(&mut child).await;
+    (child, pid, stdin, stdout)
+}
+
+/// Asserts a peak RSS, in KiB, under the 48 MiB bound a flood must stay in.
+fn assert_within_48_mib(peak: u64) {
+    assert!(
+        peak < 48 * 1024,
+        "peak RSS {peak} KiB over the 48 MiB bound"
+    );
 }
 
 #[tokio::test]
 async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_answer_once() {
     const CALLS: i64 = 10_000;
-    let mut child = command(&["--sandbox"])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    handshake(&mut stdin, &mut stdout).await;
+    let (mut child, pid, stdin, stdout) = sandbox_server_to_flood().await;
     let lines: Vec<String> = (2..CALLS + 2)
         .map(|id| {
             format!(
@@ -988,10 +966,7 @@ async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_an
         taken < 2_500,
         "the server read {taken} of {CALLS} calls no one read the answers of"
     );
-    assert!(
-        peak < 48 * 1024,
-        "peak RSS {peak} KiB over the 48 MiB bound"
-    );
+    assert_within_48_mib(peak);
     let ids: Vec<Value> = (2..CALLS + 2).map(Value::from).collect();
     every_id_answered_once(stdout, &ids, writer, |answer| {
         assert_eq!(
@@ -1006,14 +981,7 @@ async fn a_client_that_stops_reading_stops_the_server_reading_then_gets_every_an
 #[tokio::test]
 async fn garbage_from_a_client_that_stops_reading_is_not_queued_and_every_line_is_answered_once() {
     const LINES: usize = 50_000;
-    let mut child = command(&["--sandbox"])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    handshake(&mut stdin, &mut stdout).await;
+    let (mut child, pid, stdin, stdout) = sandbox_server_to_flood().await;
     // Each kind of line the transport answers itself: not JSON, JSON
     // that is no message, an id of the wrong type. The last is a request.
     let mut lines: Vec<String> = (0..LINES)
@@ -1033,10 +1001,7 @@ async fn garbage_from_a_client_that_stops_reading_is_not_queued_and_every_line_i
         taken < LINES / 2,
         "the server read {taken} of {LINES} lines no one read the answers of"
     );
-    assert!(
-        peak < 48 * 1024,
-        "peak RSS {peak} KiB over the 48 MiB bound"
-    );
+    assert_within_48_mib(peak);
     let mut lines = BufReader::new(stdout).lines();
     let mut errors = 0;
     let mut pinged = false;
@@ -1072,15 +1037,11 @@ async fn cancelled_calls_free_their_room_so_the_server_keeps_reading() {
         json!({ "path": "*/tickets", "fault": "delay", "ms": 30000 }),
     )
     .await;
-    let mut child = command(&[])
-        .env("CSTAR_API_KEY", SECRET_TEST)
-        .env("CSTAR_BASE_URL", sandbox.base_url())
+    let mut child = binary_on(&sandbox, &[])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    handshake(&mut stdin, &mut stdout).await;
+    let (mut stdin, stdout) = handshaken(&mut child).await;
     // More slow calls than the server has room for, each cancelled.
     let mut lines = String::new();
     for id in 2..202 {
