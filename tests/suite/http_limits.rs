@@ -51,15 +51,6 @@ async fn send_kind(
     request.send().await.unwrap()
 }
 
-async fn clear_faults(sandbox: &cstar_mcp::sandbox::RunningSandbox) {
-    let cleared = reqwest::Client::new()
-        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert!(cleared.status().is_success());
-}
-
 /// A cStar message as a hostile or broken upstream might write it.
 fn hostile_message() -> String {
     format!(

@@ -237,15 +237,6 @@ async fn create_ticket(sandbox: &RunningSandbox, body: Value) -> String {
         .to_owned()
 }
 
-async fn clear_faults(sandbox: &RunningSandbox) {
-    let cleared = raw(sandbox, reqwest::Method::DELETE, "/_sandbox/faults", None)
-        .await
-        .send()
-        .await
-        .unwrap();
-    assert!(cleared.status().is_success());
-}
-
 /// A seeded ticket, customer and article, and what their documents hold.
 struct Seeded {
     ticket: Value,
