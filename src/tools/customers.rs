@@ -56,7 +56,7 @@ pub struct CustomerDetail {
 
 #[tool_router(router = customer_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Find customers by name or email (search), status, sentiment or tag. Returns profiles with email, sentiment, tags and ticket count.
+    /// Find customers by name or email (search), status, sentiment or tag. Returns email, sentiment, tags and ticket count; cstar_get_customer reads the rest.
     #[tool(
         name = "cstar_list_customers",
         title = "List customers",

@@ -63,10 +63,35 @@ impl Pagination {
     }
 }
 
-/// A support ticket, as a list shows it.
+/// A support ticket, as a list shows it: enough to choose one. The ids of
+/// its customer and assignee, its notes and its creation time are left to
+/// `cstar_get_ticket`: two opaque ids and a note cost a list of 20 more
+/// bytes than everything a reader chooses by.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketSummary {
+    pub id: String,
+    pub title: String,
+    // new, open, pending, resolved or closed.
+    pub status: String,
+    // low, normal, high or urgent.
+    pub priority: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+}
+
+/// A support ticket's known fields, as one read shows them.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketFields {
     pub id: String,
     pub title: String,
     // new, open, pending, resolved or closed.
@@ -79,6 +104,7 @@ pub struct TicketSummary {
     pub customer_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_to: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     // Internal notes (never shown to the customer).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,7 +123,7 @@ pub struct TicketSummary {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TicketView {
     #[serde(flatten)]
-    pub summary: TicketSummary,
+    pub fields: TicketFields,
     // Further fields cStar returned (SLA deadlines and tiers, metadata).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other: Option<Map<String, Value>>,
@@ -110,7 +136,7 @@ pub struct TicketView {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StoredTicket {
     #[serde(flatten)]
-    pub summary: TicketSummary,
+    pub fields: TicketFields,
     // Further fields cStar returned (SLA deadlines and tiers, metadata).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other: Option<Map<String, Value>>,
@@ -120,7 +146,7 @@ impl StoredTicket {
     pub fn new(ticket: Ticket) -> Self {
         let view = TicketView::new(ticket, None);
         StoredTicket {
-            summary: view.summary,
+            fields: view.fields,
             other: view.other,
         }
     }
@@ -128,14 +154,25 @@ impl StoredTicket {
 
 impl TicketSummary {
     pub fn new(ticket: Ticket) -> Self {
-        TicketView::new(ticket, None).summary
+        let fields = TicketView::new(ticket, None).fields;
+        TicketSummary {
+            id: fields.id,
+            title: fields.title,
+            status: fields.status,
+            priority: fields.priority,
+            customer_name: fields.customer_name,
+            tags: fields.tags,
+            message_count: fields.message_count,
+            updated_at: fields.updated_at,
+            closed_at: fields.closed_at,
+        }
     }
 }
 
 impl TicketView {
     /// The full form: extra fields and, when given, the thread.
     pub fn new(ticket: Ticket, messages: Option<Vec<Message>>) -> Self {
-        let mut other = without_nulls(ticket.extra);
+        let mut other = without_empty(ticket.extra);
         other.remove("object");
         other.remove("messages");
         if let Some(name) = &ticket.customer_name {
@@ -146,7 +183,7 @@ impl TicketView {
             learn::customer(name);
         }
         TicketView {
-            summary: TicketSummary {
+            fields: TicketFields {
                 id: ticket.id,
                 title: ticket.title,
                 status: ticket.status,
@@ -176,7 +213,8 @@ pub struct MessageView {
     pub sender: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_name: Option<String>,
-    /// An internal note the customer never sees.
+    /// An internal note the customer never sees (left out when false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub is_internal: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -211,7 +249,8 @@ impl From<Message> for MessageView {
     }
 }
 
-/// A customer profile, as a list shows it.
+/// A customer, as a list shows it: enough to choose one. Notes, custom
+/// fields and times are left to `cstar_get_customer`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerSummary {
@@ -225,6 +264,27 @@ pub struct CustomerSummary {
     // positive, neutral or negative (some accounts: happy, frustrated, angry).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_count: Option<u64>,
+}
+
+/// A customer profile's known fields, as one read shows them.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerFields {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    // active or inactive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    // positive, neutral or negative (some accounts: happy, frustrated, angry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     // Internal notes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -243,7 +303,7 @@ pub struct CustomerSummary {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CustomerView {
     #[serde(flatten)]
-    pub summary: CustomerSummary,
+    pub fields: CustomerFields,
     // Further fields cStar returned (metadata and others).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other: Option<Map<String, Value>>,
@@ -251,17 +311,26 @@ pub struct CustomerView {
 
 impl CustomerSummary {
     pub fn new(customer: Customer) -> Self {
-        CustomerView::new(customer).summary
+        let fields = CustomerView::new(customer).fields;
+        CustomerSummary {
+            id: fields.id,
+            name: fields.name,
+            email: fields.email,
+            status: fields.status,
+            sentiment: fields.sentiment,
+            tags: fields.tags,
+            ticket_count: fields.ticket_count,
+        }
     }
 }
 
 impl CustomerView {
     pub fn new(customer: Customer) -> Self {
-        let mut other = without_nulls(customer.extra);
+        let mut other = without_empty(customer.extra);
         other.remove("object");
         learn::customer(&customer.name);
         CustomerView {
-            summary: CustomerSummary {
+            fields: CustomerFields {
                 id: customer.id,
                 name: customer.name,
                 email: customer.email,
@@ -287,9 +356,10 @@ pub struct ArticleView {
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
+    // Without includeContent: a line or two of what it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
-    /// Full Markdown body (only with includeContent).
+    /// Full Markdown body (only with includeContent, which then replaces the excerpt).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     // True when content was cut at 20,000 characters.
@@ -298,10 +368,9 @@ pub struct ArticleView {
     // The full length of content in characters, when cut.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub full_length: Option<usize>,
+    // Its category's name, which the category argument takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<String>,
     // draft, published or archived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -330,12 +399,11 @@ impl ArticleView {
             id: article.id,
             title: article.title,
             slug: article.slug,
-            excerpt: article.excerpt,
+            excerpt: article.excerpt.filter(|_| content.is_none()),
             content,
             truncated: full_length.is_some(),
             full_length,
             category: article.category,
-            category_id: article.category_id,
             status: article.status,
             is_public: article.is_public,
             tags: article.tags,
@@ -346,9 +414,10 @@ impl ArticleView {
     }
 }
 
-/// Fields cStar returned beyond the known ones, without `null`s: results
-/// never carry them, and dropping them here spares rewriting the text twin.
-fn without_nulls(mut fields: Map<String, Value>) -> Map<String, Value> {
-    fields.retain(|_, value| !value.is_null());
+/// Fields cStar returned beyond the known ones, without `null`s and empty
+/// objects: they say nothing, results never carry `null`s, and dropping
+/// them here spares rewriting the text twin.
+fn without_empty(mut fields: Map<String, Value>) -> Map<String, Value> {
+    fields.retain(|_, value| !value.is_null() && value.as_object().is_none_or(|o| !o.is_empty()));
     fields
 }

@@ -96,18 +96,22 @@ pub struct ListEventsParams {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EventInfo {
     pub name: String,
-    pub category: String,
     pub description: String,
 }
 
-/// The webhook event catalogue.
+/// The event types of one category.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventGroup {
+    pub category: String,
+    pub events: Vec<EventInfo>,
+}
+
+/// The webhook event catalogue, by category in cStar's order.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EventCatalogue {
-    pub events: Vec<EventInfo>,
+    // Event types listed.
     pub count: usize,
-    // Every category, when none was asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub categories: Option<Vec<String>>,
+    pub categories: Vec<EventGroup>,
 }
 
 #[tool_router(router = webhook_tools, vis = "pub(super)")]
@@ -175,7 +179,7 @@ impl CstarServer {
         }))
     }
 
-    /// cStar's 35 webhook event types with category and description, optionally for one category; no network call.
+    /// All 35 cStar webhook event types by category, with what each means; no network call.
     #[tool(
         name = "cstar_list_events",
         title = "List webhook event types",
@@ -191,21 +195,24 @@ impl CstarServer {
         Parameters(params): Parameters<ListEventsParams>,
     ) -> Json<EventCatalogue> {
         let wanted = params.category.map(EventCategory::as_str);
-        let events: Vec<EventInfo> = CATALOGUE
+        let categories: Vec<EventGroup> = CATEGORIES
             .iter()
-            .filter(|event| wanted.is_none_or(|category| event.category == category))
-            .map(|event| EventInfo {
-                name: event.name.to_owned(),
-                category: event.category.to_owned(),
-                description: event.description.to_owned(),
+            .filter(|category| wanted.is_none_or(|wanted| wanted == **category))
+            .map(|category| EventGroup {
+                category: category.to_string(),
+                events: CATALOGUE
+                    .iter()
+                    .filter(|event| event.category == *category)
+                    .map(|event| EventInfo {
+                        name: event.name.to_owned(),
+                        description: event.description.to_owned(),
+                    })
+                    .collect(),
             })
             .collect();
         Json(EventCatalogue {
-            count: events.len(),
-            events,
-            categories: wanted
-                .is_none()
-                .then(|| CATEGORIES.iter().map(|c| c.to_string()).collect()),
+            count: categories.iter().map(|group| group.events.len()).sum(),
+            categories,
         })
     }
 }

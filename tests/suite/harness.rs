@@ -115,6 +115,19 @@ pub async fn raw(
     builder
 }
 
+/// A GET of the sandbox's API with the test key, as JSON: a path from the
+/// API root when it starts with '/', otherwise under the seeded team.
+pub async fn api_get(sandbox: &RunningSandbox, path: &str) -> Value {
+    let path = match path.strip_prefix('/') {
+        Some(_) => path.to_owned(),
+        None => format!("/api/v1/teams/{}/{path}", sandbox::TEAM_ID),
+    };
+    raw(sandbox, reqwest::Method::GET, &path, Some(SECRET_TEST))
+        .await
+        .send_json()
+        .await
+}
+
 /// Sends a request and reads its answer as JSON.
 pub trait SendJson {
     fn send_json(self) -> impl std::future::Future<Output = Value>;

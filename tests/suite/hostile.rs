@@ -62,7 +62,8 @@ fn received(result: &CallToolResult) -> Vec<(String, String)> {
 async fn every_tool_call(client: &McpClient) -> Vec<(&'static str, Value)> {
     let first = ok(&call(client, "cstar_list_tickets", json!({})).await);
     let ticket = first["tickets"][0]["id"].as_str().unwrap();
-    let customer = first["tickets"][0]["customerId"].as_str().unwrap();
+    let read = ok(&call(client, "cstar_get_ticket", json!({ "ticketId": ticket })).await);
+    let customer = read["ticket"]["customerId"].as_str().unwrap();
     vec![
         ("cstar_list_tickets", json!({ "pageSize": 100 })),
         ("cstar_get_ticket", json!({ "ticketId": ticket })),

@@ -256,7 +256,7 @@ async fn seeded(client: &McpClient) -> Seeded {
     let customer = ok(&call(
         client,
         "cstar_get_customer",
-        json!({ "customerId": first["customerId"] }),
+        json!({ "customerId": ticket["customerId"] }),
     )
     .await)["customer"]
         .clone();

@@ -157,10 +157,15 @@ async fn resources_list_holds_recent_open_tickets_and_their_customers_named_by_t
 
     let mut customers: Vec<(String, String)> = Vec::new();
     for ticket in &listed {
+        let stored = api_get(
+            &sandbox,
+            &format!("tickets/{}", ticket["id"].as_str().unwrap()),
+        )
+        .await;
         let customer = (
             format!(
                 "cstar://customers/{}",
-                ticket["customerId"].as_str().unwrap()
+                stored["data"]["customerId"].as_str().unwrap()
             ),
             ticket["customerName"].as_str().unwrap().to_owned(),
         );

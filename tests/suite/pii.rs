@@ -294,7 +294,7 @@ async fn status_instructions_and_descriptions_say_so_only_when_redaction_is_on()
         assert_eq!(schema["properties"].get("piiRedaction").is_some(), on);
         // What a model reads of tools/list: the 7,000 bytes of
         // `tools_list_stays_within_its_byte_budget`, the three notes of
-        // redaction included (6,244 with them, 6,004 without).
+        // redaction included.
         let read: Vec<Value> = tools
             .iter()
             .map(|t| json!({ "name": t.name, "description": t.description, "inputSchema": t.input_schema }))

@@ -121,7 +121,8 @@ async fn tickets_customers_and_articles_read_as_markdown_within_the_budget() {
     assert!(markdown.len() <= 80_000, "{} bytes", markdown.len());
     assert!(markdown.contains("are left out to fit"), "the cut is said");
 
-    let customer = ticket["customerId"].as_str().unwrap();
+    let read_ticket = ok(&call(&client, "cstar_get_ticket", json!({ "ticketId": id })).await);
+    let customer = read_ticket["ticket"]["customerId"].as_str().unwrap();
     let markdown = read(&client, &format!("cstar://customers/{customer}")).await;
     assert!(markdown.contains(&format!("- id: `{customer}`")));
 

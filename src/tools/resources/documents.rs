@@ -18,7 +18,7 @@ pub struct Omitted {
 
 /// A ticket and its (fitted) thread.
 pub fn ticket(view: &TicketView, omitted: Option<Omitted>) -> String {
-    let ticket = &view.summary;
+    let ticket = &view.fields;
     let mut document = Document::new("Ticket", &ticket.title);
     document.item(Line::new("id: ").data(&ticket.id));
     document.item(Line::new("status: ").data(&ticket.status));
