@@ -88,35 +88,22 @@ pub struct TicketSummary {
     pub closed_at: Option<String>,
 }
 
-/// A support ticket's known fields, as one read shows them.
+/// A support ticket's known fields, as one read shows them: the summary
+/// and what a list leaves out.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketFields {
-    pub id: String,
-    pub title: String,
-    // new, open, pending, resolved or closed.
-    pub status: String,
-    // low, normal, high or urgent.
-    pub priority: String,
+    #[serde(flatten)]
+    pub summary: TicketSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_to: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
     // Internal notes (never shown to the customer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_count: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub closed_at: Option<String>,
 }
 
 /// A support ticket with every field cStar returned and, when read, its thread.
@@ -154,18 +141,7 @@ impl StoredTicket {
 
 impl TicketSummary {
     pub fn new(ticket: Ticket) -> Self {
-        let fields = TicketView::new(ticket, None).fields;
-        TicketSummary {
-            id: fields.id,
-            title: fields.title,
-            status: fields.status,
-            priority: fields.priority,
-            customer_name: fields.customer_name,
-            tags: fields.tags,
-            message_count: fields.message_count,
-            updated_at: fields.updated_at,
-            closed_at: fields.closed_at,
-        }
+        TicketView::new(ticket, None).fields.summary
     }
 }
 
@@ -184,19 +160,21 @@ impl TicketView {
         }
         TicketView {
             fields: TicketFields {
-                id: ticket.id,
-                title: ticket.title,
-                status: ticket.status,
-                priority: ticket.priority,
+                summary: TicketSummary {
+                    id: ticket.id,
+                    title: ticket.title,
+                    status: ticket.status,
+                    priority: ticket.priority,
+                    customer_name: ticket.customer_name,
+                    tags: ticket.tags,
+                    message_count: ticket.message_count,
+                    updated_at: ticket.updated_at,
+                    closed_at: ticket.closed_at.or(ticket.resolved_at),
+                },
                 customer_id: ticket.customer_id,
-                customer_name: ticket.customer_name,
                 assigned_to: ticket.assigned_to,
-                tags: ticket.tags,
                 notes: ticket.notes,
-                message_count: ticket.message_count,
                 created_at: ticket.created_at,
-                updated_at: ticket.updated_at,
-                closed_at: ticket.closed_at.or(ticket.resolved_at),
             },
             other: (!other.is_empty()).then_some(other),
             messages: messages.map(|thread| thread.into_iter().map(MessageView::from).collect()),
@@ -270,27 +248,16 @@ pub struct CustomerSummary {
     pub ticket_count: Option<u64>,
 }
 
-/// A customer profile's known fields, as one read shows them.
+/// A customer profile's known fields, as one read shows them: the summary
+/// and what a list leaves out.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerFields {
-    pub id: String,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    // active or inactive.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    // positive, neutral or negative (some accounts: happy, frustrated, angry).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sentiment: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    #[serde(flatten)]
+    pub summary: CustomerSummary,
     // Internal notes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket_count: Option<u64>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub custom_fields: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,16 +278,7 @@ pub struct CustomerView {
 
 impl CustomerSummary {
     pub fn new(customer: Customer) -> Self {
-        let fields = CustomerView::new(customer).fields;
-        CustomerSummary {
-            id: fields.id,
-            name: fields.name,
-            email: fields.email,
-            status: fields.status,
-            sentiment: fields.sentiment,
-            tags: fields.tags,
-            ticket_count: fields.ticket_count,
-        }
+        CustomerView::new(customer).fields.summary
     }
 }
 
@@ -331,14 +289,16 @@ impl CustomerView {
         learn::customer(&customer.name);
         CustomerView {
             fields: CustomerFields {
-                id: customer.id,
-                name: customer.name,
-                email: customer.email,
-                status: customer.status,
-                sentiment: customer.sentiment,
-                tags: customer.tags,
+                summary: CustomerSummary {
+                    id: customer.id,
+                    name: customer.name,
+                    email: customer.email,
+                    status: customer.status,
+                    sentiment: customer.sentiment,
+                    tags: customer.tags,
+                    ticket_count: customer.ticket_count,
+                },
                 notes: customer.notes,
-                ticket_count: customer.ticket_count,
                 custom_fields: customer.custom_fields,
                 created_at: customer.created_at,
                 updated_at: customer.updated_at,

@@ -18,14 +18,15 @@ pub struct Omitted {
 
 /// A ticket and its (fitted) thread.
 pub fn ticket(view: &TicketView, omitted: Option<Omitted>) -> String {
-    let ticket = &view.fields;
+    let fields = &view.fields;
+    let ticket = &fields.summary;
     let mut document = Document::new("Ticket", &ticket.title);
     document.item(Line::new("id: ").data(&ticket.id));
     document.item(Line::new("status: ").data(&ticket.status));
     document.item(Line::new("priority: ").data(&ticket.priority));
     if let Some(name) = &ticket.customer_name {
         let mut line = Line::new("customer: ").data(name);
-        if let Some(id) = &ticket.customer_id {
+        if let Some(id) = &fields.customer_id {
             line = line.ours(" (").data(id).ours(")");
         }
         document.item(line);
@@ -33,7 +34,7 @@ pub fn ticket(view: &TicketView, omitted: Option<Omitted>) -> String {
     if !ticket.tags.is_empty() {
         document.item(Line::new("tags: ").data_list(&ticket.tags));
     }
-    if let Some(created) = &ticket.created_at {
+    if let Some(created) = &fields.created_at {
         document.item(Line::new("created: ").data(created));
     }
     let messages = view.messages.as_deref().unwrap_or_default();
