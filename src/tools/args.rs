@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::errors::ToolError;
+use crate::api::ids::{IdKind, validate_id};
 use crate::limits::{QUOTED, exceeds, quote};
 
 pub use crate::limits::{
@@ -98,12 +99,8 @@ fn check_value(name: &str, property: &Map<String, Value>, value: &Value) -> Resu
         let allowed: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
         return Err(ToolError::invalid_argument(
             name,
-            format!(
-                "'{}' is not one of {}",
-                quote(text, QUOTED),
-                allowed.join(", ")
-            ),
-            "Use one of the listed values.",
+            format!("'{}' is not allowed", quote(text, QUOTED)),
+            format!("Use one of: {}.", allowed.join(", ")),
         ));
     }
     if let Some(max) = property.get("maxLength").and_then(Value::as_u64) {
@@ -128,6 +125,42 @@ pub fn text(value: Option<String>) -> Option<String> {
     value
         .map(|text| text.trim().to_owned())
         .filter(|text| !text.is_empty())
+}
+
+/// An optional id argument of `kind` (`cus_…` or a UUID), trimmed; a
+/// value of another shape, such as a name, is refused with `hint`.
+pub fn id(
+    kind: IdKind,
+    argument: &str,
+    value: Option<String>,
+    hint: &str,
+) -> Result<Option<String>, ToolError> {
+    let Some(id) = text(value) else {
+        return Ok(None);
+    };
+    validate_id(kind, &id)
+        .map(Some)
+        .map_err(|invalid| ToolError::invalid_argument(argument, invalid.message, hint))
+}
+
+/// An optional agent id, trimmed: one token of letters, digits, '_' or '-'
+/// (`mem_…` or a UUID in cStar's examples), so a name such as "Alex Moreau"
+/// is refused instead of matching nothing.
+pub fn agent_id(value: Option<String>) -> Result<Option<String>, ToolError> {
+    let Some(id) = text(value) else {
+        return Ok(None);
+    };
+    if id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Ok(Some(id));
+    }
+    Err(ToolError::invalid_argument(
+        "assignedTo",
+        format!("'{}' is not an agent id", quote(&id, QUOTED)),
+        "Pass the assignedTo value cstar_get_ticket shows (mem_... or a UUID).",
+    ))
 }
 
 /// Checks a caller's own idempotency key: 1-255 of A-Z a-z 0-9 - _ . :

@@ -51,7 +51,7 @@ pub struct ArticleList {
 
 #[tool_router(router = article_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Search the knowledge base (help center articles) by words, category, status, tag or visibility (isPublic). Returns excerpts; includeContent adds the bodies.
+    /// Search the knowledge base (help center articles) by words, category, status, tag or visibility (isPublic). Returns excerpts, or bodies with includeContent.
     #[tool(
         name = "cstar_list_articles",
         title = "List knowledge-base articles",
@@ -99,7 +99,8 @@ impl CstarServer {
 
 impl CstarServer {
     /// Resolves a category name, slug or prefixed id to the id cStar's
-    /// filter takes, naming the valid categories when nothing matches.
+    /// filter takes, naming the valid categories when nothing matches and
+    /// their ids when a name is not unique.
     async fn category_id(
         &self,
         context: &RequestContext<RoleServer>,
@@ -109,9 +110,9 @@ impl CstarServer {
         let categories = self
             .call(context, self.context(None, None), client.list_categories())
             .await?;
-        categories
+        let matches: Vec<_> = categories
             .iter()
-            .find(|c| {
+            .filter(|c| {
                 // Compared as the model saw them: cleaned of hidden text.
                 c.id == wanted
                     || clean(&c.name).eq_ignore_ascii_case(wanted)
@@ -119,14 +120,25 @@ impl CstarServer {
                         .as_deref()
                         .is_some_and(|s| clean(s).eq_ignore_ascii_case(wanted))
             })
-            .map(|c| c.id.clone())
-            .ok_or_else(|| {
+            .collect();
+        match matches.as_slice() {
+            [only] => Ok(only.id.clone()),
+            [] => {
                 let names: Vec<&str> = categories.iter().map(|c| c.name.as_str()).collect();
-                ToolError::invalid_argument(
+                Err(ToolError::invalid_argument(
                     "category",
                     format!("no category is called '{wanted}'"),
                     format!("Valid categories: {}.", names.join(", ")),
-                )
-            })
+                ))
+            }
+            several => {
+                let ids: Vec<&str> = several.iter().map(|c| c.id.as_str()).collect();
+                Err(ToolError::invalid_argument(
+                    "category",
+                    format!("{} categories are called '{wanted}'", several.len()),
+                    format!("Pass one of their ids instead: {}.", ids.join(", ")),
+                ))
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@ use super::args::{self, Parameters};
 use super::budget;
 use super::errors::{ToolError, Write, describe};
 use super::views::{Pagination, StoredTicket, TicketSummary, TicketView};
+use crate::api::ids::IdKind;
 use crate::api::models::{NewTicket, Priority, TicketQuery, TicketStatus};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -23,7 +24,7 @@ pub struct ListTicketsParams {
     /// Customer: cus_... or UUID.
     #[schemars(length(max = args::MAX_ID))]
     pub customer_id: Option<String>,
-    /// Assigned agent's id.
+    /// Agent id (mem_...).
     #[schemars(length(max = args::MAX_ID))]
     pub assigned_to: Option<String>,
     /// Words in titles, customer names or messages.
@@ -51,7 +52,7 @@ pub struct TicketList {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetTicketParams {
-    /// Read the thread from this message number (1 = first).
+    /// Thread from this message number (1 = first).
     #[schemars(range(min = 1))]
     pub from_message: Option<u32>,
     /// tkt_... or UUID.
@@ -191,7 +192,7 @@ pub(super) fn fit_thread(
 
 #[tool_router(router = ticket_tools, vis = "pub(super)")]
 impl CstarServer {
-    /// Find support tickets by status, priority, customer, assignee, tag or words, newest first. Summaries; cstar_get_ticket has the rest.
+    /// Find support tickets by status, priority, customer, assignee, tag or words, newest first. Summaries; cstar_get_ticket adds customer id, assignee, notes.
     #[tool(
         name = "cstar_list_tickets",
         title = "List tickets",
@@ -212,8 +213,13 @@ impl CstarServer {
         let query = TicketQuery {
             status: params.status,
             priority: params.priority,
-            customer_id: args::text(params.customer_id),
-            assigned_to: args::text(params.assigned_to),
+            customer_id: args::id(
+                IdKind::Customer,
+                "customerId",
+                params.customer_id,
+                "cstar_get_ticket and cstar_list_customers show customer ids; to find tickets by a customer's name, pass it as search.",
+            )?,
+            assigned_to: args::agent_id(params.assigned_to)?,
             search: args::text(params.search),
             tag: args::tag(params.tag),
             page,
@@ -298,18 +304,12 @@ impl CstarServer {
                 "Give the ticket a short subject line.",
             )
         })?;
-        let customer_id = args::text(params.customer_id);
-        if let Some(id) = &customer_id {
-            crate::api::ids::validate_id(crate::api::ids::IdKind::Customer, id).map_err(
-                |invalid| {
-                    ToolError::invalid_argument(
-                        "customerId",
-                        invalid.message,
-                        "Use cstar_list_customers to find valid ids.",
-                    )
-                },
-            )?;
-        }
+        let customer_id = args::id(
+            IdKind::Customer,
+            "customerId",
+            params.customer_id,
+            "Use cstar_list_customers to find valid ids.",
+        )?;
         let tags: Vec<String> = params
             .tags
             .unwrap_or_default()

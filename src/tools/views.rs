@@ -63,10 +63,11 @@ impl Pagination {
     }
 }
 
-/// A support ticket, as a list shows it: enough to choose one. The ids of
-/// its customer and assignee, its notes and its creation time are left to
-/// `cstar_get_ticket`: two opaque ids and a note cost a list of 20 more
-/// bytes than everything a reader chooses by.
+/// A support ticket, as a list shows it: enough to choose one, in the
+/// list's order (newest created first). The assignee, the notes, the last
+/// update and, when cStar named the customer, the customer's id are left to
+/// `cstar_get_ticket`: opaque ids and notes would cost a page of 20 tickets
+/// more bytes than everything a reader chooses by.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketSummary {
@@ -78,12 +79,15 @@ pub struct TicketSummary {
     pub priority: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_name: Option<String>,
+    // In a list, only when cStar sent no customer name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
+    pub created_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
 }
@@ -96,14 +100,12 @@ pub struct TicketFields {
     #[serde(flatten)]
     pub summary: TicketSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_to: Option<String>,
     // Internal notes (never shown to the customer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
 }
 
 /// A support ticket with every field cStar returned and, when read, its thread.
@@ -140,8 +142,13 @@ impl StoredTicket {
 }
 
 impl TicketSummary {
+    /// A list's item: the customer's id only when there is no name to show.
     pub fn new(ticket: Ticket) -> Self {
-        TicketView::new(ticket, None).fields.summary
+        let mut summary = TicketView::new(ticket, None).fields.summary;
+        if named(&summary.customer_name) {
+            summary.customer_id = None;
+        }
+        summary
     }
 }
 
@@ -166,15 +173,15 @@ impl TicketView {
                     status: ticket.status,
                     priority: ticket.priority,
                     customer_name: ticket.customer_name,
+                    customer_id: ticket.customer_id,
                     tags: ticket.tags,
                     message_count: ticket.message_count,
-                    updated_at: ticket.updated_at,
+                    created_at: ticket.created_at,
                     closed_at: ticket.closed_at.or(ticket.resolved_at),
                 },
-                customer_id: ticket.customer_id,
                 assigned_to: ticket.assigned_to,
                 notes: ticket.notes,
-                created_at: ticket.created_at,
+                updated_at: ticket.updated_at,
             },
             other: (!other.is_empty()).then_some(other),
             messages: messages.map(|thread| thread.into_iter().map(MessageView::from).collect()),
@@ -319,7 +326,7 @@ pub struct ArticleView {
     // Without includeContent: a line or two of what it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
-    /// Full Markdown body (only with includeContent, which then replaces the excerpt).
+    /// Full Markdown body (only with includeContent; a body replaces the excerpt).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     // True when content was cut at 20,000 characters.
@@ -331,6 +338,9 @@ pub struct ArticleView {
     // Its category's name, which the category argument takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    // Only when cStar sent no category name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
     // draft, published or archived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -359,10 +369,13 @@ impl ArticleView {
             id: article.id,
             title: article.title,
             slug: article.slug,
-            excerpt: article.excerpt.filter(|_| content.is_none()),
+            excerpt: article
+                .excerpt
+                .filter(|_| content.as_deref().is_none_or(str::is_empty)),
             content,
             truncated: full_length.is_some(),
             full_length,
+            category_id: article.category_id.filter(|_| !named(&article.category)),
             category: article.category,
             status: article.status,
             is_public: article.is_public,
@@ -374,10 +387,94 @@ impl ArticleView {
     }
 }
 
+/// Whether cStar sent a name worth showing instead of an id.
+fn named(name: &Option<String>) -> bool {
+    name.as_deref().is_some_and(|name| !name.trim().is_empty())
+}
+
 /// Fields cStar returned beyond the known ones, without `null`s and empty
 /// objects: they say nothing, results never carry `null`s, and dropping
 /// them here spares rewriting the text twin.
 fn without_empty(mut fields: Map<String, Value>) -> Map<String, Value> {
     fields.retain(|_, value| !value.is_null() && value.as_object().is_none_or(|o| !o.is_empty()));
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn ticket(fields: Value) -> Ticket {
+        let mut ticket =
+            json!({ "id": "tkt_1", "title": "T", "status": "open", "priority": "low" });
+        ticket
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        serde_json::from_value(ticket).unwrap()
+    }
+
+    fn article(fields: Value) -> Article {
+        let mut article = json!({ "id": "art_1", "title": "A" });
+        article
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        serde_json::from_value(article).unwrap()
+    }
+
+    #[test]
+    fn a_list_item_shows_the_customer_id_only_when_there_is_no_name() {
+        let named = TicketSummary::new(ticket(
+            json!({ "customerId": "cus_1", "customerName": "Ann" }),
+        ));
+        assert_eq!(named.customer_id, None);
+        assert_eq!(named.customer_name.as_deref(), Some("Ann"));
+        for unnamed in [
+            json!({ "customerId": "cus_1" }),
+            json!({ "customerId": "cus_1", "customerName": " " }),
+        ] {
+            let summary = TicketSummary::new(ticket(unnamed));
+            assert_eq!(summary.customer_id.as_deref(), Some("cus_1"));
+        }
+        let read = TicketView::new(
+            ticket(json!({ "customerId": "cus_1", "customerName": "Ann" })),
+            None,
+        );
+        assert_eq!(
+            read.fields.summary.customer_id.as_deref(),
+            Some("cus_1"),
+            "a read always has it"
+        );
+    }
+
+    #[test]
+    fn an_article_shows_its_category_id_only_when_the_category_has_no_name() {
+        let named = ArticleView::new(
+            article(json!({ "category": "Billing", "categoryId": "c1" })),
+            false,
+        );
+        assert_eq!(named.category_id, None);
+        let unnamed = ArticleView::new(article(json!({ "categoryId": "c1" })), false);
+        assert_eq!(unnamed.category_id.as_deref(), Some("c1"));
+    }
+
+    #[test]
+    fn a_body_replaces_the_excerpt_but_an_empty_body_does_not() {
+        let fields = |content: &str| json!({ "excerpt": "Short.", "content": content });
+        let with_body = ArticleView::new(article(fields("# A\n\nText")), true);
+        assert_eq!(
+            (with_body.excerpt, with_body.content.as_deref()),
+            (None, Some("# A\n\nText"))
+        );
+        let empty_body = ArticleView::new(article(fields("")), true);
+        assert_eq!(empty_body.excerpt.as_deref(), Some("Short."));
+        let without = ArticleView::new(article(fields("# A")), false);
+        assert_eq!(
+            (without.excerpt.as_deref(), without.content),
+            (Some("Short."), None)
+        );
+    }
 }

@@ -27,8 +27,7 @@ async fn start_hostile() -> RunningSandbox {
         .expect("sandbox starts")
 }
 
-/// `GET` a team path (or `/api/v1/...` when it starts with `/`) as the
-/// demo secret key, answered as JSON.
+/// `POST` `body` to a team path as the demo secret key: the status and answer.
 async fn post(sandbox: &RunningSandbox, path: &str, body: Value) -> (u16, Value) {
     let response = raw(
         sandbox,
@@ -654,5 +653,39 @@ async fn doctor_shows_hostile_text_cleaned_on_its_own_line() {
                 "a line not the report's: {line:?}"
             );
         }
+    }
+}
+
+/// "Billing" and "Bill<U+200B>ing" read the same once cleaned: a category
+/// filter by that name is refused with both ids, and either id filters.
+#[tokio::test]
+async fn a_category_name_that_two_categories_share_is_refused_with_their_ids() {
+    let sandbox = start_hostile().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let categories = api_get(&sandbox, "categories?pageSize=100").await["data"].clone();
+    let ids: Vec<&str> = categories
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| sanitize::clean(c["name"].as_str().unwrap()) == "Billing")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{categories}");
+
+    let refused = call(
+        &client,
+        "cstar_list_articles",
+        json!({ "category": "Billing" }),
+    )
+    .await;
+    let text = error_text(&refused);
+    assert!(text.contains("2 categories are called 'Billing'"), "{text}");
+    for id in &ids {
+        assert!(text.contains(id), "{id} not in {text}");
+        let page = ok(&call(&client, "cstar_list_articles", json!({ "category": id })).await);
+        assert!(
+            !page["articles"].as_array().unwrap().is_empty(),
+            "{id} finds its articles"
+        );
     }
 }

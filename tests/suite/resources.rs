@@ -354,3 +354,34 @@ async fn read_only_mode_keeps_resources_and_a_rejected_key_is_a_clear_error() {
         .to_string();
     assert!(error.contains("rejected the API key"), "{error}");
 }
+
+/// The ticket document shows what a list item leaves out: the assignee,
+/// the last update and the internal notes.
+#[tokio::test]
+async fn a_ticket_document_shows_its_assignee_update_and_internal_notes() {
+    let sandbox = start_sandbox().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let stored = api_get(&sandbox, "tickets?pageSize=100").await["data"].clone();
+    let ticket = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["notes"].is_string() && t["assignedTo"].is_string())
+        .expect("a seeded ticket with notes and an assignee");
+    let markdown = read(
+        &client,
+        &format!("cstar://tickets/{}", ticket["id"].as_str().unwrap()),
+    )
+    .await;
+    for line in [
+        format!(
+            "- assigned to: `{}`",
+            ticket["assignedTo"].as_str().unwrap()
+        ),
+        format!("- updated: `{}`", ticket["updatedAt"].as_str().unwrap()),
+        "Notes (internal)".to_owned(),
+        ticket["notes"].as_str().unwrap().to_owned(),
+    ] {
+        assert!(markdown.contains(&line), "{line:?} not in {markdown}");
+    }
+}

@@ -334,7 +334,7 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
         (
             "cstar_list_tickets",
             json!({ "status": "exploded" }),
-            &["argument 'status'", "exploded", "not one of new, open"],
+            &["argument 'status'", "exploded", "one of: new, open"],
         ),
         (
             "cstar_list_tickets",
@@ -357,6 +357,16 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
             &["customerId"],
         ),
         (
+            "cstar_list_tickets",
+            json!({ "customerId": "Mei Okafor" }),
+            &["customerId", "not a valid customer id", "search"],
+        ),
+        (
+            "cstar_list_tickets",
+            json!({ "assignedTo": "Alex Moreau" }),
+            &["assignedTo", "not an agent id", "cstar_get_ticket"],
+        ),
+        (
             "cstar_trigger_webhook",
             json!({ "event": "ticket.create" }),
             &["ticket.created", "cstar_list_events"],
@@ -367,7 +377,7 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
             &[
                 "argument 'category'",
                 "bosses",
-                "not one of tickets, customers",
+                "one of: tickets, customers",
             ],
         ),
     ];

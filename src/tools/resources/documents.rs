@@ -24,18 +24,39 @@ pub fn ticket(view: &TicketView, omitted: Option<Omitted>) -> String {
     document.item(Line::new("id: ").data(&ticket.id));
     document.item(Line::new("status: ").data(&ticket.status));
     document.item(Line::new("priority: ").data(&ticket.priority));
-    if let Some(name) = &ticket.customer_name {
-        let mut line = Line::new("customer: ").data(name);
-        if let Some(id) = &fields.customer_id {
-            line = line.ours(" (").data(id).ours(")");
-        }
+    let customer = match (&ticket.customer_name, &ticket.customer_id) {
+        (Some(name), Some(id)) => Some(
+            Line::new("customer: ")
+                .data(name)
+                .ours(" (")
+                .data(id)
+                .ours(")"),
+        ),
+        (Some(name), None) => Some(Line::new("customer: ").data(name)),
+        (None, Some(id)) => Some(Line::new("customer: ").data(id)),
+        (None, None) => None,
+    };
+    if let Some(line) = customer {
         document.item(line);
+    }
+    if let Some(agent) = &fields.assigned_to {
+        document.item(Line::new("assigned to: ").data(agent));
     }
     if !ticket.tags.is_empty() {
         document.item(Line::new("tags: ").data_list(&ticket.tags));
     }
-    if let Some(created) = &fields.created_at {
-        document.item(Line::new("created: ").data(created));
+    for (label, at) in [
+        ("created: ", &ticket.created_at),
+        ("updated: ", &fields.updated_at),
+        ("closed: ", &ticket.closed_at),
+    ] {
+        if let Some(at) = at {
+            document.item(Line::new(label).data(at));
+        }
+    }
+    if let Some(notes) = &fields.notes {
+        document.heading(Line::new("Notes (internal)"));
+        document.body("text", notes);
     }
     let messages = view.messages.as_deref().unwrap_or_default();
     for (index, message) in messages.iter().enumerate() {
