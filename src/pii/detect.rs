@@ -62,9 +62,13 @@ pub struct Found {
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"[\p{L}\p{N}._%+\-]+(?:@|%40)[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}")
 });
-static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"));
-static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:[ \-][0-9]+)*"));
+/// Grouped by spaces or by hyphens (one or the other), or not at all.
+static IBAN: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)[A-Z]{2}[0-9]{2}(?:(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?|(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?)",
+    )
+});
+static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:(?:[\-.]|[ \r\n]{1,4})[0-9]+)*"));
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:\+|\(\+?|\b)[0-9][0-9 .\-/()]{5,22}[0-9]"));
 static IPV4: LazyLock<Regex> =
@@ -194,7 +198,10 @@ fn ibans(text: &str) -> Vec<Found> {
             let (_, after) = neighbours(text, m.start(), m.start() + candidate.len());
             // Written in lower case, it is the same account.
             if !is_word(after)
-                && let Ok(iban) = candidate.to_uppercase().parse::<iban::Iban>()
+                && let Ok(iban) = candidate
+                    .replace('-', " ")
+                    .to_uppercase()
+                    .parse::<iban::Iban>()
             {
                 found.push(Found {
                     span: m.start()..m.start() + candidate.len(),
@@ -203,7 +210,7 @@ fn ibans(text: &str) -> Vec<Found> {
                 });
                 break;
             }
-            candidate = candidate[..candidate.len() - 1].trim_end();
+            candidate = candidate[..candidate.len() - 1].trim_end_matches([' ', '-']);
         }
     }
     found
@@ -281,22 +288,72 @@ fn cards(text: &str) -> Vec<Found> {
     found
 }
 
+/// How digit groups are separated: a space, a hyphen, a dot, or a line
+/// break (a line break, or the blanks a `\n` escape leaves, with spaces
+/// around it), which a card written across two lines has where a space was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Separator {
+    Space,
+    Break,
+    Hyphen,
+    Dot,
+}
+
+impl Separator {
+    fn of(text: &str) -> Self {
+        match text {
+            " " => Separator::Space,
+            "-" => Separator::Hyphen,
+            "." => Separator::Dot,
+            _ => Separator::Break,
+        }
+    }
+
+    /// A card's groups are separated one way throughout; a line break
+    /// stands where a space was.
+    fn same_kind(self, other: Separator) -> bool {
+        let kind = |separator| match separator {
+            Separator::Break => Separator::Space,
+            separator => separator,
+        };
+        kind(self) == kind(other)
+    }
+
+    /// Dots and line breaks also join numbers that are no card (versions,
+    /// a list's lines): there a card must be grouped as cards are printed.
+    fn needs_card_grouping(self) -> bool {
+        matches!(self, Separator::Dot | Separator::Break)
+    }
+}
+
+/// The groupings card numbers are printed in: 4-4-4-4 (and a fifth group
+/// of up to three digits for 17 to 19), and 4-6-5 or 4-6-4 (Amex, Diners).
+fn is_card_grouping(lengths: &[usize]) -> bool {
+    match lengths {
+        [4, 4, 4, 4] | [4, 6, 5] | [4, 6, 4] => true,
+        [4, 4, 4, 4, last] => (1..=3).contains(last),
+        _ => false,
+    }
+}
+
 /// The card numbers in a run of digit groups: each the longest stretch of
 /// whole groups, one kind of separator between them, that is a card
 /// number, so that a number written next to it (an expiry year, a CVC, a
 /// quantity) does not hide it.
 fn cards_in_run(offset: usize, run: &str) -> Vec<Found> {
-    // Each group's span in `run`, and the separator before it.
-    let mut groups: Vec<(Range<usize>, Option<char>)> = Vec::new();
+    // Each group's span in `run`, and the separator before it (the
+    // first group's is never read).
+    let mut groups: Vec<(Range<usize>, Separator)> = Vec::new();
     let mut start = None;
+    let mut previous_end = None;
     for (at, c) in run.char_indices().chain([(run.len(), ' ')]) {
         match (c.is_ascii_digit(), start) {
             (true, None) => start = Some(at),
             (false, Some(from)) => {
-                let separator = from
-                    .checked_sub(1)
-                    .map(|before| char::from(run.as_bytes()[before]));
+                let separator =
+                    previous_end.map_or(Separator::Space, |end| Separator::of(&run[end..from]));
                 groups.push((from..at, separator));
+                previous_end = Some(at);
                 start = None;
             }
             _ => {}
@@ -307,15 +364,18 @@ fn cards_in_run(offset: usize, run: &str) -> Vec<Found> {
     while first < groups.len() {
         let mut best = None;
         let mut digits = String::new();
+        let mut grouped = false;
         for last in first..groups.len() {
-            if last > first + 1 && groups[last].1 != groups[first + 1].1 {
+            if last > first + 1 && !groups[last].1.same_kind(groups[first + 1].1) {
                 break;
             }
+            grouped |= last > first && groups[last].1.needs_card_grouping();
             digits.push_str(&run[groups[last].0.clone()]);
             if digits.len() > 19 {
                 break;
             }
-            if is_card_number(&digits) {
+            let lengths: Vec<usize> = groups[first..=last].iter().map(|g| g.0.len()).collect();
+            if is_card_number(&digits) && (!grouped || is_card_grouping(&lengths)) {
                 best = Some((last, digits.clone()));
             }
         }
@@ -616,6 +676,36 @@ mod tests {
     }
 
     #[test]
+    fn cards_split_by_dots_or_a_line_break_are_found_in_card_groupings() {
+        for (text, card) in [
+            ("card 4242.4242.4242.4242 exp 12/27", "4242.4242.4242.4242"),
+            ("card 4242 4242\n4242 4242, thanks", "4242 4242\n4242 4242"),
+            ("4242 4242\r\n4242 4242", "4242 4242\r\n4242 4242"),
+            ("4242-4242-4242-4242\n2027", "4242-4242-4242-4242"),
+            ("amex 3782.822463.10005.", "3782.822463.10005"),
+        ] {
+            assert_eq!(kinds(text), [(Kind::Card, card.to_owned())], "{text}");
+        }
+        // Written as a JSON text quoted in a string: `\n` is an escape.
+        assert_eq!(
+            kinds(r"4242 4242\n4242 4242"),
+            [(Kind::Card, r"4242 4242\n4242 4242".to_owned())]
+        );
+        // Dotted or broken across lines, a number must also be grouped as a
+        // card is: versions, dotted numbers failing Luhn and lists stay.
+        for text in [
+            "version 1.2.3.4.5 and v2.10.3.4",
+            "4242.4242.4242.4241",
+            "ref 42424.24242.42424",
+            "oid 2.16.840.1.113730.3.1.1",
+            "4242424\n242424242",
+            "order 1234.5678.9012.3456",
+        ] {
+            nothing_in(text);
+        }
+    }
+
+    #[test]
     fn ibans_only_when_the_checksum_holds() {
         for (text, iban) in [
             (
@@ -624,9 +714,24 @@ mod tests {
             ),
             ("to GB82WEST12345698765432.", "GB82WEST12345698765432"),
             ("NL91ABNA0417164300", "NL91ABNA0417164300"),
+            (
+                "IBAN DE89-3704-0044-0532-0130-00, thanks",
+                "DE89-3704-0044-0532-0130-00",
+            ),
+            (
+                "gb82-west-1234-5698-7654-32.",
+                "gb82-west-1234-5698-7654-32",
+            ),
         ] {
             assert_eq!(kinds(text), [(Kind::Iban, iban.to_owned())], "{text}");
         }
+        assert_eq!(
+            find("DE89-3704-0044-0532-0130-00")[0].canonical,
+            "DE89370400440532013000"
+        );
+        nothing_in("IBAN DE89-3704-0044-0532-0130-01");
+        // One way of grouping throughout.
+        nothing_in("DE89-3704 0044-0532 0130-00");
         nothing_in("IBAN DE89 3704 0044 0532 0130 01");
         nothing_in("GB82WEST12345698765431");
     }

@@ -297,6 +297,24 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_is_a_common_word_is_redacted_only_as_written() {
+        let table = table();
+        table.learn_customer("Will");
+        table.learn_customer("May Open");
+        let will = text(&table, "Will").into_owned();
+        let may_open = text(&table, "May Open").into_owned();
+        assert!(will.starts_with("[customer "), "{will}");
+        assert_eq!(
+            text(&table, "Thanks, Will. I will check; we may open it in May."),
+            format!("Thanks, {will}. I will check; we may open it in May.")
+        );
+        assert_eq!(
+            text(&table, "May Open wrote: may open, Willow"),
+            format!("{may_open} wrote: may open, Willow")
+        );
+    }
+
+    #[test]
     fn a_pseudonym_is_never_learned_as_a_customer_name() {
         let table = table();
         table.learn_customer("[customer 3f9a]");
