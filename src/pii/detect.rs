@@ -179,10 +179,39 @@ fn emails(text: &str) -> Vec<Found> {
             (!value.starts_with('@') && !value.starts_with("%40")).then(|| Found {
                 span: m.end() - value.len()..m.end(),
                 kind: Kind::Email,
-                canonical: value.replacen("%40", "@", 1).to_lowercase(),
+                canonical: email_address(value).to_lowercase(),
             })
         })
         .collect()
+}
+
+/// The address an email found as `written` is: percent-decoded when it
+/// was percent-encoded in a URL (`jane%2Bbilling%40example.com` is
+/// `jane+billing@example.com`); as written otherwise.
+pub fn email_address(written: &str) -> Cow<'_, str> {
+    if !written.contains("%40") {
+        return Cow::Borrowed(written);
+    }
+    let bytes = written.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[at], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).map_or(Cow::Borrowed(written), Cow::Owned)
 }
 
 fn ibans(text: &str) -> Vec<Found> {
@@ -216,9 +245,22 @@ fn ibans(text: &str) -> Vec<Found> {
     found
 }
 
+/// IPv4 and IPv6 addresses; an IPv6 address holding an IPv4 one
+/// (`::ffff:198.51.100.7`) is one address, the IPv4 one it maps to.
 fn ips(text: &str) -> Vec<Found> {
+    let v6 = if text.contains(':') {
+        ipv6s(text)
+    } else {
+        Vec::new()
+    };
     let mut found = Vec::new();
     for m in IPV4.find_iter(text) {
+        if v6
+            .iter()
+            .any(|f| f.span.start < m.end() && m.start() < f.span.end)
+        {
+            continue;
+        }
         let (before, after) = neighbours(text, m.start(), m.end());
         // Part of a longer dotted run (a version such as 2.10.3.4.1), or
         // of a word (v2.10.3.4): not an address.
@@ -241,36 +283,41 @@ fn ips(text: &str) -> Vec<Found> {
             });
         }
     }
-    if text.contains(':') {
-        for m in IPV6.find_iter(text) {
-            // A sentence's full stop or colon is not the address's; the
-            // `::` that ends one (`2001:db8::`) is.
-            let value = m.as_str().trim_end_matches('.');
-            let value = if value.ends_with("::") {
-                value
-            } else {
-                value.strip_suffix(':').unwrap_or(value)
-            };
-            // `::` alone (a time's separators, a Rust path) is no address.
-            if value.ends_with(':') && !value.ends_with("::")
-                || !value.bytes().any(|b| b.is_ascii_hexdigit())
-            {
-                continue;
-            }
-            let end = m.start() + value.len();
-            let (before, after) = neighbours(text, m.start(), end);
-            if is_word(before) || is_word(after) {
-                continue;
-            }
-            if let Ok(ip) = value.parse::<Ipv6Addr>()
-                && belongs_to_someone(IpAddr::V6(ip))
-            {
-                found.push(Found {
-                    span: m.start()..end,
-                    kind: Kind::Ip,
-                    canonical: IpAddr::V6(ip).to_string(),
-                });
-            }
+    found.extend(v6);
+    found
+}
+
+fn ipv6s(text: &str) -> Vec<Found> {
+    let mut found = Vec::new();
+    for m in IPV6.find_iter(text) {
+        // A sentence's full stop or colon is not the address's; the
+        // `::` that ends one (`2001:db8::`) is.
+        let value = m.as_str().trim_end_matches('.');
+        let value = if value.ends_with("::") {
+            value
+        } else {
+            value.strip_suffix(':').unwrap_or(value)
+        };
+        // `::` alone (a time's separators, a Rust path) is no address.
+        if value.ends_with(':') && !value.ends_with("::")
+            || !value.bytes().any(|b| b.is_ascii_hexdigit())
+        {
+            continue;
+        }
+        let end = m.start() + value.len();
+        let (before, after) = neighbours(text, m.start(), end);
+        if is_word(before) || is_word(after) {
+            continue;
+        }
+        if let Ok(ip) = value.parse::<Ipv6Addr>()
+            && belongs_to_someone(IpAddr::V6(ip))
+        {
+            let canonical = ip.to_ipv4_mapped().map_or(IpAddr::V6(ip), IpAddr::V4);
+            found.push(Found {
+                span: m.start()..end,
+                kind: Kind::Ip,
+                canonical: canonical.to_string(),
+            });
         }
     }
     found
@@ -747,6 +794,13 @@ mod tests {
             assert_eq!(kinds(text), [(Kind::Ip, ip.to_owned())], "{text}");
         }
         nothing_in("999.1.1.1 is no address");
+        // An IPv4-mapped IPv6 address is one value: the IPv4 address.
+        let mapped = find("from ::ffff:198.51.100.7 again");
+        assert_eq!(
+            kinds("from ::ffff:198.51.100.7 again"),
+            [(Kind::Ip, "::ffff:198.51.100.7".to_owned())]
+        );
+        assert_eq!(mapped[0].canonical, find("198.51.100.7")[0].canonical);
     }
 
     #[test]
@@ -890,6 +944,15 @@ mod hostile {
         assert_eq!(
             find("jane%40Example.com")[0].canonical,
             find("jane@example.com")[0].canonical
+        );
+        assert_eq!(
+            find("?to=jane%2Bbilling%40example.com")[0].canonical,
+            "jane+billing@example.com"
+        );
+        assert_eq!(email_address("jane%40example.com"), "jane@example.com");
+        assert_eq!(
+            email_address("100%real@example.com"),
+            "100%real@example.com"
         );
         assert_eq!(
             find("gb82 west 1234 5698 7654 32")[0].canonical,
