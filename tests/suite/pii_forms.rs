@@ -1,14 +1,16 @@
 //! `--redact-pii` through the real binary on the forms that need care: a
 //! customer whose name is a common word, values split by dots, line
-//! breaks or hyphens, and an email first seen percent-encoded.
+//! breaks or hyphens, an email first seen percent-encoded, and what the
+//! `@` picker's completion matches.
 
-use cstar_mcp::api::models::NewTicket;
+use cstar_mcp::api::models::{CustomerQuery, NewTicket};
 use regex::Regex;
 use serde_json::{Value, json};
 
 use super::harness::{McpClient, SECRET_TEST, binary_on, call, client, ok, start_sandbox};
 use cstar_mcp::sandbox::RunningSandbox;
 use rmcp::ServiceExt;
+use rmcp::model::{ArgumentInfo, CompleteRequestParams, Reference};
 use rmcp::transport::TokioChildProcess;
 
 /// A ticket stored straight in cStar (the sandbox), as a customer wrote it.
@@ -120,5 +122,50 @@ async fn an_email_first_seen_percent_encoded_is_passed_back_as_the_address() {
         .await
         .unwrap();
     assert_eq!(messages[0].content, "Write to jane@example.com.");
+    mcp.cancel().await.unwrap();
+}
+
+/// The customer ids completion offers for `typed`.
+async fn completed_customers(mcp: &McpClient, typed: &str) -> Vec<String> {
+    let request = CompleteRequestParams::new(
+        Reference::for_resource("cstar://customers/{customerId}"),
+        ArgumentInfo::new("customerId", typed),
+    );
+    mcp.complete(request)
+        .await
+        .unwrap_or_else(|error| panic!("{typed}: {error}"))
+        .completion
+        .values
+}
+
+#[tokio::test]
+async fn completion_matches_the_pseudonyms_the_picker_shows_not_the_real_names() {
+    let sandbox = start_sandbox().await;
+    let query = CustomerQuery {
+        page_size: Some(1),
+        ..Default::default()
+    };
+    let real = client(&sandbox, SECRET_TEST)
+        .list_customers(&query)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let mcp = redacting(&sandbox).await;
+    let listed = ok(&call(&mcp, "cstar_list_customers", json!({ "pageSize": 1 })).await);
+    let pseudonym = listed["customers"][0]["name"].as_str().unwrap().to_owned();
+    assert!(pseudonym.starts_with("[customer "), "{pseudonym}");
+    // What the person sees, whole or in part, finds the customer.
+    let hex = pseudonym
+        .trim_start_matches("[customer ")
+        .trim_end_matches(']');
+    for typed in [pseudonym.as_str(), hex] {
+        let found = completed_customers(&mcp, typed).await;
+        assert!(found.contains(&real.id), "{typed}: {found:?}");
+    }
+    // The real name, which the key is never shown, finds nothing: else
+    // completion would tell which names are customers.
+    let found = completed_customers(&mcp, &real.name).await;
+    assert!(!found.contains(&real.id), "{}: {found:?}", real.name);
     mcp.cancel().await.unwrap();
 }
