@@ -48,7 +48,7 @@ fn parts(name: &str) -> Vec<&str> {
 /// Whether `word`, in lower case, is a common English word that is also
 /// someone's name or a company's (or could be): such a part of a name is
 /// matched only as written.
-pub fn is_common_word(word: &str) -> bool {
+fn is_common_word(word: &str) -> bool {
     let lower: Cow<'_, str> = if word.chars().any(char::is_uppercase) {
         Cow::Owned(word.to_lowercase())
     } else {

@@ -79,9 +79,10 @@ const NEAR_MISSES: [&str; 10] = [
     "2026-02-27T10:41:09Z",
 ];
 
-/// The hostile data's forms of personal data: every sample, then forms
-/// split by hidden characters and escape sequences, which are personal
-/// data again once the egress has removed what hides them.
+/// The hostile data's forms of personal data: every sample and near miss,
+/// then forms split by hidden characters and escape sequences, which are
+/// personal data again once the egress has removed what hides them, then
+/// the samples added last (dotted, broken and hyphenated forms).
 pub const HOSTILE_PERSONAL: [&str; 41] = [
     PERSONAL[0],
     PERSONAL[1],
