@@ -62,9 +62,13 @@ pub struct Found {
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"[\p{L}\p{N}._%+\-]+(?:@|%40)[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}")
 });
-static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"));
-static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:[ \-][0-9]+)*"));
+/// Grouped by spaces or by hyphens (one or the other), or not at all.
+static IBAN: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)[A-Z]{2}[0-9]{2}(?:(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?|(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?)",
+    )
+});
+static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:(?:[\-.]|[ \r\n]{1,4})[0-9]+)*"));
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:\+|\(\+?|\b)[0-9][0-9 .\-/()]{5,22}[0-9]"));
 static IPV4: LazyLock<Regex> =
@@ -175,10 +179,39 @@ fn emails(text: &str) -> Vec<Found> {
             (!value.starts_with('@') && !value.starts_with("%40")).then(|| Found {
                 span: m.end() - value.len()..m.end(),
                 kind: Kind::Email,
-                canonical: value.replacen("%40", "@", 1).to_lowercase(),
+                canonical: email_address(value).to_lowercase(),
             })
         })
         .collect()
+}
+
+/// The address an email found as `written` is: percent-decoded when it
+/// was percent-encoded in a URL (`jane%2Bbilling%40example.com` is
+/// `jane+billing@example.com`); as written otherwise.
+pub fn email_address(written: &str) -> Cow<'_, str> {
+    if !written.contains("%40") {
+        return Cow::Borrowed(written);
+    }
+    let bytes = written.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[at], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).map_or(Cow::Borrowed(written), Cow::Owned)
 }
 
 fn ibans(text: &str) -> Vec<Found> {
@@ -194,7 +227,10 @@ fn ibans(text: &str) -> Vec<Found> {
             let (_, after) = neighbours(text, m.start(), m.start() + candidate.len());
             // Written in lower case, it is the same account.
             if !is_word(after)
-                && let Ok(iban) = candidate.to_uppercase().parse::<iban::Iban>()
+                && let Ok(iban) = candidate
+                    .replace('-', " ")
+                    .to_uppercase()
+                    .parse::<iban::Iban>()
             {
                 found.push(Found {
                     span: m.start()..m.start() + candidate.len(),
@@ -203,15 +239,28 @@ fn ibans(text: &str) -> Vec<Found> {
                 });
                 break;
             }
-            candidate = candidate[..candidate.len() - 1].trim_end();
+            candidate = candidate[..candidate.len() - 1].trim_end_matches([' ', '-']);
         }
     }
     found
 }
 
+/// IPv4 and IPv6 addresses; an IPv6 address holding an IPv4 one
+/// (`::ffff:198.51.100.7`) is one address, the IPv4 one it maps to.
 fn ips(text: &str) -> Vec<Found> {
+    let v6 = if text.contains(':') {
+        ipv6s(text)
+    } else {
+        Vec::new()
+    };
     let mut found = Vec::new();
     for m in IPV4.find_iter(text) {
+        if v6
+            .iter()
+            .any(|f| f.span.start < m.end() && m.start() < f.span.end)
+        {
+            continue;
+        }
         let (before, after) = neighbours(text, m.start(), m.end());
         // Part of a longer dotted run (a version such as 2.10.3.4.1), or
         // of a word (v2.10.3.4): not an address.
@@ -234,36 +283,41 @@ fn ips(text: &str) -> Vec<Found> {
             });
         }
     }
-    if text.contains(':') {
-        for m in IPV6.find_iter(text) {
-            // A sentence's full stop or colon is not the address's; the
-            // `::` that ends one (`2001:db8::`) is.
-            let value = m.as_str().trim_end_matches('.');
-            let value = if value.ends_with("::") {
-                value
-            } else {
-                value.strip_suffix(':').unwrap_or(value)
-            };
-            // `::` alone (a time's separators, a Rust path) is no address.
-            if value.ends_with(':') && !value.ends_with("::")
-                || !value.bytes().any(|b| b.is_ascii_hexdigit())
-            {
-                continue;
-            }
-            let end = m.start() + value.len();
-            let (before, after) = neighbours(text, m.start(), end);
-            if is_word(before) || is_word(after) {
-                continue;
-            }
-            if let Ok(ip) = value.parse::<Ipv6Addr>()
-                && belongs_to_someone(IpAddr::V6(ip))
-            {
-                found.push(Found {
-                    span: m.start()..end,
-                    kind: Kind::Ip,
-                    canonical: IpAddr::V6(ip).to_string(),
-                });
-            }
+    found.extend(v6);
+    found
+}
+
+fn ipv6s(text: &str) -> Vec<Found> {
+    let mut found = Vec::new();
+    for m in IPV6.find_iter(text) {
+        // A sentence's full stop or colon is not the address's; the
+        // `::` that ends one (`2001:db8::`) is.
+        let value = m.as_str().trim_end_matches('.');
+        let value = if value.ends_with("::") {
+            value
+        } else {
+            value.strip_suffix(':').unwrap_or(value)
+        };
+        // `::` alone (a time's separators, a Rust path) is no address.
+        if value.ends_with(':') && !value.ends_with("::")
+            || !value.bytes().any(|b| b.is_ascii_hexdigit())
+        {
+            continue;
+        }
+        let end = m.start() + value.len();
+        let (before, after) = neighbours(text, m.start(), end);
+        if is_word(before) || is_word(after) {
+            continue;
+        }
+        if let Ok(ip) = value.parse::<Ipv6Addr>()
+            && belongs_to_someone(IpAddr::V6(ip))
+        {
+            let canonical = ip.to_ipv4_mapped().map_or(IpAddr::V6(ip), IpAddr::V4);
+            found.push(Found {
+                span: m.start()..end,
+                kind: Kind::Ip,
+                canonical: canonical.to_string(),
+            });
         }
     }
     found
@@ -281,22 +335,72 @@ fn cards(text: &str) -> Vec<Found> {
     found
 }
 
+/// How digit groups are separated: a space, a hyphen, a dot, or a line
+/// break (a line break, or the blanks a `\n` escape leaves, with spaces
+/// around it), which a card written across two lines has where a space was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Separator {
+    Space,
+    Break,
+    Hyphen,
+    Dot,
+}
+
+impl Separator {
+    fn of(text: &str) -> Self {
+        match text {
+            " " => Separator::Space,
+            "-" => Separator::Hyphen,
+            "." => Separator::Dot,
+            _ => Separator::Break,
+        }
+    }
+
+    /// A card's groups are separated one way throughout; a line break
+    /// stands where a space was.
+    fn same_kind(self, other: Separator) -> bool {
+        let kind = |separator| match separator {
+            Separator::Break => Separator::Space,
+            separator => separator,
+        };
+        kind(self) == kind(other)
+    }
+
+    /// Dots and line breaks also join numbers that are no card (versions,
+    /// a list's lines): there a card must be grouped as cards are printed.
+    fn needs_card_grouping(self) -> bool {
+        matches!(self, Separator::Dot | Separator::Break)
+    }
+}
+
+/// The groupings card numbers are printed in: 4-4-4-4 (and a fifth group
+/// of up to three digits for 17 to 19), and 4-6-5 or 4-6-4 (Amex, Diners).
+fn is_card_grouping(lengths: &[usize]) -> bool {
+    match lengths {
+        [4, 4, 4, 4] | [4, 6, 5] | [4, 6, 4] => true,
+        [4, 4, 4, 4, last] => (1..=3).contains(last),
+        _ => false,
+    }
+}
+
 /// The card numbers in a run of digit groups: each the longest stretch of
 /// whole groups, one kind of separator between them, that is a card
 /// number, so that a number written next to it (an expiry year, a CVC, a
 /// quantity) does not hide it.
 fn cards_in_run(offset: usize, run: &str) -> Vec<Found> {
-    // Each group's span in `run`, and the separator before it.
-    let mut groups: Vec<(Range<usize>, Option<char>)> = Vec::new();
+    // Each group's span in `run`, and the separator before it (the
+    // first group's is never read).
+    let mut groups: Vec<(Range<usize>, Separator)> = Vec::new();
     let mut start = None;
+    let mut previous_end = None;
     for (at, c) in run.char_indices().chain([(run.len(), ' ')]) {
         match (c.is_ascii_digit(), start) {
             (true, None) => start = Some(at),
             (false, Some(from)) => {
-                let separator = from
-                    .checked_sub(1)
-                    .map(|before| char::from(run.as_bytes()[before]));
+                let separator =
+                    previous_end.map_or(Separator::Space, |end| Separator::of(&run[end..from]));
                 groups.push((from..at, separator));
+                previous_end = Some(at);
                 start = None;
             }
             _ => {}
@@ -307,15 +411,18 @@ fn cards_in_run(offset: usize, run: &str) -> Vec<Found> {
     while first < groups.len() {
         let mut best = None;
         let mut digits = String::new();
+        let mut grouped = false;
         for last in first..groups.len() {
-            if last > first + 1 && groups[last].1 != groups[first + 1].1 {
+            if last > first + 1 && !groups[last].1.same_kind(groups[first + 1].1) {
                 break;
             }
+            grouped |= last > first && groups[last].1.needs_card_grouping();
             digits.push_str(&run[groups[last].0.clone()]);
             if digits.len() > 19 {
                 break;
             }
-            if is_card_number(&digits) {
+            let lengths: Vec<usize> = groups[first..=last].iter().map(|g| g.0.len()).collect();
+            if is_card_number(&digits) && (!grouped || is_card_grouping(&lengths)) {
                 best = Some((last, digits.clone()));
             }
         }
@@ -616,6 +723,36 @@ mod tests {
     }
 
     #[test]
+    fn cards_split_by_dots_or_a_line_break_are_found_in_card_groupings() {
+        for (text, card) in [
+            ("card 4242.4242.4242.4242 exp 12/27", "4242.4242.4242.4242"),
+            ("card 4242 4242\n4242 4242, thanks", "4242 4242\n4242 4242"),
+            ("4242 4242\r\n4242 4242", "4242 4242\r\n4242 4242"),
+            ("4242-4242-4242-4242\n2027", "4242-4242-4242-4242"),
+            ("amex 3782.822463.10005.", "3782.822463.10005"),
+        ] {
+            assert_eq!(kinds(text), [(Kind::Card, card.to_owned())], "{text}");
+        }
+        // Written as a JSON text quoted in a string: `\n` is an escape.
+        assert_eq!(
+            kinds(r"4242 4242\n4242 4242"),
+            [(Kind::Card, r"4242 4242\n4242 4242".to_owned())]
+        );
+        // Dotted or broken across lines, a number must also be grouped as a
+        // card is: versions, dotted numbers failing Luhn and lists stay.
+        for text in [
+            "version 1.2.3.4.5 and v2.10.3.4",
+            "4242.4242.4242.4241",
+            "ref 42424.24242.42424",
+            "oid 2.16.840.1.113730.3.1.1",
+            "4242424\n242424242",
+            "order 1234.5678.9012.3456",
+        ] {
+            nothing_in(text);
+        }
+    }
+
+    #[test]
     fn ibans_only_when_the_checksum_holds() {
         for (text, iban) in [
             (
@@ -624,9 +761,24 @@ mod tests {
             ),
             ("to GB82WEST12345698765432.", "GB82WEST12345698765432"),
             ("NL91ABNA0417164300", "NL91ABNA0417164300"),
+            (
+                "IBAN DE89-3704-0044-0532-0130-00, thanks",
+                "DE89-3704-0044-0532-0130-00",
+            ),
+            (
+                "gb82-west-1234-5698-7654-32.",
+                "gb82-west-1234-5698-7654-32",
+            ),
         ] {
             assert_eq!(kinds(text), [(Kind::Iban, iban.to_owned())], "{text}");
         }
+        assert_eq!(
+            find("DE89-3704-0044-0532-0130-00")[0].canonical,
+            "DE89370400440532013000"
+        );
+        nothing_in("IBAN DE89-3704-0044-0532-0130-01");
+        // One way of grouping throughout.
+        nothing_in("DE89-3704 0044-0532 0130-00");
         nothing_in("IBAN DE89 3704 0044 0532 0130 01");
         nothing_in("GB82WEST12345698765431");
     }
@@ -642,6 +794,13 @@ mod tests {
             assert_eq!(kinds(text), [(Kind::Ip, ip.to_owned())], "{text}");
         }
         nothing_in("999.1.1.1 is no address");
+        // An IPv4-mapped IPv6 address is one value: the IPv4 address.
+        let mapped = find("from ::ffff:198.51.100.7 again");
+        assert_eq!(
+            kinds("from ::ffff:198.51.100.7 again"),
+            [(Kind::Ip, "::ffff:198.51.100.7".to_owned())]
+        );
+        assert_eq!(mapped[0].canonical, find("198.51.100.7")[0].canonical);
     }
 
     #[test]
@@ -785,6 +944,15 @@ mod hostile {
         assert_eq!(
             find("jane%40Example.com")[0].canonical,
             find("jane@example.com")[0].canonical
+        );
+        assert_eq!(
+            find("?to=jane%2Bbilling%40example.com")[0].canonical,
+            "jane+billing@example.com"
+        );
+        assert_eq!(email_address("jane%40example.com"), "jane@example.com");
+        assert_eq!(
+            email_address("100%real@example.com"),
+            "100%real@example.com"
         );
         assert_eq!(
             find("gb82 west 1234 5698 7654 32")[0].canonical,

@@ -7,7 +7,8 @@
 //! - `detect`: where personal data is in a text, and what identifies it;
 //! - `table`: one key's pseudonyms and learned customer names, bounded;
 //! - `redact`: pseudonyms in and out of texts and JSON values;
-//! - `learn`: customer names noted while a request reads records.
+//! - `learn`: customer names noted while a request reads records;
+//! - `names`: how a customer's name is matched (which case counts).
 //!
 //! Pseudonyms are per API key: a key's table is found by a hash of the
 //! key (the key itself is never kept), and each is an HMAC of the value
@@ -17,6 +18,7 @@
 
 pub mod detect;
 pub mod learn;
+pub mod names;
 pub mod redact;
 pub mod table;
 

@@ -85,7 +85,14 @@ pub fn text<'a>(table: &Table, text: &'a str) -> Cow<'a, str> {
     let mut at = 0;
     for item in found {
         out.push_str(&text[at..item.span.start]);
-        out.push_str(&table.pseudonym(item.kind, &item.canonical, &text[item.span.clone()]));
+        // What a pseudonym passed back becomes: the value as written, but
+        // an email percent-encoded in a URL is the address itself.
+        let written = &text[item.span.clone()];
+        let value = match item.kind {
+            Kind::Email => detect::email_address(written),
+            _ => Cow::Borrowed(written),
+        };
+        out.push_str(&table.pseudonym(item.kind, &item.canonical, &value));
         at = item.span.end;
     }
     out.push_str(&text[at..]);
@@ -297,6 +304,24 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_is_a_common_word_is_redacted_only_as_written() {
+        let table = table();
+        table.learn_customer("Will");
+        table.learn_customer("May Open");
+        let will = text(&table, "Will").into_owned();
+        let may_open = text(&table, "May Open").into_owned();
+        assert!(will.starts_with("[customer "), "{will}");
+        assert_eq!(
+            text(&table, "Thanks, Will. I will check; we may open it in May."),
+            format!("Thanks, {will}. I will check; we may open it in May.")
+        );
+        assert_eq!(
+            text(&table, "May Open wrote: may open, Willow"),
+            format!("{may_open} wrote: may open, Willow")
+        );
+    }
+
+    #[test]
     fn a_pseudonym_is_never_learned_as_a_customer_name() {
         let table = table();
         table.learn_customer("[customer 3f9a]");
@@ -361,6 +386,34 @@ mod tests {
         assert_eq!(
             restore_uri(&other, &format!("cstar://customers/{encoded}")),
             Err(Unknown(email))
+        );
+    }
+
+    #[test]
+    fn an_email_first_seen_percent_encoded_comes_back_as_the_address() {
+        let table = table();
+        let redacted =
+            text(&table, "https://x.example/u?email=jane%2Bx%40example.com").into_owned();
+        let email = redacted.trim_start_matches("https://x.example/u?email=");
+        assert_eq!(text(&table, "jane+x@example.com"), email);
+        let mut args = json!({"initialMessage": format!("write to {email}")});
+        restore_value(&table, &mut args).unwrap();
+        assert_eq!(
+            args,
+            json!({"initialMessage": "write to jane+x@example.com"})
+        );
+        // In a resource URI, encoded where the pseudonym was encoded.
+        let encoded = email
+            .replace('[', "%5B")
+            .replace(']', "%5D")
+            .replace(' ', "%20");
+        assert_eq!(
+            restore_uri(&table, &format!("cstar://customers/{encoded}")).unwrap(),
+            "cstar://customers/jane%2Bx%40example.com"
+        );
+        assert_eq!(
+            restore_uri(&table, &format!("cstar://customers/{email}")).unwrap(),
+            "cstar://customers/jane+x@example.com"
         );
     }
 

@@ -11,6 +11,7 @@ use regex::Regex;
 use ring::hmac;
 
 use super::detect::Kind;
+use super::names;
 
 /// The most values one key's table maps.
 pub const MAX_VALUES: usize = 50_000;
@@ -37,7 +38,7 @@ struct Inner {
     by_value: HashMap<(Kind, String), String>,
     /// Each issued pseudonym and the value it stands for, as first seen.
     by_pseudonym: HashMap<String, String>,
-    /// Known customer names, lower case, and the matcher built from them.
+    /// Known customer names, as written, and the matcher built from them.
     customers: Vec<String>,
     matcher: Option<Arc<Regex>>,
 }
@@ -112,17 +113,16 @@ impl Table {
         {
             return;
         }
-        let lower = name.to_lowercase();
         let mut inner = self.lock();
-        if inner.customers.len() >= MAX_CUSTOMERS || inner.customers.contains(&lower) {
+        if inner.customers.len() >= MAX_CUSTOMERS || inner.customers.iter().any(|n| n == name) {
             return;
         }
-        inner.customers.push(lower);
+        inner.customers.push(name.to_owned());
         inner.matcher = None;
     }
 
-    /// A matcher of every known customer name (longest first, any case),
-    /// or none before any is known.
+    /// A matcher of every known customer name (longest first, each with
+    /// its case rule: `names::pattern`), or none before any is known.
     pub fn customers(&self) -> Option<Arc<Regex>> {
         let mut inner = self.lock();
         if inner.customers.is_empty() {
@@ -133,8 +133,8 @@ impl Table {
         }
         let mut names: Vec<&String> = inner.customers.iter().collect();
         names.sort_by_key(|name| std::cmp::Reverse(name.len()));
-        let alternatives: Vec<String> = names.iter().map(|name| regex::escape(name)).collect();
-        let matcher = Regex::new(&format!("(?i)(?:{})", alternatives.join("|")))
+        let alternatives: Vec<String> = names.iter().map(|name| names::pattern(name)).collect();
+        let matcher = Regex::new(&format!("(?:{})", alternatives.join("|")))
             .ok()
             .map(Arc::new);
         inner.matcher.clone_from(&matcher);
@@ -200,12 +200,13 @@ mod tests {
     fn customer_names_are_learned_once_and_matched_longest_first() {
         let table = table(10);
         assert!(table.customers().is_none());
-        for name in ["Jane", "Jane Doe", "jane doe", " ", "7"] {
+        for name in ["Jane", "Jane Doe", "Jane Doe", " ", "7"] {
             table.learn_customer(name);
         }
+        assert_eq!(table.lock().customers, ["Jane", "Jane Doe"]);
         let matcher = table.customers().unwrap();
         let found: Vec<&str> = matcher
-            .find_iter("JANE DOE and Jane")
+            .find_iter("JANE DOE and Jane, not jane")
             .map(|m| m.as_str())
             .collect();
         assert_eq!(found, ["JANE DOE", "Jane"]);

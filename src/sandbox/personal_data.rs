@@ -29,7 +29,7 @@ pub const PERSONAL_SAMPLES: PersonalSamples = PersonalSamples {
     near_misses: &NEAR_MISSES,
 };
 
-const PERSONAL: [&str; 21] = [
+const PERSONAL: [&str; 24] = [
     // E-mail addresses: mixed case with plus-addressing and a subdomain,
     // in angle brackets, behind mailto:, on a country-code domain.
     "ALICE.Nguyen+Support@Mail.Example.COM",
@@ -43,13 +43,17 @@ const PERSONAL: [&str; 21] = [
     "(415) 555-0199",
     "020 7946 0018",
     "+33 1 99 00 12 34",
-    // Card numbers that pass the Luhn check: spaced, dashed, unbroken.
+    // Card numbers that pass the Luhn check: spaced, dashed, unbroken,
+    // dotted, and broken across two lines.
     "4111 1111 1111 1111",
     "5500-0000-0000-0004",
     "378282246310005",
-    // IBANs whose checksum holds: grouped and compact.
+    "4242.4242.4242.4242",
+    "5555 5555\n5555 4444",
+    // IBANs whose checksum holds: grouped, compact, and hyphenated.
     "GB82 WEST 1234 5698 7654 32",
     "DE89370400440532013000",
+    "NL91-ABNA-0417-1643-00",
     // IPv4 and IPv6 addresses, with a port and IPv4-mapped.
     "192.0.2.44",
     "203.0.113.10",
@@ -75,10 +79,11 @@ const NEAR_MISSES: [&str; 10] = [
     "2026-02-27T10:41:09Z",
 ];
 
-/// The hostile data's forms of personal data: every sample, then forms
-/// split by hidden characters and escape sequences, which are personal
-/// data again once the egress has removed what hides them.
-pub const HOSTILE_PERSONAL: [&str; 38] = [
+/// The hostile data's forms of personal data: every sample and near miss,
+/// then forms split by hidden characters and escape sequences, which are
+/// personal data again once the egress has removed what hides them, then
+/// the samples added last (dotted, broken and hyphenated forms).
+pub const HOSTILE_PERSONAL: [&str; 41] = [
     PERSONAL[0],
     PERSONAL[1],
     PERSONAL[2],
@@ -117,6 +122,9 @@ pub const HOSTILE_PERSONAL: [&str; 38] = [
     "192.0.\u{200B}2.45",
     "2001:db8::\u{202E}17",
     "call me: +1 (415) 555-0177, mail: Fatima.Haddad@Example.com",
+    PERSONAL[21],
+    PERSONAL[22],
+    PERSONAL[23],
 ];
 
 /// A customer's phone number, in one of five formats by `index`; distinct
@@ -156,6 +164,8 @@ mod tests {
             "4111 1111 1111 1111",
             "5500-0000-0000-0004",
             "378282246310005",
+            "4242.4242.4242.4242",
+            "5555 5555\n5555 4444",
         ] {
             assert!(PERSONAL.contains(&card) && luhn(card), "{card}");
         }

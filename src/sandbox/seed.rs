@@ -237,12 +237,12 @@ const ISSUES: [(&str, &str, &[&str]); 20] = [
     ),
     (
         "Can't attach files over 5 MB",
-        "Customers say attachments over 5 MB fail without an error. The one that failed had a card number in it: 5500-0000-0000-0004.",
+        "Customers say attachments over 5 MB fail without an error. The one that failed had card numbers in it: 5500-0000-0000-0004, and 4242.4242.4242.4242 written with dots.",
         &["attachments"],
     ),
     (
         "GDPR data deletion request",
-        "A customer asked us to delete all their data (Maria Keller, 0049 30 1234567, 378282246310005 on file). How do we do that?",
+        "A customer asked us to delete all their data (Maria Keller, 0049 30 1234567, 378282246310005 on file, refunds to NL91-ABNA-0417-1643-00, and a card she wrote on two lines:\n5555 5555\n5555 4444). How do we do that?",
         &["privacy", "gdpr"],
     ),
     (

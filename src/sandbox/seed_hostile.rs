@@ -65,14 +65,16 @@ const SENTIMENTS: [&str; 3] = ["positive", "neutral", "negative"];
 
 /// Customers with people's names, after the first six: one with a
 /// zero-width space inside, one in capitals, one with an apostrophe and a
-/// hyphen. Their tickets' first messages sign with the name.
-const PERSON_NAMES: [&str; 6] = [
+/// hyphen, one of a single word that is also a common word. Their
+/// tickets' first messages sign with the name.
+const PERSON_NAMES: [&str; 7] = [
     "Ines Okafor",
     "Mei\u{200B} Tanaka",
     "Kwame Mensah",
     "SOFIA ROSSI",
     "Zoë O'Brien-Schmidt",
     "Lars Johansson",
+    "Grace",
 ];
 
 /// Titles with one kind of hostile text each, after the first four tickets.

@@ -161,9 +161,10 @@ impl<S: ServerHandler + Redaction> ServerHandler for Egress<S> {
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
         let table = self.0.pii_table(&context);
+        // The value being typed stays as typed: it is matched against what
+        // the picker shows, pseudonyms included, never against real values
+        // (which would tell whoever types which names are customers).
         if let Some(table) = &table {
-            let argument = &mut request.argument.value;
-            *argument = restored(table, argument)?;
             for value in request
                 .context
                 .iter_mut()

@@ -17,6 +17,7 @@ mod markdown;
 mod mentions;
 mod npm;
 mod pii;
+mod pii_forms;
 mod progress;
 mod resilience;
 mod resources;

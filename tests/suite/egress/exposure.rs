@@ -1,6 +1,6 @@
 //! What personal data a walk let through: each string a client receives
 //! is scanned by the independent finder (`personal`) and searched for the
-//! names of the sandbox's customers; the near misses seen are counted too,
+//! names of the sandbox's customers, as written; the near misses seen are counted too,
 //! to show they were on the wire and not reported.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -67,7 +67,7 @@ impl Exposure {
             *count += 1;
         }
         for name in &self.names {
-            if text.contains(name.as_str()) && !self.names_seen.contains_key(name) {
+            if shows_name(text, name) && !self.names_seen.contains_key(name) {
                 self.names_seen.insert(name.clone(), place.to_owned());
             }
         }
@@ -107,6 +107,20 @@ impl Exposure {
         }
         out
     }
+}
+
+/// Whether `text` shows the customer's `name` as written: a full name
+/// anywhere, a name of one word as a whole word (in "Thanks, Grace" but
+/// not in "the grace period" nor "Graceland"). Written otherwise it is a
+/// word, not the name (README, "Personal data").
+fn shows_name(text: &str, name: &str) -> bool {
+    if name.contains(' ') {
+        return text.contains(name);
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(name).any(|(at, _)| {
+        !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next())
+    })
 }
 
 fn hash(method: &str, text: &str) -> u64 {

@@ -10,9 +10,12 @@
 //!   10-17, or is national: 10-11 digits opening with `(` or a separated
 //!   `0`, or grouped 3-3-4;
 //! - card: 13-19 digits, unbroken or grouped by single spaces or dashes,
-//!   that pass the Luhn check;
+//!   that pass the Luhn check; also printed as 4-4-4-4 or 4-6-5 with dots
+//!   between the groups, or with blanks between them of which at least one
+//!   is not a single space (a line break, a written `\n`);
 //! - IBAN: two capitals, two digits, then capitals and digits (grouped by
-//!   single spaces), 15-34 in all, whose ISO 7064 mod-97 remainder is 1;
+//!   single spaces or hyphens), 15-34 in all, whose ISO 7064 mod-97
+//!   remainder is 1;
 //! - IP: a run of digits and dots parsed by `std::net::Ipv4Addr`, a run of
 //!   hex digits, colons and dots parsed by `std::net::Ipv6Addr`; loopback
 //!   and unspecified addresses (the server's own `127.0.0.1`) belong to no
@@ -65,6 +68,7 @@ pub(super) fn personal_data(text: &str) -> Vec<(Kind, String)> {
     let mut found = Vec::new();
     emails(&chars, &mut found);
     numbers(&chars, &mut found);
+    split_cards(&chars, &mut found);
     ibans(&chars, &mut found);
     ipv4s(&chars, &mut found);
     ipv6s(&chars, &mut found);
@@ -278,6 +282,62 @@ fn classify(run: &[char]) -> Option<Kind> {
     national.then_some(Kind::Phone)
 }
 
+/// Cards that `numbers` does not join: printed in groups (4-4-4-4 or
+/// 4-6-5) with a dot between each two, or with blanks (spaces, line
+/// breaks) where not every one is a single space.
+fn split_cards(chars: &[char], found: &mut Vec<(Kind, String)>) {
+    for at in 0..chars.len() {
+        let free = at == 0 || !(is_word(chars[at - 1]) || matches!(chars[at - 1], '.' | '+' | '-'));
+        if !chars[at].is_ascii_digit() || !free {
+            continue;
+        }
+        for sizes in [&[4, 4, 4, 4][..], &[4, 6, 5]] {
+            let Some((end, gaps)) = printed_groups(chars, at, sizes) else {
+                continue;
+            };
+            let dotted = gaps.iter().all(|gap| gap == ".");
+            let blank = |gap: &String| gap.chars().all(|c| matches!(c, ' ' | '\n' | '\r'));
+            let across_lines = gaps.iter().all(blank) && gaps.iter().any(|gap| gap != " ");
+            let digits: String = chars[at..end]
+                .iter()
+                .filter(|c| c.is_ascii_digit())
+                .collect();
+            if (dotted || across_lines) && bounded(chars, at, end) && luhn(&digits) {
+                found.push((Kind::Card, text_of(&chars[at..end])));
+            }
+        }
+    }
+}
+
+/// The end of digit groups of `sizes` from `at`, and the gaps between
+/// them: a dot, or one to four spaces and line breaks.
+fn printed_groups(chars: &[char], at: usize, sizes: &[usize]) -> Option<(usize, Vec<String>)> {
+    let mut cursor = at;
+    let mut gaps = Vec::new();
+    for (index, size) in sizes.iter().enumerate() {
+        if index > 0 {
+            let gap_start = cursor;
+            if chars.get(cursor) == Some(&'.') {
+                cursor += 1;
+            } else {
+                while cursor - gap_start < 4
+                    && chars
+                        .get(cursor)
+                        .is_some_and(|c| matches!(c, ' ' | '\n' | '\r'))
+                {
+                    cursor += 1;
+                }
+            }
+            (cursor > gap_start).then_some(())?;
+            gaps.push(text_of(&chars[gap_start..cursor]));
+        }
+        let group = chars.get(cursor..cursor + size)?;
+        group.iter().all(char::is_ascii_digit).then_some(())?;
+        cursor += size;
+    }
+    Some((cursor, gaps))
+}
+
 fn luhn(digits: &str) -> bool {
     let sum: u32 = digits
         .chars()
@@ -315,7 +375,9 @@ fn ibans(chars: &[char], found: &mut Vec<(Kind, String)>) {
             if upper_or_digit(c) {
                 compact.push(c);
                 end += 1;
-            } else if c == ' ' && chars.get(end + 1).is_some_and(|next| upper_or_digit(*next)) {
+            } else if matches!(c, ' ' | '-')
+                && chars.get(end + 1).is_some_and(|next| upper_or_digit(*next))
+            {
                 end += 1;
                 continue;
             } else {
@@ -428,18 +490,48 @@ mod tests {
     }
 
     #[test]
+    fn the_finder_flags_cards_split_by_dots_or_across_lines() {
+        for (text, card) in [
+            ("card 4242.4242.4242.4242.", "4242.4242.4242.4242"),
+            ("5555 5555\n5555 4444 exp", "5555 5555\n5555 4444"),
+            (
+                "on two lines:\\n5555 5555\\n5555 4444)",
+                "5555 5555  5555 4444",
+            ),
+            ("amex 3782.822463.10005", "3782.822463.10005"),
+        ] {
+            assert_eq!(
+                personal_data(text),
+                [(Kind::Card, card.to_owned())],
+                "{text}"
+            );
+        }
+        for near in [
+            "4242.4242.4242.4241",
+            "v4242.4242.4242.4242",
+            "1.2.3.4.5",
+            "1234.5678.9012.3456",
+            "4242\n4242\n4242\n4241",
+        ] {
+            assert_eq!(kinds(near), [], "{near}");
+        }
+    }
+
+    #[test]
     fn the_finder_flags_ibans_whose_checksum_holds_and_not_others() {
         for iban in [
             "GB82WEST12345698765432",
             "IBAN GB82 WEST 1234 5698 7654 32, please",
             "DE89370400440532013000",
             "GB82 WEST 1234 5698 7654 32 ASAP",
+            "refunds to NL91-ABNA-0417-1643-00.",
         ] {
             assert_eq!(kinds(iban), [Kind::Iban], "{iban}");
         }
         for near in [
             "GB83WEST12345698765432",
             "GB83 WEST 1234 5698 7654 32",
+            "NL91-ABNA-0417-1643-01",
             "GB123456789",
         ] {
             assert_eq!(kinds(near), [], "{near}");
