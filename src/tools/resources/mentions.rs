@@ -24,6 +24,9 @@
 //!
 //! `total` is given only when it is known (every match was seen), and
 //! `hasMore` is true only when more exist than were returned.
+//!
+//! Only the kinds served to the request (`kind_hidden_by`) are listed and
+//! read here; completion of a hidden kind never gets this far.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
