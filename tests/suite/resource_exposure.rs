@@ -3,15 +3,17 @@
 //! reads a kind (`cstar_get_ticket`, `cstar_get_customer`,
 //! `cstar_list_articles`), its template is not listed, its records are not
 //! in `resources/list`, a read is refused naming the setting and
-//! completion offers nothing, none of it asking cStar. Read-only mode and
-//! publishable keys, which cStar lets read, hide no kind.
+//! completion offers nothing, none of it asking cStar; the
+//! `investigate_ticket` prompt, which reads its ticket as a resource, too.
+//! Read-only mode and publishable keys, which cStar lets read, hide no kind.
 
 use std::process::Stdio;
 
 use cstar_mcp::sandbox::RunningSandbox;
 use rmcp::ServiceExt;
 use rmcp::model::{
-    ArgumentInfo, CompleteRequestParams, ErrorCode, ReadResourceRequestParams, Reference,
+    ArgumentInfo, CompleteRequestParams, ErrorCode, GetPromptRequestParams,
+    ReadResourceRequestParams, Reference,
 };
 use rmcp::transport::TokioChildProcess;
 
@@ -265,4 +267,43 @@ async fn completion_of_a_hidden_kind_offers_nothing_without_asking_cstar() {
         }
         client.cancel().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn the_investigate_ticket_prompt_refuses_a_hidden_ticket_and_completes_no_ids() {
+    let sandbox = start_sandbox().await;
+    let ticket = first_ids(&sandbox).await.remove(0);
+    let client = start(
+        &sandbox,
+        SECRET_TEST,
+        &["--exclude-tools", "cstar_get_ticket"],
+    )
+    .await;
+    let before = asked(&sandbox, "/tickets").await;
+    let arguments = serde_json::json!({ "ticketId": ticket });
+    let refused = client
+        .get_prompt(
+            GetPromptRequestParams::new("investigate_ticket")
+                .with_arguments(arguments.as_object().unwrap().clone()),
+        )
+        .await;
+    let Err(rmcp::ServiceError::McpError(error)) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(
+        error.message.contains("--exclude-tools") && error.message.contains("cstar_get_ticket"),
+        "{}",
+        error.message
+    );
+    let completion = client
+        .complete(CompleteRequestParams::new(
+            Reference::for_prompt("investigate_ticket"),
+            ArgumentInfo::new("ticketId", "tkt_"),
+        ))
+        .await
+        .unwrap()
+        .completion;
+    assert!(completion.values.is_empty(), "{completion:?}");
+    assert_eq!(asked(&sandbox, "/tickets").await, before);
+    client.cancel().await.unwrap();
 }
