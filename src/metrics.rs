@@ -1,8 +1,8 @@
 //! What an operator of the shared server can watch, in the Prometheus text
 //! format (`GET /metrics` over HTTP): tool calls by tool and outcome,
 //! calls in flight, cStar request latency, retries, rate limits waited out
-//! and reported, HTTP responses by status, and open HTTP connections by
-//! worker thread.
+//! and reported, HTTP responses by status, open HTTP connections by
+//! worker thread, and the bytes the @-mention cache keeps.
 //!
 //! Labels never carry keys, teams or anything a caller typed: tool names
 //! are the nine known ones (others count as `unknown`), outcomes are error
@@ -45,6 +45,7 @@ pub struct Metrics {
     rate_limit_reported: Counter,
     http_responses: Family<HttpResponse, Counter>,
     http_connections: Family<WorkerThread, Gauge>,
+    mention_cache_bytes: Gauge,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -105,6 +106,12 @@ impl Metrics {
             "Open HTTP connections by worker thread",
             http_connections.clone(),
         );
+        let mention_cache_bytes = Gauge::default();
+        registry.register(
+            "mention_cache_bytes",
+            "Bytes the @-mention and completion cache keeps, over every key",
+            mention_cache_bytes.clone(),
+        );
         Metrics {
             registry,
             tool_calls,
@@ -115,6 +122,7 @@ impl Metrics {
             rate_limit_reported,
             http_responses,
             http_connections,
+            mention_cache_bytes,
         }
     }
 
@@ -162,6 +170,12 @@ impl Metrics {
         self.http_connections
             .get_or_create(&WorkerThread { worker })
             .clone()
+    }
+
+    /// Adds `change` (negative when values were dropped) to the bytes the
+    /// mention cache keeps.
+    pub fn mention_cache_bytes(&self, change: i64) {
+        self.mention_cache_bytes.inc_by(change);
     }
 
     /// The Prometheus (OpenMetrics) text of every metric.

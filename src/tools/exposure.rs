@@ -20,6 +20,8 @@ pub struct ToolFilter {
 pub struct Exposure {
     pub hidden: Vec<String>,
     pub read_only_reason: Option<String>,
+    /// What it was decided from, to say which setting hides a tool.
+    filter: ToolFilter,
 }
 
 /// Decides from `tools` as (name, readOnlyHint). Unknown names in the
@@ -67,10 +69,42 @@ pub fn decide(
     Ok(Exposure {
         hidden,
         read_only_reason,
+        filter: filter.clone(),
     })
 }
 
 impl Exposure {
+    /// Whether the tool called `name` is hidden.
+    pub fn hides(&self, name: &str) -> bool {
+        self.hidden.iter().any(|hidden| hidden == name)
+    }
+
+    /// The setting that hides the tool called `name`, as a person would
+    /// change it; `None` when it is not hidden.
+    pub fn hidden_by(&self, name: &str) -> Option<String> {
+        if !self.hides(name) {
+            return None;
+        }
+        let named = |list: &[String]| list.iter().any(|tool| tool == name);
+        Some(if named(&self.filter.exclude) {
+            format!("--exclude-tools (CSTAR_EXCLUDE_TOOLS) names {name}")
+        } else if self
+            .filter
+            .allow
+            .as_deref()
+            .is_some_and(|allow| !named(allow))
+        {
+            format!("--tools (CSTAR_TOOLS) does not name {name}")
+        } else {
+            format!(
+                "{name} changes data and this server is read-only because {}",
+                self.read_only_reason
+                    .as_deref()
+                    .unwrap_or("of its settings")
+            )
+        })
+    }
+
     /// Why a call to `name` is refused, for the model: the reason a tool
     /// it names is hidden (`read_only` is that tool's hint), or that no
     /// such tool exists, with the `visible` ones.
@@ -174,6 +208,25 @@ mod tests {
         assert!(
             error.contains("'delete'") && error.contains("list, get, create, trigger"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn says_which_setting_hides_a_tool() {
+        let filter = ToolFilter {
+            read_only: true,
+            allow: Some(names(&["list", "get", "trigger"])),
+            exclude: names(&["get"]),
+        };
+        let exposure = decide(&tools(), &filter, false).unwrap();
+        assert_eq!(exposure.hidden_by("list"), None);
+        let why = |name| exposure.hidden_by(name).unwrap();
+        assert!(why("get").starts_with("--exclude-tools"), "{}", why("get"));
+        assert!(why("create").starts_with("--tools"), "{}", why("create"));
+        assert!(
+            why("trigger").contains("read-only mode"),
+            "{}",
+            why("trigger")
         );
     }
 

@@ -507,11 +507,11 @@ impl ServerHandler for CstarServer {
     async fn list_resource_templates(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         one_page(request)?;
         Ok(ListResourceTemplatesResult::with_all_items(
-            resources::templates(),
+            self.served_templates(&context),
         ))
     }
 

@@ -10,9 +10,15 @@
 //! completes each template's argument. Both read through a short-lived
 //! per-key cache (`mentions`, `cache`). `documents` says
 //! what each record shows, `markdown` how cStar's text goes in (quoted or
-//! fenced, cleaned, within the result budget), for prompts too. Resources
-//! only read, so read-only mode leaves them on; tickets and customers are
-//! listed only while the tools that read them are exposed.
+//! fenced, cleaned, within the result budget), for prompts too.
+//!
+//! Each kind follows the exposure of the tool that reads it
+//! (`reading_tool`): while `--tools` or `--exclude-tools` hides that tool,
+//! the kind's template is not listed, its records are not in
+//! `resources/list`, a read is refused with an error naming the setting,
+//! and completion offers nothing, all without asking cStar. Resources only
+//! read, and cStar lets publishable keys read tickets, customers and
+//! articles, so read-only mode and publishable keys leave them on.
 
 use rmcp::ErrorData;
 use rmcp::RoleServer;
@@ -62,12 +68,44 @@ pub fn templates() -> Vec<ResourceTemplate> {
     ]
 }
 
+/// The tool whose exposure resources of `kind` follow: what the agent
+/// could read with its tools, a person may put in front of it.
+fn reading_tool(kind: IdKind) -> &'static str {
+    match kind {
+        IdKind::Ticket => "cstar_get_ticket",
+        IdKind::Customer => "cstar_get_customer",
+        IdKind::Article => "cstar_list_articles",
+    }
+}
+
+/// The kind a resource URI or template addresses.
+fn addressed(uri: &str) -> Option<IdKind> {
+    [
+        (IdKind::Ticket, TICKETS),
+        (IdKind::Customer, CUSTOMERS),
+        (IdKind::Article, ARTICLES),
+    ]
+    .into_iter()
+    .find_map(|(kind, prefix)| uri.starts_with(prefix).then_some(kind))
+}
+
+/// The refusal of a read of a hidden kind, saying which setting hides it.
+fn hidden_kind(uri: &str, why: &str) -> ErrorData {
+    ErrorData::invalid_params(
+        format!(
+            "'{}' is not available: this server does not serve these resources because {why}, \
+             the tool that reads them.",
+            crate::limits::quote(uri, crate::limits::QUOTED),
+        ),
+        None,
+    )
+}
+
 /// Where the values of a completion come from.
 #[derive(Debug, PartialEq, Eq)]
 enum Source {
-    Tickets,
-    Customers,
-    Articles,
+    /// Ids of a kind of record.
+    Ids(IdKind),
     Events,
     /// An argument the server has, with nothing to suggest.
     Nothing,
@@ -141,9 +179,9 @@ fn completion_source(reference: &Reference, argument: &str) -> Result<Source, Er
         ));
     }
     Ok(match argument {
-        "ticketId" => Source::Tickets,
-        "customerId" => Source::Customers,
-        "articleId" => Source::Articles,
+        "ticketId" => Source::Ids(IdKind::Ticket),
+        "customerId" => Source::Ids(IdKind::Customer),
+        "articleId" => Source::Ids(IdKind::Article),
         "event" => Source::Events,
         _ => Source::Nothing,
     })
@@ -160,6 +198,27 @@ fn template_arguments(template: &str) -> Vec<String> {
 }
 
 impl CstarServer {
+    /// The setting that hides resources of `kind` from this request (the
+    /// one that hides their `reading_tool`), or `None` when they are served.
+    fn kind_hidden_by(&self, kind: IdKind, context: &RequestContext<RoleServer>) -> Option<String> {
+        self.exposure_for(self.request_key(context).as_ref())
+            .hidden_by(reading_tool(kind))
+    }
+
+    /// The templates of the kinds served to this request.
+    pub(super) fn served_templates(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Vec<ResourceTemplate> {
+        templates()
+            .into_iter()
+            .filter(|template| {
+                addressed(&template.uri_template)
+                    .is_none_or(|kind| self.kind_hidden_by(kind, context).is_none())
+            })
+            .collect()
+    }
+
     /// One page of `resources/list`; the cursor is cStar's page number of
     /// articles, and the first page also holds recent tickets and their
     /// customers (`mentions`).
@@ -190,6 +249,11 @@ impl CstarServer {
         uri: &str,
         context: &RequestContext<RoleServer>,
     ) -> Result<ReadResourceResult, ErrorData> {
+        if let Some(kind) = addressed(uri)
+            && let Some(why) = self.kind_hidden_by(kind, context)
+        {
+            return Err(hidden_kind(uri, &why));
+        }
         let client = self.client_for(context);
         let markdown = if let Some(id) = uri.strip_prefix(TICKETS) {
             let about = self.context(Some(("Ticket", id)), Some("cstar_list_tickets"));
@@ -248,9 +312,9 @@ impl CstarServer {
         let source = completion_source(reference, &argument.name)?;
         let typed: String = argument.value.trim().chars().take(100).collect();
         let info = match source {
-            Source::Tickets => self.complete_ids(IdKind::Ticket, &typed, context).await?,
-            Source::Customers => self.complete_ids(IdKind::Customer, &typed, context).await?,
-            Source::Articles => self.complete_ids(IdKind::Article, &typed, context).await?,
+            // Ids of a kind this request may not read: none to offer.
+            Source::Ids(kind) if self.kind_hidden_by(kind, context).is_some() => nothing(),
+            Source::Ids(kind) => self.complete_ids(kind, &typed, context).await?,
             Source::Events => {
                 let names: Vec<String> = CATALOGUE
                     .iter()
@@ -264,12 +328,7 @@ impl CstarServer {
                 info.has_more = Some(false);
                 info
             }
-            Source::Nothing => {
-                let mut info = CompletionInfo::default();
-                info.total = Some(0);
-                info.has_more = Some(false);
-                info
-            }
+            Source::Nothing => nothing(),
         };
         Ok(CompleteResult::new(info))
     }
@@ -306,6 +365,14 @@ impl CstarServer {
                 }
             })
     }
+}
+
+/// No values, and no more to come.
+fn nothing() -> CompletionInfo {
+    let mut info = CompletionInfo::default();
+    info.total = Some(0);
+    info.has_more = Some(false);
+    info
 }
 
 /// A single-line field for a resource list: on one line, cleaned.

@@ -8,9 +8,17 @@
 //! waits on the first's `OnceCell`). A failed fetch is not kept, so the
 //! next caller tries again.
 //!
-//! Bounded for a server that serves many keys over HTTP: at most
-//! `MAX_KEYS` shelves (the least recently used goes first) and
-//! `MAX_SLOTS` values on each (the oldest goes first). Keys are held only
+//! Bounded for a server that serves many keys over HTTP, by count and by
+//! bytes. At most `MAX_KEYS` shelves (the least recently used goes first)
+//! and `MAX_SLOTS` values on each (the oldest goes first). Each value
+//! kept has a size (`Weigh`: an estimate of its heap bytes), and what is
+//! kept stays within `BUDGET`: past a key's share, that key's stale then
+//! oldest values go; past the total, the least recently used keys' oldest
+//! values go first. A value larger than a whole budget is served to its
+//! callers but not kept. The bytes are counted once a fetch ends, so the
+//! bound holds for what is kept; a fetch in progress holds its answer in
+//! its caller meanwhile (at most `MAX_SLOTS` per key). The total is the
+//! `cstar_mcp_mention_cache_bytes` gauge on `/metrics`. Keys are held only
 //! as their SHA-256 digest.
 //!
 //! A shelf also remembers a digest of the last set of tickets and customers
@@ -39,19 +47,58 @@ pub const MAX_KEYS: usize = 32;
 /// and a few single-record lookups.
 pub const MAX_SLOTS: usize = 48;
 
+/// How many bytes the cache keeps, per key and over every key.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub per_key: usize,
+    pub total: usize,
+}
+
+/// 4 MiB per key holds every page a key reads with ordinary records (a
+/// page of 100 tickets is about 40 KB), and four pages of the largest
+/// records cStar allows (about 1 MB each); 32 MiB over every key bounds
+/// the server, where `MAX_KEYS` shelves of `MAX_SLOTS` such pages alone
+/// would be about 1.2 GB.
+pub const BUDGET: Budget = Budget {
+    per_key: 4 << 20,
+    total: 32 << 20,
+};
+
 /// An API key, as its SHA-256 digest.
 pub type KeyDigest = [u8; 32];
+
+/// A value that knows about how much memory it holds.
+pub trait Weigh {
+    /// An estimate of the bytes the value holds: its own size and what it
+    /// points to on the heap.
+    fn heap_bytes(&self) -> usize;
+}
 
 /// Values of type `V`, by key and slot `S`.
 pub struct KeyedCache<S, V> {
     ttl: Duration,
-    shelves: Mutex<HashMap<KeyDigest, Shelf<S, V>>>,
+    budget: Budget,
+    state: Mutex<State<S, V>>,
+}
+
+struct State<S, V> {
+    shelves: HashMap<KeyDigest, Shelf<S, V>>,
+    /// The total last added to the metrics gauge.
+    reported: usize,
 }
 
 struct Shelf<S, V> {
     used: Instant,
-    slots: HashMap<S, Arc<Slot<V>>>,
+    slots: HashMap<S, Kept<V>>,
+    /// The sum of the slots' bytes.
+    bytes: usize,
     listed: Option<u64>,
+}
+
+/// A slot and, once its value is fetched and counted, its bytes.
+struct Kept<V> {
+    slot: Arc<Slot<V>>,
+    bytes: usize,
 }
 
 struct Slot<V> {
@@ -66,11 +113,54 @@ impl<V> Slot<V> {
     }
 }
 
-impl<S: Hash + Eq + Clone, V: Clone> KeyedCache<S, V> {
-    pub fn new(ttl: Duration) -> Self {
+impl<S: Hash + Eq + Clone, V> Shelf<S, V> {
+    fn insert(&mut self, name: S, kept: Kept<V>) {
+        let bytes = kept.bytes;
+        if let Some(old) = self.slots.insert(name, kept) {
+            self.bytes -= old.bytes;
+        }
+        self.bytes += bytes;
+    }
+
+    fn remove(&mut self, name: &S) {
+        if let Some(old) = self.slots.remove(name) {
+            self.bytes -= old.bytes;
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&S, &Kept<V>) -> bool) {
+        let mut freed = 0;
+        self.slots.retain(|name, kept| {
+            let keeps = keep(name, kept);
+            if !keeps {
+                freed += kept.bytes;
+            }
+            keeps
+        });
+        self.bytes -= freed;
+    }
+
+    /// The slot whose value was counted longest ago: the stale first,
+    /// then the oldest. A slot still being fetched holds no counted bytes
+    /// and is never picked.
+    fn first_to_go(&self, ttl: Duration) -> Option<S> {
+        self.slots
+            .iter()
+            .filter(|(_, kept)| kept.bytes > 0)
+            .min_by_key(|(_, kept)| (kept.slot.usable(ttl), kept.slot.born))
+            .map(|(name, _)| name.clone())
+    }
+}
+
+impl<S: Hash + Eq + Clone, V: Clone + Weigh> KeyedCache<S, V> {
+    pub fn new(ttl: Duration, budget: Budget) -> Self {
         KeyedCache {
             ttl,
-            shelves: Mutex::default(),
+            budget,
+            state: Mutex::new(State {
+                shelves: HashMap::new(),
+                reported: 0,
+            }),
         }
     }
 
@@ -83,7 +173,7 @@ impl<S: Hash + Eq + Clone, V: Clone> KeyedCache<S, V> {
         slot: S,
         fetch: impl Future<Output = Result<V, E>>,
     ) -> Result<(V, bool), E> {
-        let cell = self.slot(key, slot);
+        let cell = self.slot(key, slot.clone());
         let mut fetched = false;
         let value = cell
             .value
@@ -92,13 +182,16 @@ impl<S: Hash + Eq + Clone, V: Clone> KeyedCache<S, V> {
                 fetch
             })
             .await?;
+        if fetched {
+            self.count(key, &slot, &cell, value.heap_bytes());
+        }
         Ok((value.clone(), fetched))
     }
 
     /// The fresh value in `slot` for `key`, if there is one; never fetches.
     pub fn peek(&self, key: &KeyDigest, slot: &S) -> Option<V> {
-        let shelves = self.lock();
-        let found = shelves.get(key)?.slots.get(slot)?;
+        let state = self.lock();
+        let found = &state.shelves.get(key)?.slots.get(slot)?.slot;
         (found.born.elapsed() < self.ttl)
             .then(|| found.value.get().cloned())
             .flatten()
@@ -107,52 +200,115 @@ impl<S: Hash + Eq + Clone, V: Clone> KeyedCache<S, V> {
     /// Drops the values kept for `key` whose slot `stale` picks (after a
     /// write that changed them).
     pub fn forget(&self, key: &KeyDigest, stale: impl Fn(&S) -> bool) {
-        if let Some(shelf) = self.lock().get_mut(key) {
-            shelf.slots.retain(|slot, _| !stale(slot));
+        let mut state = self.lock();
+        if let Some(shelf) = state.shelves.get_mut(key) {
+            shelf.retain(|slot, _| !stale(slot));
         }
+        state.report();
     }
 
     /// Records `digest` as what `key`'s listing now shows; returns what it
     /// showed before (`None` the first time).
     pub fn swap_listed(&self, key: &KeyDigest, digest: u64) -> Option<u64> {
-        let mut shelves = self.lock();
-        self.shelf(&mut shelves, key).listed.replace(digest)
+        let mut state = self.lock();
+        let listed = self.shelf(&mut state, key).listed.replace(digest);
+        state.report();
+        listed
     }
 
     /// The slot to wait on: the usable one, or a new empty one in its place.
     fn slot(&self, key: &KeyDigest, slot: S) -> Arc<Slot<V>> {
-        let mut shelves = self.lock();
+        let mut state = self.lock();
         let ttl = self.ttl;
-        let shelf = self.shelf(&mut shelves, key);
-        if let Some(found) = shelf.slots.get(&slot).filter(|s| s.usable(ttl)) {
-            return found.clone();
+        let shelf = self.shelf(&mut state, key);
+        if let Some(found) = shelf.slots.get(&slot).filter(|s| s.slot.usable(ttl)) {
+            return found.slot.clone();
         }
         if shelf.slots.len() >= MAX_SLOTS && !shelf.slots.contains_key(&slot) {
-            shelf.slots.retain(|_, kept| kept.usable(ttl));
+            shelf.retain(|_, kept| kept.slot.usable(ttl));
             if shelf.slots.len() >= MAX_SLOTS
                 && let Some(oldest) = shelf
                     .slots
                     .iter()
-                    .min_by_key(|(_, kept)| kept.born)
+                    .min_by_key(|(_, kept)| kept.slot.born)
                     .map(|(name, _)| name.clone())
             {
-                shelf.slots.remove(&oldest);
+                shelf.remove(&oldest);
             }
         }
         let fresh = Arc::new(Slot {
             born: Instant::now(),
             value: OnceCell::new(),
         });
-        shelf.slots.insert(slot, fresh.clone());
+        shelf.insert(
+            slot,
+            Kept {
+                slot: fresh.clone(),
+                bytes: 0,
+            },
+        );
+        state.report();
         fresh
     }
 
+    /// Counts `bytes` for the value just fetched into `cell`, if the cache
+    /// still holds that slot, then brings the key and the total within
+    /// the budget. A value over either budget is dropped at once: its
+    /// callers have it already.
+    fn count(&self, key: &KeyDigest, slot: &S, cell: &Arc<Slot<V>>, bytes: usize) {
+        let mut state = self.lock();
+        let Some(shelf) = state.shelves.get_mut(key) else {
+            return;
+        };
+        if !shelf
+            .slots
+            .get(slot)
+            .is_some_and(|kept| Arc::ptr_eq(&kept.slot, cell))
+        {
+            return;
+        }
+        if bytes > self.budget.per_key || bytes > self.budget.total {
+            shelf.remove(slot);
+        } else {
+            shelf.insert(
+                slot.clone(),
+                Kept {
+                    slot: cell.clone(),
+                    bytes,
+                },
+            );
+            while shelf.bytes > self.budget.per_key
+                && let Some(first) = shelf.first_to_go(self.ttl)
+            {
+                shelf.remove(&first);
+            }
+            self.within_total(&mut state);
+        }
+        state.report();
+    }
+
+    /// Drops values, the least recently used keys' stale then oldest
+    /// first, until the total is within the budget.
+    fn within_total(&self, state: &mut State<S, V>) {
+        while state.bytes() > self.budget.total {
+            let Some(shelf) = state
+                .shelves
+                .values_mut()
+                .filter(|shelf| shelf.bytes > 0)
+                .min_by_key(|shelf| shelf.used)
+            else {
+                return;
+            };
+            match shelf.first_to_go(self.ttl) {
+                Some(first) => shelf.remove(&first),
+                None => return,
+            }
+        }
+    }
+
     /// `key`'s shelf, made (evicting the least recently used) when missing.
-    fn shelf<'a>(
-        &self,
-        shelves: &'a mut HashMap<KeyDigest, Shelf<S, V>>,
-        key: &KeyDigest,
-    ) -> &'a mut Shelf<S, V> {
+    fn shelf<'a>(&self, state: &'a mut State<S, V>, key: &KeyDigest) -> &'a mut Shelf<S, V> {
+        let shelves = &mut state.shelves;
         if !shelves.contains_key(key)
             && shelves.len() >= MAX_KEYS
             && let Some(oldest) = shelves
@@ -165,23 +321,76 @@ impl<S: Hash + Eq + Clone, V: Clone> KeyedCache<S, V> {
         let shelf = shelves.entry(*key).or_insert_with(|| Shelf {
             used: Instant::now(),
             slots: HashMap::new(),
+            bytes: 0,
             listed: None,
         });
         shelf.used = Instant::now();
         shelf
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<KeyDigest, Shelf<S, V>>> {
-        self.shelves
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<S, V>> {
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+impl<S, V> State<S, V> {
+    /// The bytes kept over every key.
+    fn bytes(&self) -> usize {
+        self.shelves.values().map(|shelf| shelf.bytes).sum()
+    }
+
+    /// Brings the metrics gauge up to date with the total.
+    fn report(&mut self) {
+        let now = self.bytes();
+        crate::metrics::global().mention_cache_bytes(as_i64(now) - as_i64(self.reported));
+        self.reported = now;
+    }
+}
+
+impl<S, V> Drop for KeyedCache<S, V> {
+    fn drop(&mut self) {
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        crate::metrics::global().mention_cache_bytes(-as_i64(state.reported));
+    }
+}
+
+fn as_i64(bytes: usize) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// In these tests a number weighs as many bytes as it says.
+    impl Weigh for u32 {
+        fn heap_bytes(&self) -> usize {
+            *self as usize
+        }
+    }
+
+    impl Weigh for usize {
+        fn heap_bytes(&self) -> usize {
+            *self
+        }
+    }
+
+    impl<S, V> KeyedCache<S, V> {
+        /// The bytes kept, over every key and for each.
+        fn kept(&self) -> (usize, Vec<usize>) {
+            let state = self.state.lock().unwrap();
+            (
+                state.bytes(),
+                state.shelves.values().map(|shelf| shelf.bytes).collect(),
+            )
+        }
+    }
 
     async fn counted(count: &AtomicUsize, value: u32) -> Result<u32, ()> {
         count.fetch_add(1, Ordering::SeqCst);
@@ -191,7 +400,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_fresh_value_is_fetched_once_and_shared_by_concurrent_callers() {
-        let cache = KeyedCache::<&str, u32>::new(TTL);
+        let cache = KeyedCache::<&str, u32>::new(TTL, BUDGET);
         let count = AtomicUsize::new(0);
         let key = [1; 32];
         let (a, b) = tokio::join!(
@@ -210,7 +419,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stale_value_a_failure_and_a_forgotten_key_fetch_again() {
-        let stale = KeyedCache::<&str, u32>::new(Duration::ZERO);
+        let stale = KeyedCache::<&str, u32>::new(Duration::ZERO, BUDGET);
         let count = AtomicUsize::new(0);
         let key = [1; 32];
         stale.get(&key, "page", counted(&count, 1)).await.unwrap();
@@ -220,7 +429,7 @@ mod tests {
         );
         assert_eq!(stale.peek(&key, &"page"), None);
 
-        let cache = KeyedCache::<&str, u32>::new(TTL);
+        let cache = KeyedCache::<&str, u32>::new(TTL, BUDGET);
         assert_eq!(
             cache
                 .get(&key, "page", async { Err::<u32, _>("down") })
@@ -233,6 +442,7 @@ mod tests {
         );
         cache.get(&key, "other", counted(&count, 5)).await.unwrap();
         cache.forget(&key, |slot| *slot == "page");
+        assert_eq!(cache.kept().0, 5, "the forgotten value's bytes are freed");
         assert_eq!(
             cache.get(&key, "page", counted(&count, 4)).await,
             Ok((4, true))
@@ -245,7 +455,7 @@ mod tests {
 
     #[tokio::test]
     async fn keys_and_slots_stay_bounded() {
-        let cache = KeyedCache::<usize, usize>::new(TTL);
+        let cache = KeyedCache::<usize, usize>::new(TTL, BUDGET);
         for key in 0..MAX_KEYS * 3 {
             let digest = [key as u8; 32];
             for slot in 0..MAX_SLOTS * 2 {
@@ -255,14 +465,97 @@ mod tests {
                     .unwrap();
             }
         }
-        let shelves = cache.lock();
-        assert_eq!(shelves.len(), MAX_KEYS);
-        assert!(shelves.values().all(|shelf| shelf.slots.len() == MAX_SLOTS));
+        let state = cache.lock();
+        assert_eq!(state.shelves.len(), MAX_KEYS);
+        assert!(
+            state
+                .shelves
+                .values()
+                .all(|shelf| shelf.slots.len() == MAX_SLOTS)
+        );
+    }
+
+    #[tokio::test]
+    async fn bytes_stay_within_each_key_s_share_and_the_total_after_every_read() {
+        let budget = Budget {
+            per_key: 1_000,
+            total: 5_000,
+        };
+        let cache = KeyedCache::<usize, usize>::new(TTL, budget);
+        let mut kept_most = 0;
+        for key in 0..MAX_KEYS * 2 {
+            let digest = [key as u8; 32];
+            for slot in 0..MAX_SLOTS {
+                let size = 100 + (key * 37 + slot * 101) % 300;
+                cache
+                    .get(&digest, slot, async { Ok::<_, ()>(size) })
+                    .await
+                    .unwrap();
+                let (total, per_key) = cache.kept();
+                assert!(total <= budget.total, "{total} bytes kept");
+                assert!(per_key.iter().all(|bytes| *bytes <= budget.per_key));
+                kept_most = kept_most.max(total);
+            }
+        }
+        assert!(kept_most > budget.total - 400, "the budget is used");
+    }
+
+    #[tokio::test]
+    async fn past_the_total_the_least_recently_used_key_loses_values_first() {
+        let budget = Budget {
+            per_key: 300,
+            total: 600,
+        };
+        let cache = KeyedCache::<usize, usize>::new(TTL, budget);
+        let (old, recent, new) = ([1; 32], [2; 32], [3; 32]);
+        for key in [&old, &recent] {
+            cache.get(key, 0, async { Ok::<_, ()>(300) }).await.unwrap();
+        }
+        cache
+            .get(&new, 0, async { Ok::<_, ()>(200) })
+            .await
+            .unwrap();
+        assert_eq!(cache.peek(&old, &0), None);
+        assert_eq!(cache.peek(&recent, &0), Some(300));
+        assert_eq!(cache.peek(&new, &0), Some(200));
+        cache
+            .get(&new, 1, async { Ok::<_, ()>(100) })
+            .await
+            .unwrap();
+        cache
+            .get(&new, 2, async { Ok::<_, ()>(100) })
+            .await
+            .unwrap();
+        assert_eq!(cache.peek(&new, &0), None, "the key's oldest goes");
+        assert_eq!(cache.kept().0, 500);
+    }
+
+    #[tokio::test]
+    async fn a_value_larger_than_a_budget_is_served_but_not_kept() {
+        let budget = Budget {
+            per_key: 100,
+            total: 1_000,
+        };
+        let cache = KeyedCache::<&str, u32>::new(TTL, budget);
+        let count = AtomicUsize::new(0);
+        let key = [1; 32];
+        cache.get(&key, "small", counted(&count, 60)).await.unwrap();
+        assert_eq!(
+            cache.get(&key, "big", counted(&count, 101)).await,
+            Ok((101, true))
+        );
+        assert_eq!(cache.peek(&key, &"big"), None);
+        assert_eq!(cache.peek(&key, &"small"), Some(60), "others stay");
+        assert_eq!(
+            cache.get(&key, "big", counted(&count, 101)).await,
+            Ok((101, true))
+        );
+        assert_eq!(cache.kept().0, 60);
     }
 
     #[test]
     fn the_listed_digest_reports_what_was_shown_before() {
-        let cache = KeyedCache::<usize, usize>::new(TTL);
+        let cache = KeyedCache::<usize, usize>::new(TTL, BUDGET);
         assert_eq!(cache.swap_listed(&[1; 32], 5), None);
         assert_eq!(cache.swap_listed(&[1; 32], 6), Some(5));
         cache.forget(&[1; 32], |_| true);

@@ -24,6 +24,9 @@
 //!
 //! `total` is given only when it is known (every match was seen), and
 //! `hasMore` is true only when more exist than were returned.
+//!
+//! Only the kinds served to the request (`kind_hidden_by`) are listed and
+//! read here; completion of a hidden kind never gets this far.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -34,7 +37,7 @@ use rmcp::RoleServer;
 use rmcp::model::{CallToolResponse, CompletionInfo, ErrorCode, Resource, SubscriptionFilter};
 use rmcp::service::{RequestContext, SubscriptionContext, SubscriptionSink};
 
-use super::cache::{KeyDigest, KeyedCache, TTL};
+use super::cache::{BUDGET, KeyDigest, KeyedCache, TTL, Weigh};
 use super::hold::{Holds, noting_limit};
 use super::{ARTICLES, CUSTOMERS, MARKDOWN, TICKETS};
 use crate::api::ids::{IdKind, is_uuid};
@@ -63,6 +66,9 @@ const UNRESOLVED: [&str; 3] = ["new", "open", "pending"];
 /// for a short field), so the cache stays bounded.
 const FIELD_CHARS: usize = crate::limits::MAX_SHORT;
 
+/// The longest status kept, in characters: cStar's are single words.
+const STATUS_CHARS: usize = 40;
+
 /// The longest article excerpt kept, in characters.
 const EXCERPT_CHARS: usize = 1_000;
 
@@ -81,11 +87,13 @@ pub enum Read {
 }
 
 /// One ticket, customer or article, as much as listing and completion use,
-/// already cleaned and on one line.
+/// already cleaned, on one line and cut (`FIELD_CHARS`), so a page of the
+/// largest records cStar allows is kept in about 1 MB.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Record {
     pub id: String,
     pub title: String,
+    /// For a ticket: whether it is unresolved, and what a listing says.
     pub status: Option<String>,
     /// For a ticket: its customer's id and name.
     pub customer: Option<(Option<String>, String)>,
@@ -100,6 +108,33 @@ pub struct Listing {
     pub records: Vec<Record>,
     pub total: u64,
     pub has_more: bool,
+}
+
+impl Weigh for Record {
+    fn heap_bytes(&self) -> usize {
+        let text = |s: &String| s.capacity();
+        let maybe = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        std::mem::size_of::<Record>()
+            + text(&self.id)
+            + text(&self.title)
+            + maybe(&self.status)
+            + self
+                .customer
+                .as_ref()
+                .map_or(0, |(id, name)| maybe(id) + text(name))
+            + maybe(&self.updated_at)
+            + maybe(&self.slug)
+            + maybe(&self.excerpt)
+    }
+}
+
+impl Weigh for Arc<Listing> {
+    fn heap_bytes(&self) -> usize {
+        let unused = self.records.capacity() - self.records.len();
+        std::mem::size_of::<Listing>()
+            + unused * std::mem::size_of::<Record>()
+            + self.records.iter().map(Weigh::heap_bytes).sum::<usize>()
+    }
 }
 
 /// The per-key reads, whether tickets and customers are listed, and
@@ -123,7 +158,7 @@ impl Mentions {
     /// JSON and keeps no session to tell later.
     pub fn new(list_recent: bool, announce: bool) -> Self {
         Mentions {
-            cache: KeyedCache::new(TTL),
+            cache: KeyedCache::new(TTL, BUDGET),
             holds: Holds::default(),
             list_recent,
             announce,
@@ -210,7 +245,7 @@ impl Record {
         }
         Record {
             title: field(&ticket.title, FIELD_CHARS),
-            status: Some(field(&ticket.status, FIELD_CHARS)),
+            status: Some(field(&ticket.status, STATUS_CHARS)),
             customer: ticket
                 .customer_name
                 .as_deref()
@@ -226,7 +261,7 @@ impl Record {
         learn::customer(&customer.name);
         Record {
             title: field(&customer.name, FIELD_CHARS),
-            status: customer.status,
+            status: None,
             customer: None,
             updated_at: None,
             slug: None,
@@ -238,7 +273,7 @@ impl Record {
     fn article(article: Article) -> Self {
         Record {
             title: field(&article.title, FIELD_CHARS),
-            status: article.status,
+            status: None,
             customer: None,
             updated_at: None,
             slug: article.slug.as_deref().map(|s| field(s, FIELD_CHARS)),
@@ -585,24 +620,25 @@ impl CstarServer {
     /// One page of `resources/list`: the first holds the listed tickets and
     /// customers (unless switched off), then every page the articles of
     /// cStar's page of the same number. A ticket read that fails leaves
-    /// the articles listed.
+    /// the articles listed. Only kinds served to this request are listed
+    /// and read (`kind_hidden_by`).
     pub(in crate::tools) async fn listed_resources(
         &self,
         page: u32,
         context: &RequestContext<RoleServer>,
     ) -> Result<(Vec<Resource>, bool), ErrorData> {
-        let articles = self
-            .cached(context, Read::Page(IdKind::Article, page), false)
-            .await?;
-        let mut resources = Vec::new();
-        // `--tools` and `--exclude-tools` limit what the agent may read:
-        // the list offers no ticket or customer its tools would not show.
-        let exposure = self.exposure_for(self.request_key(context).as_ref());
-        let exposed = |tool: &str| !exposure.hidden.iter().any(|hidden| hidden == tool);
+        let served = |kind| self.kind_hidden_by(kind, context).is_none();
         let offered = Offered {
-            tickets: exposed("cstar_get_ticket"),
-            customers: exposed("cstar_get_customer"),
+            tickets: served(IdKind::Ticket),
+            customers: served(IdKind::Customer),
         };
+        let articles = if served(IdKind::Article) {
+            self.cached(context, Read::Page(IdKind::Article, page), false)
+                .await?
+        } else {
+            Arc::default()
+        };
+        let mut resources = Vec::new();
         if page == 1 && self.mentions.list_recent && (offered.tickets || offered.customers) {
             match self
                 .cached(context, Read::Page(IdKind::Ticket, 1), false)
