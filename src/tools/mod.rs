@@ -547,10 +547,13 @@ impl ServerHandler for CstarServer {
     async fn list_prompts(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         one_page(request)?;
-        Ok(ListPromptsResult::with_all_items(prompts::prompts()))
+        let exposure = self.exposure_for(self.request_key(&context).as_ref());
+        Ok(ListPromptsResult::with_all_items(prompts::prompts(
+            exposure,
+        )))
     }
 
     async fn get_prompt(

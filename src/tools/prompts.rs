@@ -8,6 +8,9 @@
 //!   verifies the signature as cStar documents it, then fire a test event.
 //!
 //! A prompt is a template, not an essay: each is a few precise lines.
+//! Like the resources, a prompt follows the tools' exposure: the ticket
+//! prompt is listed only while tickets are served, and the handler prompt
+//! asks for a test event only while `cstar_trigger_webhook` is exposed.
 
 use rmcp::ErrorData;
 use rmcp::RoleServer;
@@ -15,28 +18,49 @@ use rmcp::model::{ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptM
 use rmcp::service::RequestContext;
 
 use super::CstarServer;
+use super::exposure::Exposure;
 use super::resources::markdown::inline;
 use crate::events;
 
 pub const INVESTIGATE: &str = "investigate_ticket";
 pub const WEBHOOK_HANDLER: &str = "build_webhook_handler";
 
-/// Both prompts, as `prompts/list` shows them.
-pub fn prompts() -> Vec<Prompt> {
-    vec![
-        Prompt::new(
-            INVESTIGATE,
-            Some("Find the cause of a support ticket in this codebase, propose a fix and draft a reply."),
-            Some(vec![required("ticketId", "The ticket (tkt_... or UUID).")]),
-        )
-        .with_title("Investigate a cStar ticket"),
-        Prompt::new(
-            WEBHOOK_HANDLER,
-            Some("Write a verified handler in this project for one cStar webhook event, then fire a test event."),
-            Some(vec![required("event", "The event type, e.g. ticket.created (see cstar_list_events).")]),
-        )
-        .with_title("Build a cStar webhook handler"),
-    ]
+/// The prompts `prompts/list` shows under `exposure`.
+pub fn prompts(exposure: &Exposure) -> Vec<Prompt> {
+    let investigate = Prompt::new(
+        INVESTIGATE,
+        Some(
+            "Find the cause of a support ticket in this codebase, propose a fix and draft a reply.",
+        ),
+        Some(vec![required("ticketId", "The ticket (tkt_... or UUID).")]),
+    )
+    .with_title("Investigate a cStar ticket");
+    let handler = Prompt::new(
+        WEBHOOK_HANDLER,
+        Some(if can_trigger(exposure) {
+            "Write a verified handler in this project for one cStar webhook event, then fire a test event."
+        } else {
+            "Write a verified handler in this project for one cStar webhook event."
+        }),
+        Some(vec![required("event", "The event type, e.g. ticket.created (see cstar_list_events).")]),
+    )
+    .with_title("Build a cStar webhook handler");
+    let tickets_served = !exposure.hides("cstar_get_ticket");
+    tickets_served
+        .then_some(investigate)
+        .into_iter()
+        .chain([handler])
+        .collect()
+}
+
+/// Every prompt the server has, whatever is exposed: what completion and
+/// `prompts/get` know by name.
+pub fn every_prompt() -> Vec<Prompt> {
+    prompts(&Exposure::default())
+}
+
+fn can_trigger(exposure: &Exposure) -> bool {
+    !exposure.hides("cstar_trigger_webhook")
 }
 
 fn required(name: &str, description: &str) -> PromptArgument {
@@ -91,9 +115,10 @@ impl CstarServer {
                         None,
                     ));
                 }
+                let exposure = self.exposure_for(self.request_key(context).as_ref());
                 Ok(GetPromptResult::new(vec![PromptMessage::new_text(
                     Role::User,
-                    webhook_text(event),
+                    webhook_text(event, can_trigger(exposure)),
                 )])
                 .with_description(format!("Build a handler for cStar's {event} webhook")))
             }
@@ -121,7 +146,17 @@ If the thread says messages were left out, read them with cstar_get_ticket and f
     )
 }
 
-fn webhook_text(event: &str) -> String {
+fn webhook_text(event: &str, can_trigger: bool) -> String {
+    let test = if can_trigger {
+        format!(
+            "Then fire a test event with cstar_trigger_webhook (event `{event}`) and check how the endpoint answered. \
+Against the cStar sandbox started with --forward-to, cstar_get_status shows the forwarding URL and its signing secret."
+        )
+    } else {
+        "This server does not offer cstar_trigger_webhook (it is read-only or the tool is filtered out), so test the \
+handler with requests its tests sign themselves."
+            .to_owned()
+    };
     format!(
         "Write a handler in this project for cStar's `{event}` webhook event.\n\n\
 - Read the raw request body before any JSON parsing; verify that exact text.\n\
@@ -132,8 +167,6 @@ in constant time. Reject with 401 when it differs or when |now - t| > 300 second
 (cStar retries a failed delivery with the same id).\n\
 - The body is snake_case JSON `{{ id, type, created_at, team_id, data }}`; handle `type == \"{event}\"` and answer \
 2xx quickly, within 10 seconds.\n\
-- Add tests for a valid signature, a tampered body, a stale timestamp and a repeated event id.\n\n\
-Then fire a test event with cstar_trigger_webhook (event `{event}`) and check how the endpoint answered. \
-Against the cStar sandbox started with --forward-to, cstar_get_status shows the forwarding URL and its signing secret."
+- Add tests for a valid signature, a tampered body, a stale timestamp and a repeated event id.\n\n{test}"
     )
 }

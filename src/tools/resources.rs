@@ -136,11 +136,11 @@ fn completion_source(reference: &Reference, argument: &str) -> Result<Source, Er
             (template.uri_template, arguments)
         }
         Reference::Prompt(prompt) => {
-            let found = super::prompts::prompts()
+            let found = super::prompts::every_prompt()
                 .into_iter()
                 .find(|known| known.name == prompt.name)
                 .ok_or_else(|| {
-                    let known: Vec<String> = super::prompts::prompts()
+                    let known: Vec<String> = super::prompts::every_prompt()
                         .into_iter()
                         .map(|p| p.name)
                         .collect();
@@ -394,7 +394,7 @@ mod tests {
                 (Reference::for_resource(t.uri_template), arguments)
             })
             .collect();
-        for prompt in super::super::prompts::prompts() {
+        for prompt in super::super::prompts::every_prompt() {
             let arguments = prompt.arguments.unwrap_or_default();
             references.push((
                 Reference::for_prompt(prompt.name),

@@ -307,3 +307,52 @@ async fn the_investigate_ticket_prompt_refuses_a_hidden_ticket_and_completes_no_
     assert_eq!(asked(&sandbox, "/tickets").await, before);
     client.cancel().await.unwrap();
 }
+
+/// `prompts/list` follows the exposure too: the ticket prompt is listed
+/// only while tickets are served, and the handler prompt asks for a test
+/// event only while `cstar_trigger_webhook` is exposed.
+#[tokio::test]
+async fn prompts_are_listed_and_worded_for_the_tools_that_are_exposed() {
+    let sandbox = start_sandbox().await;
+    for (args, investigate, trigger) in [
+        (&[][..], true, true),
+        (&["--exclude-tools", "cstar_get_ticket"][..], false, true),
+        (&["--read-only"][..], true, false),
+    ] {
+        let client = start(&sandbox, SECRET_TEST, args).await;
+        let prompts = client.list_all_prompts().await.unwrap();
+        let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names.contains(&"investigate_ticket"),
+            investigate,
+            "{args:?}: {names:?}"
+        );
+        let handler = prompts
+            .iter()
+            .find(|p| p.name == "build_webhook_handler")
+            .expect("the handler prompt is always listed");
+        let described = handler.description.as_deref().unwrap_or_default();
+        assert_eq!(
+            described.contains("fire a test event"),
+            trigger,
+            "{args:?}: {described}"
+        );
+        let arguments = serde_json::json!({ "event": "ticket.created" });
+        let text = serde_json::to_string(
+            &client
+                .get_prompt(
+                    GetPromptRequestParams::new("build_webhook_handler")
+                        .with_arguments(arguments.as_object().unwrap().clone()),
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            text.contains("Then fire a test event with cstar_trigger_webhook"),
+            trigger,
+            "{args:?}: {text}"
+        );
+        client.cancel().await.unwrap();
+    }
+}
