@@ -1,29 +1,43 @@
-//! How a customer's name is matched in text. A name of two words or more
-//! matches in any case (`JANE DOE`, `jane doe`), except its parts that are
-//! common lower-case words (`Will`, `May`, `Mark`, `Grace`, `Open`), which
-//! match only as written; a single-word name matches only as written. So
-//! a customer called Will is redacted in "Thanks, Will" but "I will check"
-//! stays. Either way a name matches only as a whole word (the caller
-//! checks the neighbours).
+//! How a customer's name is matched in text, always as a whole word (the
+//! caller checks the neighbours):
+//! - a name with a word that is not a common lower-case word (`Jane Doe`,
+//!   `Will Smith`, `Okafor`) matches in any case (`JANE DOE`, `will smith`,
+//!   `okafor`): such a sequence in text is that person;
+//! - a single-word name that is a common word (`Will`, `May`, `Grace`)
+//!   matches only as written, so a customer called Will is redacted in
+//!   "Thanks, Will" but "I will check" stays;
+//! - a name made only of common words (`Rose Hill`, `Grace Park`) matches as
+//!   written or in capitals (`GRACE PARK`), so "a rose hill" stays.
 
 use std::borrow::Cow;
 
 /// The regex (no flags of its own: each part carries its case rule) that
 /// matches `name` in text.
 pub fn pattern(name: &str) -> String {
-    if name.split_whitespace().nth(1).is_none() {
+    let parts = parts(name);
+    let words: Vec<&str> = parts
+        .iter()
+        .copied()
+        .filter(|part| part.starts_with(char::is_alphabetic))
+        .collect();
+    let common = !words.is_empty() && words.iter().all(|word| is_common_word(word));
+    if !common {
+        return format!("(?i:{})", regex::escape(name));
+    }
+    if words.len() == 1 {
         return regex::escape(name);
     }
-    let mut out = String::new();
-    for part in parts(name) {
-        let escaped = regex::escape(part);
-        if part.starts_with(char::is_alphabetic) && !is_common_word(part) {
-            out.push_str(&format!("(?i:{escaped})"));
-        } else {
-            out.push_str(&escaped);
-        }
-    }
-    out
+    parts
+        .iter()
+        .map(|part| {
+            let upper = part.to_uppercase();
+            if part.starts_with(char::is_alphabetic) && upper != *part {
+                format!("(?:{}|{})", regex::escape(part), regex::escape(&upper))
+            } else {
+                regex::escape(part)
+            }
+        })
+        .collect()
 }
 
 /// `name` cut into runs of letters and runs of anything else, in order.
@@ -104,29 +118,43 @@ mod tests {
     }
 
     #[test]
-    fn a_single_word_name_matches_only_as_written() {
-        assert_eq!(matches("Will", "I will check, Will. WILL"), ["Will"]);
-        assert_eq!(matches("Okafor", "okafor OKAFOR Okafor"), ["Okafor"]);
-        assert_eq!(matches("O'Brien", "o'brien O'Brien"), ["O'Brien"]);
-    }
-
-    #[test]
-    fn a_full_name_matches_in_any_case_but_its_common_words_only_as_written() {
+    fn a_name_with_an_uncommon_word_matches_in_any_case() {
         assert_eq!(
             matches("Jane Doe", "jane doe, JANE DOE, Jane Doe"),
             ["jane doe", "JANE DOE", "Jane Doe"]
         );
         assert_eq!(
-            matches("Will Smith", "will smith, Will SMITH, Will Smith"),
-            ["Will SMITH", "Will Smith"]
+            matches("Will Smith", "will smith, WILL SMITH, Will Smith"),
+            ["will smith", "WILL SMITH", "Will Smith"]
         );
         assert_eq!(
-            matches("Mark Down", "mark down the price, Mark Down"),
-            ["Mark Down"]
+            matches("Okafor", "okafor OKAFOR Okafor"),
+            ["okafor", "OKAFOR", "Okafor"]
+        );
+        assert_eq!(
+            matches("O'Brien", "o'brien O'BRIEN"),
+            ["o'brien", "O'BRIEN"]
         );
         assert_eq!(
             matches("Zoë O'Brien-Schmidt", "ZOË O'BRIEN-SCHMIDT"),
             ["ZOË O'BRIEN-SCHMIDT"]
+        );
+    }
+
+    #[test]
+    fn a_single_common_word_matches_only_as_written() {
+        assert_eq!(matches("Will", "I will check, Will. WILL"), ["Will"]);
+    }
+
+    #[test]
+    fn a_name_of_common_words_matches_as_written_or_in_capitals() {
+        assert_eq!(
+            matches("Rose Hill", "a rose hill, Rose Hill, ROSE HILL"),
+            ["Rose Hill", "ROSE HILL"]
+        );
+        assert_eq!(
+            matches("Grace Park", "grace park GRACE PARK Grace Park"),
+            ["GRACE PARK", "Grace Park"]
         );
     }
 }

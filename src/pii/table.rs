@@ -200,16 +200,16 @@ mod tests {
     fn customer_names_are_learned_once_and_matched_longest_first() {
         let table = table(10);
         assert!(table.customers().is_none());
-        for name in ["Jane", "Jane Doe", "Jane Doe", " ", "7"] {
+        for name in ["Will", "Jane Doe", "Jane Doe", " ", "7"] {
             table.learn_customer(name);
         }
-        assert_eq!(table.lock().customers, ["Jane", "Jane Doe"]);
+        assert_eq!(table.lock().customers, ["Will", "Jane Doe"]);
         let matcher = table.customers().unwrap();
         let found: Vec<&str> = matcher
-            .find_iter("JANE DOE and Jane, not jane")
+            .find_iter("JANE DOE and Will, not will")
             .map(|m| m.as_str())
             .collect();
-        assert_eq!(found, ["JANE DOE", "Jane"]);
+        assert_eq!(found, ["JANE DOE", "Will"]);
     }
 
     #[test]

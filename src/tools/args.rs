@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::errors::ToolError;
-use crate::api::ids::{IdKind, validate_id};
+use crate::api::ids::{IdKind, is_uuid, validate_id};
 use crate::limits::{QUOTED, exceeds, quote};
 
 pub use crate::limits::{
@@ -143,17 +143,17 @@ pub fn id(
         .map_err(|invalid| ToolError::invalid_argument(argument, invalid.message, hint))
 }
 
-/// An optional agent id, trimmed: one token of letters, digits, '_' or '-'
-/// (`mem_…` or a UUID in cStar's examples), so a name such as "Alex Moreau"
-/// is refused instead of matching nothing.
+/// An optional agent id, trimmed: `mem_` and letters and digits, or a
+/// UUID, as cStar's examples show them, so a name ("Alex"), "me" or
+/// "unassigned" is refused instead of matching nothing.
 pub fn agent_id(value: Option<String>) -> Result<Option<String>, ToolError> {
     let Some(id) = text(value) else {
         return Ok(None);
     };
-    if id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    let member = id.strip_prefix("mem_").is_some_and(|rest| {
+        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    if member || is_uuid(&id) {
         return Ok(Some(id));
     }
     Err(ToolError::invalid_argument(

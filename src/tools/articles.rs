@@ -13,7 +13,8 @@ use super::sanitize::clean;
 use super::views::{ArticleView, Pagination};
 use crate::api::Client;
 use crate::api::ids::is_uuid;
-use crate::api::models::{ArticleQuery, ArticleStatus};
+use crate::api::models::{ArticleQuery, ArticleStatus, Category};
+use crate::limits::{QUOTED, quote};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -110,35 +111,56 @@ impl CstarServer {
         let categories = self
             .call(context, self.context(None, None), client.list_categories())
             .await?;
+        // Compared as the model saw them: both sides cleaned of hidden text.
+        let wanted = clean(wanted);
         let matches: Vec<_> = categories
             .iter()
             .filter(|c| {
-                // Compared as the model saw them: cleaned of hidden text.
                 c.id == wanted
-                    || clean(&c.name).eq_ignore_ascii_case(wanted)
+                    || clean(&c.name).eq_ignore_ascii_case(&wanted)
                     || c.slug
                         .as_deref()
-                        .is_some_and(|s| clean(s).eq_ignore_ascii_case(wanted))
+                        .is_some_and(|s| clean(s).eq_ignore_ascii_case(&wanted))
             })
             .collect();
+        let shown = quote(&wanted, QUOTED);
         match matches.as_slice() {
             [only] => Ok(only.id.clone()),
-            [] => {
-                let names: Vec<&str> = categories.iter().map(|c| c.name.as_str()).collect();
-                Err(ToolError::invalid_argument(
-                    "category",
-                    format!("no category is called '{wanted}'"),
-                    format!("Valid categories: {}.", names.join(", ")),
-                ))
-            }
+            [] => Err(ToolError::invalid_argument(
+                "category",
+                format!("no category is called '{shown}'"),
+                format!("Valid categories: {}.", names(&categories)),
+            )),
             several => {
                 let ids: Vec<&str> = several.iter().map(|c| c.id.as_str()).collect();
                 Err(ToolError::invalid_argument(
                     "category",
-                    format!("{} categories are called '{wanted}'", several.len()),
+                    format!("{} categories are called '{shown}'", several.len()),
                     format!("Pass one of their ids instead: {}.", ids.join(", ")),
                 ))
             }
         }
     }
+}
+
+/// How many category names an error lists.
+const MAX_NAMED: usize = 20;
+
+/// The categories' names for an error: each cleaned, cut to one short
+/// line and quoted, so cStar's text cannot pass for the server's; each
+/// once, and at most `MAX_NAMED`.
+fn names(categories: &[Category]) -> String {
+    let mut named: Vec<String> = Vec::new();
+    for category in categories {
+        let name = format!("'{}'", quote(&clean(&category.name), QUOTED));
+        if !named.contains(&name) {
+            named.push(name);
+        }
+    }
+    let more = named.len().saturating_sub(MAX_NAMED);
+    named.truncate(MAX_NAMED);
+    if more > 0 {
+        named.push(format!("and {more} more"));
+    }
+    named.join(", ")
 }

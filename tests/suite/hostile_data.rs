@@ -672,6 +672,14 @@ async fn a_category_name_that_two_categories_share_is_refused_with_their_ids() {
         .collect();
     assert_eq!(ids.len(), 2, "{categories}");
 
+    for asked in ["Billing", "Bill\u{200B}ing", "billing"] {
+        let refused = call(&client, "cstar_list_articles", json!({ "category": asked })).await;
+        let text = error_text(&refused);
+        assert!(
+            text.contains("2 categories are called '"),
+            "{asked:?}: {text}"
+        );
+    }
     let refused = call(
         &client,
         "cstar_list_articles",
@@ -679,7 +687,6 @@ async fn a_category_name_that_two_categories_share_is_refused_with_their_ids() {
     )
     .await;
     let text = error_text(&refused);
-    assert!(text.contains("2 categories are called 'Billing'"), "{text}");
     for id in &ids {
         assert!(text.contains(id), "{id} not in {text}");
         let page = ok(&call(&client, "cstar_list_articles", json!({ "category": id })).await);
@@ -688,4 +695,30 @@ async fn a_category_name_that_two_categories_share_is_refused_with_their_ids() {
             "{id} finds its articles"
         );
     }
+}
+
+/// The names of unknown-category errors come from cStar: each is quoted on
+/// one short line, so no hostile name reads as the server's own words.
+#[tokio::test]
+async fn an_unknown_category_error_quotes_each_hostile_name_on_one_line() {
+    let sandbox = start_hostile().await;
+    let client = mcp_for(&sandbox, SECRET_TEST).await;
+    let refused = call(
+        &client,
+        "cstar_list_articles",
+        json!({ "category": "nosuch" }),
+    )
+    .await;
+    let text = error_text(&refused);
+    let names = text
+        .split_once("Valid categories: ")
+        .map(|(_, names)| names)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(!text.contains('\n'), "one line: {text:?}");
+    assert_eq!(
+        text.matches("'Billing'").count(),
+        1,
+        "each name once: {text}"
+    );
+    assert!(names.starts_with('\'') && names.ends_with("'."), "{names}");
 }

@@ -70,6 +70,26 @@ async fn a_customer_named_will_is_redacted_as_a_name_but_not_as_a_word() {
 }
 
 #[tokio::test]
+async fn a_full_name_with_a_common_first_name_is_redacted_in_any_case() {
+    let sandbox = start_sandbox().await;
+    let id = stored_ticket(
+        &sandbox,
+        "Will Smith",
+        "Signed, will smith. WILL SMITH here again; Will Smith. I will check.",
+    )
+    .await;
+    let mcp = redacting(&sandbox).await;
+    let ticket = shown(&mcp, &id).await;
+    let name = ticket["customerName"].as_str().unwrap().to_owned();
+    assert!(name.starts_with("[customer "), "{name}");
+    assert_eq!(
+        ticket["messages"][0]["content"],
+        format!("Signed, {name}. {name} here again; {name}. I will check.")
+    );
+    mcp.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn cards_split_by_dots_or_lines_and_hyphenated_ibans_are_redacted_and_look_alikes_stay() {
     let sandbox = start_sandbox().await;
     let id = stored_ticket(

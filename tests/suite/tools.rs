@@ -367,6 +367,11 @@ async fn argument_errors_are_readable_and_sent_nowhere() {
             &["assignedTo", "not an agent id", "cstar_get_ticket"],
         ),
         (
+            "cstar_list_tickets",
+            json!({ "assignedTo": "unassigned" }),
+            &["assignedTo", "not an agent id"],
+        ),
+        (
             "cstar_trigger_webhook",
             json!({ "event": "ticket.create" }),
             &["ticket.created", "cstar_list_events"],
@@ -466,7 +471,7 @@ async fn unknown_categories_name_the_valid_ones() {
         .await,
     );
     assert!(
-        text.contains("Valid categories: Getting Started, Account, Billing"),
+        text.contains("Valid categories: 'Getting Started', 'Account', 'Billing'"),
         "{text}"
     );
 }

@@ -17,7 +17,10 @@
 //! values go first. A value larger than a whole budget is served to its
 //! callers but not kept. The bytes are counted once a fetch ends, so the
 //! bound holds for what is kept; a fetch in progress holds its answer in
-//! its caller meanwhile (at most `MAX_SLOTS` per key). The total is the
+//! its caller meanwhile, and at most `MAX_FETCHES` run at once over every
+//! key (others wait their turn), so a burst of completions by whole id
+//! (each a ticket with its whole thread) cannot hold more than that many
+//! answers at a time. The total is the
 //! `cstar_mcp_mention_cache_bytes` gauge on `/metrics`. Keys are held only
 //! as their SHA-256 digest.
 //!
@@ -31,7 +34,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 /// How long a read stays fresh. Typing one mention takes seconds to tens
 /// of seconds; two minutes covers it and a few more mentions, so a person
@@ -46,6 +49,11 @@ pub const MAX_KEYS: usize = 32;
 /// How many values one shelf holds: ten list pages of each of three kinds
 /// and a few single-record lookups.
 pub const MAX_SLOTS: usize = 48;
+
+/// How many fetches for the cache run at once, over every key: enough for
+/// the three kinds of a listing and a lookup; typing waits a moment at
+/// worst, while each fetch may hold an answer of megabytes.
+pub const MAX_FETCHES: usize = 4;
 
 /// How many bytes the cache keeps, per key and over every key.
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +86,8 @@ pub trait Weigh {
 pub struct KeyedCache<S, V> {
     ttl: Duration,
     budget: Budget,
+    /// Turns to fetch: `MAX_FETCHES` at once.
+    fetches: Semaphore,
     state: Mutex<State<S, V>>,
 }
 
@@ -157,6 +167,7 @@ impl<S: Hash + Eq + Clone, V: Clone + Weigh> KeyedCache<S, V> {
         KeyedCache {
             ttl,
             budget,
+            fetches: Semaphore::new(MAX_FETCHES),
             state: Mutex::new(State {
                 shelves: HashMap::new(),
                 reported: 0,
@@ -179,7 +190,11 @@ impl<S: Hash + Eq + Clone, V: Clone + Weigh> KeyedCache<S, V> {
             .value
             .get_or_try_init(|| {
                 fetched = true;
-                fetch
+                async {
+                    // Never closed, so a permit always comes.
+                    let _turn = self.fetches.acquire().await.ok();
+                    fetch.await
+                }
             })
             .await?;
         if fetched {
@@ -415,6 +430,36 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 1);
         assert_eq!(cache.peek(&key, &"page"), Some(7));
         assert_eq!(cache.peek(&[2; 32], &"page"), None, "per key");
+    }
+
+    #[tokio::test]
+    async fn at_most_max_fetches_run_at_once_and_the_others_wait_their_turn() {
+        let cache = Arc::new(KeyedCache::<u32, u32>::new(TTL, BUDGET));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let mut reads = tokio::task::JoinSet::new();
+        for n in 0..40u32 {
+            let (cache, running, most) = (cache.clone(), running.clone(), most.clone());
+            reads.spawn(async move {
+                let fetch = async {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<u32, ()>(n)
+                };
+                let got = cache.get(&[(n % 3) as u8; 32], n, fetch).await;
+                (n, got.unwrap().0)
+            });
+        }
+        let mut served = 0;
+        while let Some(read) = reads.join_next().await {
+            let (asked, got) = read.unwrap();
+            assert_eq!(asked, got);
+            served += 1;
+        }
+        assert_eq!(served, 40);
+        assert_eq!(most.load(Ordering::SeqCst), MAX_FETCHES);
     }
 
     #[tokio::test]
