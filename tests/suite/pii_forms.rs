@@ -44,17 +44,14 @@ async fn shown(mcp: &McpClient, id: &str) -> Value {
     ok(&read)["ticket"].clone()
 }
 
-#[tokio::test]
-async fn a_customer_named_will_is_redacted_as_a_name_but_not_as_a_word() {
+/// A customer's first message as the agent sees it, and the pseudonym the
+/// customer's name got.
+async fn seen_with_redaction(customer: &str, message: &str) -> (String, String) {
     let sandbox = start_sandbox().await;
-    let id = stored_ticket(
-        &sandbox,
-        "Will",
-        "I will check the logs and may open another ticket. Thanks, Will",
-    )
-    .await;
+    let id = stored_ticket(&sandbox, customer, message).await;
     let mcp = redacting(&sandbox).await;
     let ticket = shown(&mcp, &id).await;
+    mcp.cancel().await.unwrap();
     let name = ticket["customerName"].as_str().unwrap().to_owned();
     assert!(
         Regex::new(r"^\[customer [0-9a-f]{4,}\]$")
@@ -62,31 +59,37 @@ async fn a_customer_named_will_is_redacted_as_a_name_but_not_as_a_word() {
             .is_match(&name),
         "{name}"
     );
+    let content = ticket["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (name, content)
+}
+
+#[tokio::test]
+async fn a_customer_named_will_is_redacted_as_a_name_but_not_as_a_word() {
+    let (name, content) = seen_with_redaction(
+        "Will",
+        "I will check the logs and may open another ticket. Thanks, Will",
+    )
+    .await;
     assert_eq!(
-        ticket["messages"][0]["content"],
+        content,
         format!("I will check the logs and may open another ticket. Thanks, {name}")
     );
-    mcp.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_full_name_with_a_common_first_name_is_redacted_in_any_case() {
-    let sandbox = start_sandbox().await;
-    let id = stored_ticket(
-        &sandbox,
+    let (name, content) = seen_with_redaction(
         "Will Smith",
         "Signed, will smith. WILL SMITH here again; Will Smith. I will check.",
     )
     .await;
-    let mcp = redacting(&sandbox).await;
-    let ticket = shown(&mcp, &id).await;
-    let name = ticket["customerName"].as_str().unwrap().to_owned();
-    assert!(name.starts_with("[customer "), "{name}");
     assert_eq!(
-        ticket["messages"][0]["content"],
+        content,
         format!("Signed, {name}. {name} here again; {name}. I will check.")
     );
-    mcp.cancel().await.unwrap();
 }
 
 #[tokio::test]
