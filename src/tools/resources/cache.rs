@@ -17,10 +17,11 @@
 //! values go first. A value larger than a whole budget is served to its
 //! callers but not kept. The bytes are counted once a fetch ends, so the
 //! bound holds for what is kept; a fetch in progress holds its answer in
-//! its caller meanwhile, and at most `MAX_FETCHES` run at once over every
-//! key (others wait their turn), so a burst of completions by whole id
-//! (each a ticket with its whole thread) cannot hold more than that many
-//! answers at a time. The total is the
+//! its caller meanwhile, and at most `MAX_FETCHES_PER_KEY` run at once for
+//! one key and `MAX_FETCHES` over every key (others wait their turn, a
+//! key's own queue first), so a burst of completions by whole id (each a
+//! ticket with its whole thread) cannot hold more than that many answers
+//! at a time, nor keep other keys waiting behind it. The total is the
 //! `cstar_mcp_mention_cache_bytes` gauge on `/metrics`. Keys are held only
 //! as their SHA-256 digest.
 //!
@@ -50,10 +51,13 @@ pub const MAX_KEYS: usize = 32;
 /// and a few single-record lookups.
 pub const MAX_SLOTS: usize = 48;
 
-/// How many fetches for the cache run at once, over every key: enough for
-/// the three kinds of a listing and a lookup; typing waits a moment at
-/// worst, while each fetch may hold an answer of megabytes.
-pub const MAX_FETCHES: usize = 4;
+/// How many fetches for the cache run at once, over every key: each may
+/// hold an answer of megabytes.
+pub const MAX_FETCHES: usize = 8;
+
+/// How many of one key's fetches run at once: a listing reads its kinds
+/// two at a time, and a burst from one key queues behind itself.
+pub const MAX_FETCHES_PER_KEY: usize = 2;
 
 /// How many bytes the cache keeps, per key and over every key.
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +90,7 @@ pub trait Weigh {
 pub struct KeyedCache<S, V> {
     ttl: Duration,
     budget: Budget,
-    /// Turns to fetch: `MAX_FETCHES` at once.
+    /// Turns to fetch over every key: `MAX_FETCHES` at once.
     fetches: Semaphore,
     state: Mutex<State<S, V>>,
 }
@@ -99,6 +103,8 @@ struct State<S, V> {
 
 struct Shelf<S, V> {
     used: Instant,
+    /// This key's turns to fetch: `MAX_FETCHES_PER_KEY` at once.
+    turns: Arc<Semaphore>,
     slots: HashMap<S, Kept<V>>,
     /// The sum of the slots' bytes.
     bytes: usize,
@@ -184,14 +190,17 @@ impl<S: Hash + Eq + Clone, V: Clone + Weigh> KeyedCache<S, V> {
         slot: S,
         fetch: impl Future<Output = Result<V, E>>,
     ) -> Result<(V, bool), E> {
-        let cell = self.slot(key, slot.clone());
+        let (cell, key_turns) = self.slot(key, slot.clone());
         let mut fetched = false;
         let value = cell
             .value
             .get_or_try_init(|| {
                 fetched = true;
                 async {
-                    // Never closed, so a permit always comes.
+                    // Neither is ever closed, so a permit always comes:
+                    // the key's own turn first, so its queue holds no
+                    // turn of the others'.
+                    let _key_turn = key_turns.acquire().await.ok();
                     let _turn = self.fetches.acquire().await.ok();
                     fetch.await
                 }
@@ -232,12 +241,14 @@ impl<S: Hash + Eq + Clone, V: Clone + Weigh> KeyedCache<S, V> {
     }
 
     /// The slot to wait on: the usable one, or a new empty one in its place.
-    fn slot(&self, key: &KeyDigest, slot: S) -> Arc<Slot<V>> {
+    /// With it, the key's turns to fetch.
+    fn slot(&self, key: &KeyDigest, slot: S) -> (Arc<Slot<V>>, Arc<Semaphore>) {
         let mut state = self.lock();
         let ttl = self.ttl;
         let shelf = self.shelf(&mut state, key);
+        let turns = shelf.turns.clone();
         if let Some(found) = shelf.slots.get(&slot).filter(|s| s.slot.usable(ttl)) {
-            return found.slot.clone();
+            return (found.slot.clone(), turns);
         }
         if shelf.slots.len() >= MAX_SLOTS && !shelf.slots.contains_key(&slot) {
             shelf.retain(|_, kept| kept.slot.usable(ttl));
@@ -263,7 +274,7 @@ impl<S: Hash + Eq + Clone, V: Clone + Weigh> KeyedCache<S, V> {
             },
         );
         state.report();
-        fresh
+        (fresh, turns)
     }
 
     /// Counts `bytes` for the value just fetched into `cell`, if the cache
@@ -335,6 +346,7 @@ impl<S: Hash + Eq + Clone, V: Clone + Weigh> KeyedCache<S, V> {
         }
         let shelf = shelves.entry(*key).or_insert_with(|| Shelf {
             used: Instant::now(),
+            turns: Arc::new(Semaphore::new(MAX_FETCHES_PER_KEY)),
             slots: HashMap::new(),
             bytes: 0,
             listed: None,
@@ -433,22 +445,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn at_most_max_fetches_run_at_once_and_the_others_wait_their_turn() {
+    async fn fetches_run_at_most_two_per_key_and_eight_in_all_and_the_others_wait() {
+        const KEYS: usize = 6;
         let cache = Arc::new(KeyedCache::<u32, u32>::new(TTL, BUDGET));
-        let running = Arc::new(AtomicUsize::new(0));
-        let most = Arc::new(AtomicUsize::new(0));
+        let running: Arc<[AtomicUsize; KEYS + 1]> = Arc::new(Default::default());
+        let most: Arc<[AtomicUsize; KEYS + 1]> = Arc::new(Default::default());
         let mut reads = tokio::task::JoinSet::new();
-        for n in 0..40u32 {
+        for n in 0..60u32 {
             let (cache, running, most) = (cache.clone(), running.clone(), most.clone());
+            // Key 0 asks first, in a burst; the others after it.
+            let key = if n < 20 { 0 } else { n as usize % KEYS };
             reads.spawn(async move {
                 let fetch = async {
-                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(now, Ordering::SeqCst);
+                    // Counted for the key, and over every key (the last).
+                    for counter in [key, KEYS] {
+                        let now = running[counter].fetch_add(1, Ordering::SeqCst) + 1;
+                        most[counter].fetch_max(now, Ordering::SeqCst);
+                    }
                     tokio::time::sleep(Duration::from_millis(5)).await;
-                    running.fetch_sub(1, Ordering::SeqCst);
+                    for counter in [key, KEYS] {
+                        running[counter].fetch_sub(1, Ordering::SeqCst);
+                    }
                     Ok::<u32, ()>(n)
                 };
-                let got = cache.get(&[(n % 3) as u8; 32], n, fetch).await;
+                let got = cache.get(&[key as u8; 32], n, fetch).await;
                 (n, got.unwrap().0)
             });
         }
@@ -458,8 +478,14 @@ mod tests {
             assert_eq!(asked, got);
             served += 1;
         }
-        assert_eq!(served, 40);
-        assert_eq!(most.load(Ordering::SeqCst), MAX_FETCHES);
+        assert_eq!(served, 60);
+        let most: Vec<usize> = most.iter().map(|m| m.load(Ordering::SeqCst)).collect();
+        assert_eq!(most[0], MAX_FETCHES_PER_KEY, "the burst: {most:?}");
+        assert!(
+            most[..KEYS].iter().all(|&m| m <= MAX_FETCHES_PER_KEY),
+            "per key: {most:?}"
+        );
+        assert_eq!(most[KEYS], MAX_FETCHES, "in all");
     }
 
     #[tokio::test]
