@@ -41,13 +41,7 @@ pub struct InvalidId {
 /// returns it trimmed.
 pub fn validate_id(kind: IdKind, raw: &str) -> Result<String, InvalidId> {
     let id = raw.trim();
-    let valid = match id.strip_prefix(kind.prefix()) {
-        Some(rest) => {
-            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-        }
-        None => is_uuid(id),
-    };
-    if valid {
+    if is_prefixed_id(kind.prefix(), id) || is_uuid(id) {
         Ok(id.to_owned())
     } else {
         Err(InvalidId {
@@ -60,6 +54,14 @@ pub fn validate_id(kind: IdKind, raw: &str) -> Result<String, InvalidId> {
             ),
         })
     }
+}
+
+/// True for `prefix` followed by 1-64 ASCII letters and digits, the shape
+/// of every cStar id (`tkt_…`, `cus_…`, `mem_…`).
+pub fn is_prefixed_id(prefix: &str, id: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
+        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 /// True for the canonical 8-4-4-4-12 hex form.

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::errors::ToolError;
-use crate::api::ids::{IdKind, is_uuid, validate_id};
+use crate::api::ids::{IdKind, is_prefixed_id, is_uuid, validate_id};
 use crate::limits::{QUOTED, exceeds, quote};
 
 pub use crate::limits::{
@@ -150,10 +150,7 @@ pub fn agent_id(value: Option<String>) -> Result<Option<String>, ToolError> {
     let Some(id) = text(value) else {
         return Ok(None);
     };
-    let member = id.strip_prefix("mem_").is_some_and(|rest| {
-        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    });
-    if member || is_uuid(&id) {
+    if is_prefixed_id("mem_", &id) || is_uuid(&id) {
         return Ok(Some(id));
     }
     Err(ToolError::invalid_argument(
@@ -233,6 +230,30 @@ mod tests {
         assert!(paging(None, Some(0)).is_err());
         let error = paging(None, Some(500)).unwrap_err();
         assert!(error.message.contains("pageSize"), "{}", error.message);
+    }
+
+    #[test]
+    fn an_agent_id_is_mem_or_a_uuid_and_anything_else_is_refused() {
+        for id in [
+            "mem_1c3e5a7b9d0f2e4a6c8b0d1f3a5c7e9b",
+            " 3f2a9c1e-7b5d-4e6f-8a0b-1c2d3e4f5a6b ",
+        ] {
+            assert_eq!(
+                agent_id(Some(id.to_owned())).unwrap().as_deref(),
+                Some(id.trim())
+            );
+        }
+        assert_eq!(agent_id(Some("  ".to_owned())).unwrap(), None);
+        for name in [
+            "Alex",
+            "me",
+            "unassigned",
+            "Alex Moreau",
+            "cus_d95c8608",
+            "mem_",
+        ] {
+            assert!(agent_id(Some(name.to_owned())).is_err(), "{name}");
+        }
     }
 
     #[test]
