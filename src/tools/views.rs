@@ -67,7 +67,7 @@ impl Pagination {
 /// list's order (newest created first). The assignee, the notes, the last
 /// update and, when cStar named the customer, the customer's id are left to
 /// `cstar_get_ticket`: on the seeded page of 20 open tickets they would add
-/// about 2.4 KB to the 4.7 KB a reader chooses by (BENCHMARKS.md).
+/// about 3.1 KB to the 4.7 KB a reader chooses by (BENCHMARKS.md).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketSummary {
