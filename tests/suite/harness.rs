@@ -128,6 +128,16 @@ pub async fn api_get(sandbox: &RunningSandbox, path: &str) -> Value {
         .await
 }
 
+/// The text of `root`'s `/metrics` (an HTTP server's Prometheus page).
+pub async fn metrics(root: &str) -> String {
+    reqwest::get(format!("{root}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Sends a request and reads its answer as JSON.
 pub trait SendJson {
     fn send_json(self) -> impl std::future::Future<Output = Value>;

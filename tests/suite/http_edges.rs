@@ -549,12 +549,7 @@ async fn metrics_readiness_and_json_access_logs_tell_an_operator_what_happened()
     .await;
     error_text(&missing);
 
-    let metrics = reqwest::get(format!("{root}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&root).await;
     for line in [
         r#"cstar_mcp_tool_calls_total{tool="cstar_list_tickets",outcome="ok"} 2"#,
         r#"cstar_mcp_tool_calls_total{tool="cstar_get_ticket",outcome="resource_missing"} 1"#,

@@ -62,13 +62,9 @@ async fn forward(State(stretched): State<Arc<Stretched>>, request: Request) -> R
     let records = match known {
         Some(records) => records,
         None => {
-            let first: Value = upstream(format!("{path}?page=1&pageSize=100"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let first = upstream(format!("{path}?page=1&pageSize=100"))
+                .send_json()
+                .await;
             let records = first["data"].as_array().unwrap().clone();
             stretched
                 .first_pages
@@ -160,13 +156,8 @@ fn key(n: usize) -> String {
 
 /// The mention cache's bytes, as `/metrics` reports them.
 async fn cache_bytes(root: &str) -> Option<u64> {
-    let metrics = reqwest::get(format!("{root}/metrics"))
+    metrics(root)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
         .lines()
         .find_map(|line| line.strip_prefix("cstar_mcp_mention_cache_bytes "))
         .map(|value| value.trim().parse().unwrap())
